@@ -1,0 +1,1 @@
+"""mcp-catalog: crawl MCP servers, classify their tools, recommend gateway policies."""

@@ -1,0 +1,84 @@
+"""Static extraction: read a source tree and find the tools it registers, never executing it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalog.models import Tool
+
+MAX_FILE_BYTES = 2_000_000
+MAX_FILES = 20_000
+SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", "site-packages", ".tox", "test", "tests",
+             "__tests__", "testdata", "examples", "example", "docs", ".github"}
+
+
+@dataclass
+class SourceFile:
+    """One readable source file of a tree: its path relative to the root, and its text."""
+
+    path: str
+    text: str
+
+
+@dataclass
+class Extraction:
+    """The tools found in a tree, plus what could not be resolved or read."""
+
+    tools: list[Tool] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files_scanned: int = 0
+
+
+# An extractor takes every file of its language in the tree (so it can resolve names across
+# files) and returns the tools found plus warnings.
+ExtractFn = Callable[[list[SourceFile]], Extraction]
+
+
+def _extractors() -> dict[tuple[str, ...], ExtractFn]:
+    from catalog.extract import go, python_ast, typescript
+
+    return {
+        (".py",): python_ast.extract,
+        (".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".tsx", ".jsx"): typescript.extract,
+        (".go",): go.extract,
+    }
+
+
+def iter_source_files(root: Path, suffixes: tuple[str, ...]) -> Iterator[SourceFile]:
+    """Yield text files under root with these suffixes, skipping symlinks, huge files and test dirs."""
+    count = 0
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part in SKIP_DIRS for part in rel.parts[:-1]):
+            continue
+        if path.is_symlink() or not path.is_file() or path.suffix not in suffixes:
+            continue
+        if path.name.endswith((".d.ts", ".min.js", ".map", "_test.go", ".test.ts", ".spec.ts", ".test.js")):
+            continue
+        if path.stat().st_size > MAX_FILE_BYTES:
+            continue
+        count += 1
+        if count > MAX_FILES:
+            return
+        yield SourceFile(str(rel), path.read_text(encoding="utf-8", errors="replace"))
+
+
+def extract_tree(root: Path) -> Extraction:
+    """Run every language extractor over the tree and merge their tools by name (first wins)."""
+    merged = Extraction()
+    seen: dict[str, Tool] = {}
+    for suffixes, extract in _extractors().items():
+        files = list(iter_source_files(root, suffixes))
+        if not files:
+            continue
+        found = extract(files)
+        merged.files_scanned += len(files)
+        merged.warnings.extend(found.warnings)
+        for tool in found.tools:
+            if tool.name in seen:
+                continue
+            seen[tool.name] = tool
+            merged.tools.append(tool)
+    return merged

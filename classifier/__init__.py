@@ -1,0 +1,1 @@
+"""Classify MCP tools as read / write / destructive, with risk, confidence and reasons."""
