@@ -131,3 +131,45 @@ class CatalogError(Exception):
     def __init__(self, message: str, kind: str = "error"):
         super().__init__(message)
         self.kind = kind
+
+
+@dataclass
+class Override:
+    """A reviewer's decision on one tool, kept apart from the classifier and never overwritten by it."""
+
+    category: str
+    note: str
+    risk: str | None = None
+    at: str = ""
+
+
+@dataclass
+class LabelledTool:
+    """A stored tool with its classifier label and, where a reviewer set one, the override that wins."""
+
+    tool: Tool
+    classification: Classification
+    override: Override | None = None
+
+    @property
+    def category(self) -> str:
+        return self.override.category if self.override else self.classification.category
+
+    @property
+    def risk(self) -> str:
+        if self.override is None:
+            return self.classification.risk
+        if self.override.risk:
+            return self.override.risk
+        return default_risk_for(self.override.category, self.classification)
+
+    def top_reason(self) -> str:
+        if self.override:
+            return f"reviewer override: {self.override.note}"
+        return self.classification.reasons[0] if self.classification.reasons else ""
+
+
+def default_risk_for(category: str, classification: Classification) -> str:
+    """The risk an overridden category implies, keeping the classifier's risk where it still fits."""
+    allowed = {"read": ("low", "medium"), "write": ("medium",), "destructive": ("high", "critical")}[category]
+    return classification.risk if classification.risk in allowed else allowed[0]
