@@ -1,0 +1,230 @@
+"""The crawl pipeline: source → targets → tools (static or live) → classifications → one stored crawl."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalog.models import CatalogError, Classification, CrawlResult, Tool
+from catalog.sources import ResolveOptions, Target, default_cache_dir, resolve
+from catalog.store import Store, now
+
+DEFAULT_MAX_TOOLS = 5000
+
+
+@dataclass
+class CrawlOptions:
+    """What the user asked for: live or static, environment for live servers, limits."""
+
+    live: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    timeout: float = 60.0
+    name: str | None = None
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    github_url: str = "https://github.com"
+    max_tools: int = DEFAULT_MAX_TOOLS
+    sandbox: bool = True
+    classify: bool = True
+
+    def resolve_options(self) -> ResolveOptions:
+        return ResolveOptions(
+            cache_dir=self.cache_dir,
+            github_url=self.github_url,
+            name=self.name,
+            live=self.live,
+            env=dict(self.env),
+            timeout=self.timeout,
+        )
+
+
+@dataclass
+class CrawlOutcome:
+    """A stored crawl, with the crawl id and how long it took."""
+
+    result: CrawlResult
+    crawl_id: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.result.status == "ok"
+
+
+def crawl_source(
+    source: str, options: CrawlOptions, store: Store, on_target: Callable[[Target], None] | None = None
+) -> list[CrawlOutcome]:
+    """Resolve one source and crawl every server it names; each crawl is stored, failed or not."""
+    started = now()
+    clock = time.monotonic()
+    try:
+        targets = resolve(source, options.resolve_options())
+    except CatalogError as exc:
+        result = failed_result(source, options, exc)
+        return [CrawlOutcome(result, store.save_crawl(result, started_at=started), time.monotonic() - clock)]
+    outcomes = []
+    for target in targets:
+        if on_target:
+            on_target(target)
+        outcomes.append(crawl_target(target, options, store))
+    return outcomes
+
+
+def crawl_target(target: Target, options: CrawlOptions, store: Store) -> CrawlOutcome:
+    started, clock = now(), time.monotonic()
+    result = list_target(target, options)
+    labels = classify_result(result) if options.classify and result.status != "failed" else None
+    crawl_id = store.save_crawl(result, labels, started_at=started)
+    return CrawlOutcome(result, crawl_id, time.monotonic() - clock)
+
+
+def failed_result(source: str, options: CrawlOptions, exc: CatalogError) -> CrawlResult:
+    from catalog.models import ServerRef
+
+    server_id = options.name or source
+    return CrawlResult(
+        server=ServerRef(server_id, source, "unresolved"),
+        method="live" if options.live else "static",
+        route="source could not be resolved",
+        status="failed",
+        error=str(exc),
+        error_kind=exc.kind,
+    )
+
+
+def list_target(target: Target, options: CrawlOptions) -> CrawlResult:
+    """The tools of one target, by the route it allows; a CatalogError becomes a failed result."""
+    live = options.live or target.tools is None and target.root is None
+    result = CrawlResult(
+        server=target.server,
+        method="live" if live else "static",
+        route=target.route,
+        version=target.version,
+        digest=target.digest,
+        warnings=list(target.warnings),
+        env_names=sorted(target.env) if live else [],
+    )
+    try:
+        if target.tools is not None and not (options.live and target.package):
+            result.tools = list(target.tools)
+            result.method = "static"
+            _check_problems(result, list(target.warnings))
+        elif live:
+            _list_live(target, options, result)
+        else:
+            _list_static(target, result)
+        _check_count(result, options.max_tools)
+    except CatalogError as exc:
+        result.status, result.error, result.error_kind = "failed", str(exc), exc.kind
+        result.tools = []
+    return result
+
+
+def _list_static(target: Target, result: CrawlResult) -> None:
+    from catalog.extract import extract_tree
+
+    assert target.root is not None
+    found = extract_tree(target.root)
+    result.tools = found.tools
+    result.warnings.extend(found.warnings)
+    if not found.tools:
+        raise CatalogError(
+            f"no MCP tools found statically in {target.route.split(',')[0]}"
+            f" ({found.files_scanned} source files read); try --live",
+            kind="no_tools",
+        )
+
+
+def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> None:
+    from catalog import live
+
+    if target.url:
+        listing = live.list_url(
+            target.url, headers=None, timeout=options.timeout, max_tools=options.max_tools
+        )
+    else:
+        launch = _launch_for(target, options)
+        listing = live.list_stdio(launch, timeout=options.timeout, max_tools=options.max_tools)
+        result.route += f"; run live{' in a sandbox' if launch.sandbox else ''}: {' '.join(launch.command)}"
+    result.method = "live"
+    result.tools = listing.tools
+    result.prompts = listing.prompts
+    result.resources = listing.resources
+    result.server_info = listing.server_info
+    result.warnings.extend(listing.warnings)
+    problems = [f"malformed tool: {m}" for m in listing.malformed]
+    problems += [f"duplicate tool name {d!r}" for d in listing.duplicates]
+    _check_problems(result, problems)
+
+
+def _launch_for(target: Target, options: CrawlOptions):
+    from catalog import envs, live
+
+    if target.command:
+        return live.Launch(command=list(target.command), env=dict(target.env), sandbox=options.sandbox)
+    if target.package is None:
+        raise CatalogError(
+            f"{target.server.id}: nothing to run live (no published package found)", kind="unsupported"
+        )
+    prepare = envs.python_env if target.package.registry == "pypi" else envs.npm_env
+    env_dir = options.cache_dir / "envs"
+    prepared = prepare(target.package.name, target.package.version, env_dir)
+    result_env = dict(options.env)
+    return live.Launch(
+        command=prepared.command, env=result_env, binds=list(prepared.binds), sandbox=options.sandbox
+    )
+
+
+def _check_problems(result: CrawlResult, problems: list[str]) -> None:
+    """Malformed or duplicate tools: keep the good ones, but mark the crawl partial (exit code 1)."""
+    bad = [p for p in problems if p.startswith(("malformed", "duplicate"))]
+    if bad:
+        result.status = "partial"
+        result.error = f"{len(bad)} problem(s) in the listing: " + "; ".join(bad[:5])
+        result.error_kind = "bad_tools"
+
+
+def _check_count(result: CrawlResult, max_tools: int) -> None:
+    if len(result.tools) > max_tools:
+        raise CatalogError(
+            f"server lists {len(result.tools)} tools, more than the cap of {max_tools} "
+            "(raise it with --max-tools)",
+            kind="too_many_tools",
+        )
+
+
+def classify_result(result: CrawlResult) -> dict[str, Classification]:
+    """Label every tool of one crawl in one batch, with the server's tools as siblings."""
+    return classify_tools(result.server.id, result.tools)
+
+
+def classify_tools(server_id: str, tools: list[Tool]) -> dict[str, Classification]:
+    import classifier
+
+    if not tools:
+        return {}
+    rows = [tool_row(server_id, tool) for tool in tools]
+    labels = classifier.classify(rows)
+    return {
+        tool.name: Classification(
+            label["category"],
+            label["risk"],
+            float(label["confidence"]),
+            list(label["reasons"]),
+            label.get("version", ""),
+        )
+        for tool, label in zip(tools, labels, strict=True)
+    }
+
+
+def tool_row(server_id: str, tool: Tool) -> dict:
+    """The classifier's input form of a tool (the JSONL contract of `catalog classify`)."""
+    return {
+        "server": server_id,
+        "name": tool.name,
+        "description": tool.description,
+        "params": tool.parameter_names(),
+        "input_schema": tool.input_schema,
+        "annotations": tool.annotations,
+    }
