@@ -1,0 +1,212 @@
+"""Tests for the Python static extractor, on small real server trees and one real published wheel."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import importlib.util
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from catalog.extract import SourceFile, iter_source_files
+from catalog.extract.python_ast import extract
+from catalog.models import Tool
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract" / "python"
+
+
+def tools_of(tree: str) -> tuple[dict[str, Tool], list[str]]:
+    found = extract(list(iter_source_files(FIXTURES / tree, (".py",))))
+    return {tool.name: tool for tool in found.tools}, found.warnings
+
+
+def load_module(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_static_fastmcp_tools_match_what_the_real_sdk_lists():
+    server = load_module(FIXTURES / "fastmcp1" / "conformance_server.py").notes
+    live = {tool.name: tool for tool in asyncio.run(server.list_tools())}
+    static, _ = tools_of("fastmcp1")
+    assert set(live) <= set(static)
+    for name, listed in live.items():
+        assert static[name].input_schema == listed.inputSchema, name
+        assert static[name].description == listed.description, name
+        assert static[name].title == listed.title, name
+        assert static[name].annotations == (
+            listed.annotations.model_dump(exclude_none=True) if listed.annotations else None
+        )
+
+
+def test_docstring_is_kept_raw_for_mcp_servers():
+    static, _ = tools_of("fastmcp1")
+    assert static["search_notes"].description == (
+        "Search notes by text.\n\n    Args:\n        query: words to look for\n    "
+    )
+
+
+def test_explicit_name_and_description_override_function_name_and_docstring():
+    static, _ = tools_of("fastmcp1")
+    assert "make_note" not in static
+    assert static["create_note"].description == "Create a new note and return its id."
+    assert static["create_note"].title == "Create a note"
+
+
+def test_context_parameters_are_left_out_of_the_schema():
+    static, _ = tools_of("fastmcp1")
+    assert static["search_notes"].parameter_names() == ["query", "limit", "tags", "order"]
+    assert static["delete_note"].parameter_names() == ["note_id"]
+    assert static["rename_item"].parameter_names() == ["item_id", "new_name"]
+
+
+def test_tools_registered_in_a_helper_on_a_differently_named_server_are_found():
+    static, _ = tools_of("fastmcp1")
+    assert static["purge_items"].annotations == {"destructiveHint": True}
+    assert static["purge_warehouse"].description == "Remove every item of the central warehouse."
+    assert static["inv_list_items"].origin == "app.py:13"
+
+
+def test_run_time_values_are_reported_not_invented():
+    static, warnings = tools_of("fastmcp1")
+    assert static["count_items"].unresolved == ["description: built at run time (call to build_description)"]
+    assert "mystery" not in static
+    assert any(w.startswith("app.py:25:") and "make_name" in w for w in warnings)
+    assert any(w.startswith("app.py:30:") for w in warnings)  # registered in a loop
+
+
+def test_mcp2_snake_case_annotations_are_stored_in_wire_form():
+    static, _ = tools_of("mcp2")
+    assert static["get_ticket"].annotations == {"readOnlyHint": True, "openWorldHint": False}
+    assert static["close_ticket"].annotations == {"readOnlyHint": False, "destructiveHint": True}
+    assert static["close_ticket"].title == "Close ticket"
+
+
+def test_standalone_fastmcp_cleans_docstrings_and_reads_dict_annotations():
+    static, _ = tools_of("fastmcp_standalone")
+    assert static["list_events"].description == "List the events of a day.\n\n    Indented example line."
+    assert static["add_event"].annotations == {
+        "readOnlyHint": False,
+        "idempotentHint": False,
+        "title": "Add event",
+    }
+    assert static["add_event"].parameter_names() == ["day", "title"]
+    assert "title" not in static["add_event"].input_schema["properties"]["day"]
+
+
+def test_standalone_fastmcp_call_form_and_excluded_arguments():
+    static, _ = tools_of("fastmcp_standalone")
+    assert static["delete_event"].annotations == {"destructiveHint": True}
+    assert static["delete_event"].input_schema["required"] == ["event_id"]
+    assert static["sync"].parameter_names() == []
+
+
+def test_low_level_tools_resolve_enum_names_constants_and_models():
+    static, warnings = tools_of("lowlevel")
+    assert set(static) == {"get_forecast", "get_alerts"}
+    forecast = static["get_forecast"]
+    assert forecast.description == "Forecast for a city. Up to 7 days."
+    assert forecast.input_schema["properties"]["city"]["description"] == "City name"
+    assert forecast.input_schema["required"] == ["city"]
+    alerts = static["get_alerts"]
+    assert alerts.description == "Active alerts from the weather service for {region}"
+    assert alerts.input_schema["properties"]["units"] == {"type": "string", "enum": ["metric", "imperial"]}
+    assert len(warnings) == 2 and all("tool name built at run time" in w for w in warnings)
+
+
+def test_f_string_placeholders_are_kept_and_marked():
+    source = (
+        "from mcp.server.fastmcp import FastMCP\nmcp = FastMCP('x')\n"
+        "@mcp.tool(description=f'Query {backend_name()} tables')\ndef query(sql: str) -> str:\n    return sql\n"
+    )
+    found = extract([SourceFile("s.py", source)])
+    assert found.tools[0].description == "Query {backend_name()} tables"
+    assert found.tools[0].unresolved == ["description: placeholders filled at run time ({backend_name()})"]
+
+
+def test_unknown_parameter_types_stay_typeless():
+    source = (
+        "from mcp.server.fastmcp import FastMCP\nmcp = FastMCP('x')\n"
+        "@mcp.tool()\ndef plan(route: RouteSpec, stops: list[Stop]) -> str:\n    return ''\n"
+    )
+    tool = extract([SourceFile("s.py", source)]).tools[0]
+    assert tool.input_schema["properties"]["route"] == {"title": "Route"}
+    assert tool.input_schema["properties"]["stops"] == {"type": "array", "title": "Stops"}
+    assert tool.unresolved == ["input_schema.route: type RouteSpec not resolved statically"]
+
+
+def test_unparseable_files_are_warned_about_and_skipped():
+    deep = "x = " + "(" * 300_000 + ")" * 300_000
+    files = [
+        SourceFile("bad.py", "def broken(:\n"),
+        SourceFile("deep.py", deep),
+        SourceFile("nul.py", "a\x00b"),
+    ]
+    found = extract(files)
+    assert found.tools == []
+    assert [w.split(":")[0] for w in found.warnings] == ["bad.py", "deep.py", "nul.py"]
+
+
+def test_many_tools_in_one_file_are_all_found():
+    body = "".join(
+        f"@mcp.tool(annotations=ToolAnnotations(readOnlyHint=True))\ndef tool_{i}(a: str, b: int = 1) -> str:\n"
+        f"    '''Tool number {i}.'''\n    return a\n\n"
+        for i in range(1000)
+    )
+    source = (
+        "from mcp.server.fastmcp import FastMCP\nfrom mcp.types import ToolAnnotations\nmcp = FastMCP('x')\n"
+        + body
+    )
+    started = time.perf_counter()
+    found = extract([SourceFile("big.py", source)])
+    assert len(found.tools) == 1000
+    assert time.perf_counter() - started < 5  # generous: the benchmark measures the real figure
+
+
+@pytest.mark.integration
+def test_mlflow_mcp_wheel_yields_its_40_tools(tmp_path):
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "-d",
+            str(tmp_path),
+            "mlflow-mcp==0.4.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(tmp_path.glob("*.whl"))
+    files = []
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.namelist():
+            if member.endswith(".py") and not member.startswith("/") and ".." not in member:
+                files.append(SourceFile(member, archive.read(member).decode("utf-8")))
+    found = extract(files)
+    tools = {tool.name: tool for tool in found.tools}
+    assert len(found.tools) == 40 and len(tools) == 40
+    assert {"get_runs", "query_runs", "set_model_alias"} <= set(tools)
+    assert {n for n in tools if n.startswith("delete_")} >= {
+        "delete_model_alias",
+        "delete_model_version",
+        "delete_registered_model",
+    }
+    server = next(f for f in files if f.path == "mlflow_mcp/server.py")
+    functions = {n.name: n for n in ast.walk(ast.parse(server.text)) if isinstance(n, ast.FunctionDef)}
+    for name, tool in tools.items():
+        assert tool.description == ast.get_docstring(functions[name], clean=False), name
+    assert tools["get_runs"].annotations == {"readOnlyHint": True}
+    assert tools["set_model_alias"].annotations == {"readOnlyHint": False, "idempotentHint": True}
+    assert tools["delete_model_version"].annotations == {"readOnlyHint": False, "destructiveHint": True}
+    assert tools["set_model_alias"].parameter_names() == ["name", "alias", "version"]
