@@ -231,6 +231,262 @@ def _labelled_json(lt) -> dict[str, Any]:
     }
 
 
+# -- classify / eval / train ------------------------------------------------------------------------------
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    from catalog.models import CatalogError
+
+    stream = sys.stdin if str(path) == "-" else None
+    if stream is None and not path.is_file():
+        raise CatalogError(f"no such file: {path}", kind="usage")
+    rows = []
+    lines = stream or path.open(encoding="utf-8")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CatalogError(f"{path}:{number}: not valid JSON ({exc.msg})", kind="usage") from None
+        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
+            raise CatalogError(
+                f"{path}:{number}: each line must be an object with a string 'name'", kind="usage"
+            )
+        rows.append(row)
+    return rows
+
+
+@app.command()
+@friendly
+def classify(
+    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL of tools ('-' for stdin).")],
+) -> None:
+    """Classify tools from JSONL; write them back as JSONL with category, risk, confidence, reasons."""
+    import classifier
+
+    rows = _read_jsonl(input)
+    labels = classifier.classify(rows)
+    out = sys.stdout
+    for row, label in zip(rows, labels, strict=True):
+        merged = {
+            **row,
+            "category": label["category"],
+            "risk": label["risk"],
+            "confidence": label["confidence"],
+            "reasons": label["reasons"],
+        }
+        out.write(json.dumps(merged, ensure_ascii=False) + "\n")
+
+
+@app.command("eval")
+@friendly
+def eval_(
+    file: Annotated[Path, typer.Argument(help="JSONL of tools with a 'label'.")], as_json: JsonOption = False
+) -> None:
+    """Score the classifier on labelled tools: accuracy, macro-F1, per-class scores, confusion matrix."""
+    import classifier
+    from catalog.models import CatalogError
+
+    rows = _read_jsonl(file)
+    bad = [r["name"] for r in rows if r.get("label") not in CATEGORIES]
+    if bad:
+        raise CatalogError(f"{len(bad)} rows lack a label in {CATEGORIES} (first: {bad[0]})", kind="usage")
+    result = classifier.evaluate(rows)
+    if as_json:
+        _print_json(result)
+    else:
+        sys.stdout.write(classifier.format_evaluation(result) + "\n")
+
+
+@app.command()
+@friendly
+def train(
+    data_dir: Annotated[Path | None, typer.Option("--data", help="Directory with the labelled data.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the model.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rebuild the shipped model from the labelled data in data/, reproducibly."""
+    import classifier
+
+    stats = classifier.train(data_dir or classifier.DATA_DIR, out or classifier.MODEL_PATH)
+    if as_json:
+        _print_json(stats)
+    else:
+        for key, value in stats.items():
+            sys.stdout.write(f"{key}: {value}\n")
+
+
+# -- report / policy / annotate / label / search / browse -----------------------------------------------------
+
+
+@app.command()
+@friendly
+def report(
+    server: Annotated[str | None, typer.Argument(help="Server id; without it, the whole catalog.")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, markdown, html or json.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    db: DbOption = None,
+) -> None:
+    """A risk report for one server, or the whole catalog riskiest first."""
+    from catalog import report as reports
+    from catalog.models import CatalogError
+
+    if format not in ("table", "markdown", "html", "json"):
+        raise CatalogError(f"unknown format {format!r}: use table, markdown, html or json", kind="usage")
+    store = _store(db)
+    if server is None:
+        text = reports.render_catalog(store.catalog_summary(), format)
+    else:
+        store.require_server(server)
+        labelled = store.labelled_tools(server)
+        policy_text = _policy_text([(server, labelled)], "policylayer") if format == "html" else None
+        text = reports.render_report(server, labelled, format, policy_text)
+    _emit(text, output)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+    elif text:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _policy_text(servers, format: str, profile: str = "balanced", caps=None, merge_with=None) -> str:
+    from catalog.policies import render_policy
+
+    return render_policy(servers, format, profile=profile, caps=caps, merge_with=merge_with)
+
+
+@app.command()
+@friendly
+def policy(
+    servers: Annotated[list[str], typer.Argument(help="Server id(s).")],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="policylayer, intercept, claude-code or codex.")
+    ] = "policylayer",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    profile: Annotated[str, typer.Option(help="strict, balanced or permissive.")] = "balanced",
+    cap: Annotated[
+        list[str] | None, typer.Option("--cap", help="CATEGORY=N calls per minute (repeatable).")
+    ] = None,
+    merge: Annotated[
+        Path | None, typer.Option("--merge", help="An existing policy whose edits are kept.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """A recommended gateway policy for the server(s)."""
+    from catalog.models import CatalogError
+
+    caps = {}
+    for item in cap or []:
+        key, _, value = item.partition("=")
+        if key not in CATEGORIES or not value.isdigit():
+            raise CatalogError(
+                f"--cap expects CATEGORY=N with a category in {CATEGORIES}, got {item!r}", kind="usage"
+            )
+        caps[key] = int(value)
+    store = _store(db)
+    pairs = []
+    for server in servers:
+        store.require_server(server)
+        pairs.append((server, store.labelled_tools(server)))
+    merge_text = None
+    if merge:
+        if not merge.is_file():
+            raise CatalogError(f"no such file: {merge}", kind="usage")
+        merge_text = merge.read_text(encoding="utf-8")
+    _emit(_policy_text(pairs, format, profile, caps or None, merge_text), output)
+
+
+@app.command()
+@friendly
+def annotate(
+    server: Annotated[str, typer.Argument(help="Server id.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The MCP annotations each tool should carry, and where the author's own hints disagree."""
+    from catalog.annotate import render_annotations, suggest_annotations
+
+    store = _store(db)
+    store.require_server(server)
+    suggestions = suggest_annotations(store.labelled_tools(server))
+    if as_json:
+        _print_json(suggestions)
+    else:
+        sys.stdout.write(render_annotations(server, suggestions) + "\n")
+
+
+@app.command()
+@friendly
+def label(
+    server: Annotated[str, typer.Argument(help="Server id.")],
+    tool: Annotated[str, typer.Argument(help="Tool name.")],
+    category: Annotated[str, typer.Argument(help="read, write or destructive.")],
+    note: Annotated[str, typer.Option("--note", help="Why the reviewer decided so.")],
+    risk: Annotated[str | None, typer.Option(help="low, medium, high or critical.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Overrule the classifier for one tool; the override survives re-crawls and drives the policy."""
+    from catalog.models import CatalogError
+
+    if category not in CATEGORIES:
+        raise CatalogError(f"category must be one of {', '.join(CATEGORIES)}", kind="usage")
+    if risk is not None and risk not in ("low", "medium", "high", "critical"):
+        raise CatalogError("risk must be low, medium, high or critical", kind="usage")
+    if not note.strip():
+        raise CatalogError("--note must say why", kind="usage")
+    store = _store(db)
+    store.require_server(server)
+    store.set_override(server, tool, category, note.strip(), risk)
+    typer.echo(f"{server} {tool}: labelled {category} by a reviewer")
+
+
+@app.command()
+@friendly
+def search(
+    query: Annotated[str, typer.Argument(help="Words to find in tool names and descriptions.")],
+    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    risk: Annotated[str | None, typer.Option(help="Only this risk level.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many results.")] = 50,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Full-text search over the names and descriptions of every stored tool."""
+    rows = list(_store(db).search(query, category=category, risk=risk, limit=limit))
+    if as_json:
+        _print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} tools match {query!r}")
+    for column in ("server", "tool", "category", "risk", "description"):
+        table.add_column(column)
+    for row in rows:
+        first_line = ((row["description"] or "").strip().splitlines() or [""])[0][:80]
+        table.add_row(
+            row["server_id"], row["name"], row["effective_category"] or "", row["risk"] or "", first_line
+        )
+    Console().print(table)
+
+
+@app.command()
+@friendly
+def browse(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8001,
+    no_open: Annotated[bool, typer.Option("--no-open", help="Do not open a browser.")] = False,
+) -> None:
+    """Open the catalog in Datasette, with facets and canned queries."""
+    from catalog.browse import browse as run_browse
+
+    store = _store(db)
+    run_browse(store.path, port=port, open_browser=not no_open)
+
+
 def main() -> None:
     app()
 
