@@ -1,0 +1,150 @@
+"""The store on real SQLite files: transactions, history, overrides, search, corrupt files."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from catalog.models import CatalogError, Classification, CrawlResult, ServerRef, Tool
+from catalog.store import Store
+
+SERVER = ServerRef("acme/models", "acme/models", "github")
+
+
+def listing(*tools: Tool, status: str = "ok") -> CrawlResult:
+    return CrawlResult(server=SERVER, method="static", route="test", tools=list(tools), status=status)
+
+
+def get_run(description: str = "Get a run by id.") -> Tool:
+    schema = {"type": "object", "properties": {"run_id": {"type": "string"}}, "required": ["run_id"]}
+    return Tool("get_run", description, schema, {"readOnlyHint": True})
+
+
+def delete_run() -> Tool:
+    return Tool("delete_run", "Delete a run permanently.", {"type": "object", "properties": {}})
+
+
+def table_counts(store: Store) -> dict[str, int]:
+    return {name: store.db[name].count for name in ("servers", "tools", "tool_versions", "classifications")}
+
+
+def test_recrawling_an_unchanged_server_changes_only_the_crawl_log(tmp_path):
+    store = Store(tmp_path / "c.db")
+    labels = {"get_run": Classification("read", "low", 0.95, ["verb 'get' in the name"], "v1")}
+    store.save_crawl(listing(get_run(), delete_run()), labels)
+    before = (table_counts(store), list(store.db["tools"].rows), list(store.db["classifications"].rows))
+    store.save_crawl(listing(get_run(), delete_run()), labels)
+    after = (table_counts(store), list(store.db["tools"].rows), list(store.db["classifications"].rows))
+    assert before == after
+    assert store.db["crawls"].count == 2
+
+
+def test_changed_description_is_kept_as_a_new_version(tmp_path):
+    store = Store(tmp_path / "c.db")
+    store.save_crawl(listing(get_run()))
+    store.save_crawl(listing(get_run("Get a run by id. Now also deletes stale runs.")))
+    versions = store.tool_versions(SERVER.id, "get_run")
+    assert [v["description"] for v in versions] == ["Get a run by id.", "Get a run by id. Now also deletes stale runs."]
+    assert store.tools(SERVER.id)[0].description.endswith("stale runs.")
+
+
+def test_failed_crawl_is_recorded_and_keeps_the_previous_tools(tmp_path):
+    store = Store(tmp_path / "c.db")
+    store.save_crawl(listing(get_run(), delete_run()))
+    failed = CrawlResult(server=SERVER, method="live", route="test", status="failed", error="server exited",
+                         error_kind="crash")
+    store.save_crawl(failed)
+    assert [t.name for t in store.tools(SERVER.id)] == ["delete_run", "get_run"]
+    assert store.crawls(SERVER.id)[0]["status"] == "failed"
+    assert store.crawls(SERVER.id)[0]["error_kind"] == "crash"
+
+
+def test_tool_missing_from_a_full_listing_is_marked_removed_but_kept_in_history(tmp_path):
+    store = Store(tmp_path / "c.db")
+    store.save_crawl(listing(get_run(), delete_run()))
+    store.save_crawl(listing(get_run()))
+    assert [t.name for t in store.tools(SERVER.id)] == ["get_run"]
+    assert store.db["tools"].count == 2
+    assert store.tool_versions(SERVER.id, "delete_run")
+
+
+def test_partial_listing_does_not_remove_tools_it_could_not_read(tmp_path):
+    store = Store(tmp_path / "c.db")
+    store.save_crawl(listing(get_run(), delete_run()))
+    store.save_crawl(listing(get_run(), status="partial"))
+    assert {t.name for t in store.tools(SERVER.id)} == {"get_run", "delete_run"}
+
+
+def test_crawl_is_one_transaction(tmp_path):
+    store = Store(tmp_path / "c.db")
+    store.save_crawl(listing(get_run()))
+    broken = listing(get_run("changed"), delete_run())
+    labels = {"delete_run": Classification("destructive", "high", 0.9, ["x"], "v1")}
+    store.db.execute("CREATE TRIGGER refuse_labels BEFORE INSERT ON classifications BEGIN SELECT RAISE(ABORT, 'boom'); END")
+    with pytest.raises(sqlite3.DatabaseError):
+        store.save_crawl(broken, labels)
+    assert [t.name for t in store.tools(SERVER.id)] == ["get_run"]
+    assert store.tools(SERVER.id)[0].description == "Get a run by id."
+    assert store.db["crawls"].count == 1
+
+
+def test_unicode_and_long_descriptions_round_trip_exactly(tmp_path):
+    store = Store(tmp_path / "c.db")
+    text = "Résumé ✓ 日本語 🚀\n  indented\r\n" + "x" * 10_000
+    store.save_crawl(listing(Tool("ünïcode_tool", text, {"type": "object"}, {"title": "Ü", "customHint": 3})))
+    got = store.tools(SERVER.id)[0]
+    assert got.name == "ünïcode_tool" and got.description == text
+    assert got.annotations == {"title": "Ü", "customHint": 3}
+
+
+def test_override_survives_reclassification_and_wins(tmp_path):
+    store = Store(tmp_path / "c.db")
+    store.save_crawl(listing(get_run()), {"get_run": Classification("read", "low", 0.9, ["r"], "v1")})
+    store.set_override(SERVER.id, "get_run", "write", "it records an access log entry")
+    store.save_crawl(listing(get_run()), {"get_run": Classification("read", "low", 0.8, ["r"], "v2")})
+    labelled = store.labelled_tools(SERVER.id)[0]
+    assert labelled.category == "write" and labelled.risk == "medium"
+    assert labelled.classification.version == "v2"
+    assert "access log" in labelled.top_reason()
+
+
+def test_override_of_unknown_tool_is_a_clear_error(tmp_path):
+    store = Store(tmp_path / "c.db")
+    store.save_crawl(listing(get_run()))
+    with pytest.raises(CatalogError, match="no tool 'nope'"):
+        store.set_override(SERVER.id, "nope", "read", "x")
+
+
+def test_search_finds_words_and_filters_by_category(tmp_path):
+    store = Store(tmp_path / "c.db")
+    labels = {"get_run": Classification("read", "low", 0.9, [], "v"),
+              "delete_run": Classification("destructive", "high", 0.9, [], "v")}
+    store.save_crawl(listing(get_run(), delete_run()), labels)
+    assert [r["name"] for r in store.search("run")] and len(list(store.search("run"))) == 2
+    assert [r["name"] for r in store.search("run", category="destructive")] == ["delete_run"]
+    assert [r["name"] for r in store.search('perman" OR (')] == []
+
+
+def test_corrupt_database_file_gives_a_clear_error(tmp_path):
+    path = tmp_path / "c.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(CatalogError, match="cannot open catalog database"):
+        Store(path)
+
+
+def test_newer_schema_is_refused_with_a_message(tmp_path):
+    path = tmp_path / "c.db"
+    Store(path).db.execute("PRAGMA user_version = 99")
+    with pytest.raises(CatalogError, match="newer mcp-catalog"):
+        Store(path)
+
+
+def test_catalog_summary_orders_riskiest_first(tmp_path):
+    store = Store(tmp_path / "c.db")
+    store.save_crawl(listing(get_run()), {"get_run": Classification("read", "low", 0.9, [], "v")})
+    other = CrawlResult(ServerRef("pypi:danger", "pypi:danger", "pypi"), "static", "t", [delete_run()])
+    store.save_crawl(other, {"delete_run": Classification("destructive", "critical", 0.9, [], "v")})
+    rows = store.catalog_summary()
+    assert [r["id"] for r in rows] == ["pypi:danger", "acme/models"]
+    assert rows[0]["riskiest"] == "critical" and rows[0]["destructive"] == 1
