@@ -111,6 +111,23 @@ def crawl(
     no_sandbox: Annotated[
         bool, typer.Option("--no-sandbox", help="Run live servers without bubblewrap.")
     ] = False,
+    from_file: Annotated[
+        Path | None, typer.Option("--from", help="A list of sources, or a client config.")
+    ] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry", help="Crawl every server of an MCP registry (v0 API); default: the official one."
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="With --registry: at most this many entries.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Sources crawled at once (bulk crawls).")] = 4,
+    max_age: Annotated[
+        float, typer.Option("--max-age", help="Bulk: skip sources crawled OK within these hours.")
+    ] = 24.0,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Bulk: crawl again even if recently crawled.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Crawl servers into the catalog and classify their tools."""
@@ -118,8 +135,8 @@ def crawl(
     from catalog.models import CatalogError
 
     all_sources = list(sources or []) + [f"stdio:{c}" for c in cmd or []]
-    if not all_sources:
-        raise CatalogError("give a SOURCE or --cmd", kind="usage")
+    if not all_sources and not from_file and not registry:
+        raise CatalogError("give a SOURCE, --cmd, --from FILE or --registry", kind="usage")
     options = CrawlOptions(
         live=live,
         env=_parse_env(env or []),
@@ -130,6 +147,16 @@ def crawl(
         sandbox=not no_sandbox,
     )
     store = _store(db)
+    if from_file or registry:
+        from catalog.bulk import items_from_file, items_from_registry
+
+        items = (
+            items_from_file(from_file, options)
+            if from_file
+            else items_from_registry(registry, options, limit)
+        )
+        _bulk_crawl(items, options, store, jobs, max_age, refresh, as_json)
+        return
     outcomes = []
     from rich.console import Console
 
@@ -144,6 +171,88 @@ def crawl(
             _print_outcome(outcome)
     if any(not o.ok for o in outcomes):
         raise typer.Exit(1)
+
+
+def _bulk_crawl(items, options, store, jobs: int, max_age: float, refresh: bool, as_json: bool) -> None:
+    from datetime import timedelta
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from catalog.bulk import run_bulk
+
+    counts = {"ok": 0, "partial": 0, "failed": 0, "skipped": 0}
+    console = Console(stderr=True)
+    columns = [
+        TextColumn("[bold]crawling[/]"),
+        BarColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=console, transient=True, disable=as_json) as progress:
+        task = progress.add_task("crawl", total=None, counts="")
+
+        def on_event(status: str, key: str, result) -> None:
+            counts[status] = counts.get(status, 0) + 1
+            text = f"done {counts['ok'] + counts['partial']}  failed {counts['failed']}  skipped {counts['skipped']}"
+            progress.update(task, advance=1, counts=text)
+
+        summary = run_bulk(
+            items,
+            options,
+            store,
+            jobs=jobs,
+            max_age=timedelta(hours=max_age),
+            refresh=refresh,
+            on_event=on_event,
+        )
+    results = summary.done + summary.failed
+    if as_json:
+        _print_json(_bulk_json(results, summary))
+    else:
+        _print_bulk_table(results, summary)
+    if summary.interrupted:
+        _err("interrupted; what finished is stored, run the same command again to resume")
+        raise typer.Exit(130)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+def _bulk_json(results, summary) -> dict[str, Any]:
+    return {
+        "done": len(summary.done),
+        "failed": len(summary.failed),
+        "skipped": len(summary.skipped),
+        "interrupted": summary.interrupted,
+        "classified": summary.classified,
+        "results": [
+            {
+                "server": r.server.id,
+                "status": r.status,
+                "method": r.method,
+                "tools": len(r.tools),
+                "error": r.error,
+                "error_kind": r.error_kind,
+            }
+            for r in results
+        ],
+    }
+
+
+def _print_bulk_table(results, summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    title = (
+        f"{len(summary.done)} crawled, {len(summary.failed)} failed, {len(summary.skipped)} skipped (fresh), "
+        f"{summary.classified} tools classified"
+    )
+    table = Table(title=title)
+    for column in ("server", "status", "method", "tools", "error"):
+        table.add_column(column, overflow="fold")
+    for r in sorted(results, key=lambda r: (r.status == "ok", r.server.id)):
+        table.add_row(r.server.id, r.status, r.method, str(len(r.tools)), r.error or "")
+    Console().print(table)
 
 
 def _outcome_json(outcome) -> dict[str, Any]:
@@ -488,7 +597,19 @@ def browse(
 
 
 def main() -> None:
-    app()
+    app(args=_default_registry(sys.argv[1:]))
+
+
+def _default_registry(argv: list[str]) -> list[str]:
+    """`--registry` given without a URL means the official registry."""
+    from catalog.sources.registry import OFFICIAL_REGISTRY
+
+    out = list(argv)
+    for index, arg in enumerate(out):
+        if arg == "--registry" and (index + 1 == len(out) or out[index + 1].startswith("-")):
+            out.insert(index + 1, OFFICIAL_REGISTRY)
+            break
+    return out
 
 
 if __name__ == "__main__":

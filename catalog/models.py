@@ -107,7 +107,7 @@ class CrawlResult:
     warnings: list[str] = field(default_factory=list)
     status: str = "ok"  # ok | failed
     error: str | None = None
-    error_kind: str | None = None  # needs_config | needs_network | timeout | crash | bad_protocol | not_found | ...
+    error_kind: str | None = None  # timeout | crash | needs_config | not_found | ...
     env_names: list[str] = field(default_factory=list)  # names of variables passed, never values
 
 

@@ -357,6 +357,18 @@ class Store:
         with self.db.atomic():
             self._save_classifications(server_id, self.tools(server_id), labels, now())
 
+    def save_labels(self, labels: list[tuple[str, Tool, Classification]]) -> None:
+        """Store a batch of labels for tools of many servers in one transaction."""
+        by_server: dict[str, dict[str, Classification]] = {}
+        tools: dict[str, list[Tool]] = {}
+        for server_id, tool, label in labels:
+            by_server.setdefault(server_id, {})[tool.name] = label
+            tools.setdefault(server_id, []).append(tool)
+        at = now()
+        with self.db.atomic():
+            for server_id, server_labels in by_server.items():
+                self._save_classifications(server_id, tools[server_id], server_labels, at)
+
     def set_override(
         self, server_id: str, name: str, category: str, note: str, risk: str | None = None
     ) -> None:
@@ -442,6 +454,32 @@ class Store:
                     else None,
                 )
             )
+        return result
+
+    def recently_crawled(self, since: str) -> set[str]:
+        """Server ids and source strings with a successful crawl finished after `since`."""
+        rows = self.db.query(
+            "SELECT server_id, source FROM crawls WHERE status = 'ok' AND finished_at >= ?", [since]
+        )
+        keys: set[str] = set()
+        for row in rows:
+            keys.update((row["server_id"], row["source"]))
+        return keys
+
+    def unclassified_tools(self, server_ids: list[str] | None = None) -> list[tuple[str, Tool]]:
+        """Current tools (of all tools of servers that have any) whose label is missing or stale.
+
+        A server with one stale tool gets all its tools back, since siblings inform each label.
+        """
+        sql = """SELECT DISTINCT t.server_id FROM tools t
+                 LEFT JOIN classifications c ON c.server_id = t.server_id AND c.name = t.name
+                 WHERE t.removed_at IS NULL AND (c.name IS NULL OR c.content_hash != t.content_hash)"""
+        stale = [row["server_id"] for row in self.db.query(sql)]
+        wanted = set(server_ids) if server_ids is not None else None
+        result = []
+        for server_id in stale:
+            if wanted is None or server_id in wanted:
+                result.extend((server_id, tool) for tool in self.tools(server_id))
         return result
 
     def crawls(self, server_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

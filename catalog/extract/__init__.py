@@ -10,8 +10,23 @@ from catalog.models import Tool
 
 MAX_FILE_BYTES = 2_000_000
 MAX_FILES = 20_000
-SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", "site-packages", ".tox", "test", "tests",
-             "__tests__", "testdata", "examples", "example", "docs", ".github"}
+SKIP_DIRS = {
+    ".git",
+    "node_modules",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "site-packages",
+    ".tox",
+    "test",
+    "tests",
+    "__tests__",
+    "testdata",
+    "examples",
+    "example",
+    "docs",
+    ".github",
+}
 
 
 @dataclass
