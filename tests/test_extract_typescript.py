@@ -1,0 +1,135 @@
+"""Tests for the TypeScript/JavaScript static extractor, on small TS sources and compiled JS trees."""
+
+from __future__ import annotations
+
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from catalog.extract import SourceFile, iter_source_files
+from catalog.extract.typescript import extract
+from catalog.models import Tool
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract" / "typescript"
+SUFFIXES = (".ts", ".js", ".mjs", ".cjs")
+
+
+def tools_of(tree: str) -> tuple[dict[str, Tool], list[str]]:
+    found = extract(list(iter_source_files(FIXTURES / tree, SUFFIXES)))
+    return {tool.name: tool for tool in found.tools}, found.warnings
+
+
+def test_register_tool_resolves_names_and_config_from_other_files():
+    tools, _ = tools_of("registered")
+    search = tools["search_docs"]
+    assert search.title == "Search docs"
+    assert search.description == "Search the documentation. Returns page ids."
+    assert search.annotations == {"readOnlyHint": True, "openWorldHint": False}
+    assert search.origin == "src/tools/search.ts:20"
+
+
+def test_zod_shapes_become_json_schemas():
+    tools, _ = tools_of("registered")
+    schema = tools["search_docs"].input_schema
+    assert schema["required"] == ["query"]
+    assert schema["properties"]["query"] == {
+        "type": "string",
+        "minLength": 1,
+        "description": "Words to search for",
+    }
+    assert schema["properties"]["limit"] == {"type": "integer", "default": 10}
+    assert schema["properties"]["sort"] == {"type": "string", "enum": ["relevance", "date"]}
+    assert schema["properties"]["tags"]["items"] == {"type": "string"}
+    summarize = tools["summarize"].input_schema
+    assert summarize["properties"]["style"] == {"type": "string", "const": "short"}
+
+
+def test_template_placeholders_are_kept_and_marked():
+    tools, _ = tools_of("registered")
+    deleting = tools["docs_delete"]
+    assert deleting.title == "Delete page"
+    assert deleting.description == "Delete a page (server ${version})."
+    assert deleting.unresolved == ["description: placeholders filled at run time (${version})"]
+    assert tools["summarize"].description == "Summarize a page.\nUses the page cache."
+
+
+def test_loop_registrations_and_run_time_descriptions_are_reported():
+    tools, warnings = tools_of("registered")
+    assert warnings == ["src/tools/dynamic.ts:6: tool name built at run time (plugin.name); tool skipped"]
+    assert tools["plugin_status"].description == ""
+    assert tools["plugin_status"].unresolved == ["description: built at run time (call to describe)"]
+
+
+def test_every_tool_overload_is_read():
+    tools, warnings = tools_of("overloads")
+    assert warnings == []
+    assert list(tools) == ["ping", "now", "add", "clear_cache", "translate", "list_keys", "delete_key"]
+    assert tools["now"].description == "Current server time"
+    assert tools["add"].parameter_names() == ["a", "b"]
+    assert tools["clear_cache"].annotations == {"destructiveHint": True, "idempotentHint": True}
+    assert tools["clear_cache"].parameter_names() == []
+    assert tools["translate"].input_schema["required"] == ["text"]
+    assert tools["list_keys"].annotations == {"readOnlyHint": True}
+    assert tools["delete_key"].annotations == {"destructiveHint": True, "title": "Delete key"}
+
+
+def test_compiled_commonjs_low_level_server_is_read():
+    tools, warnings = tools_of("compiled")
+    assert warnings == []
+    assert tools["tracker_list_issues"].annotations == {"readOnlyHint": True}  # minified !0
+    assert tools["close_issue"].annotations == {"destructiveHint": False, "idempotentHint": True}
+    assert tools["create_issue"].description == "Create an issue in the tracker project"
+    assert tools["create_issue"].input_schema["properties"]["title"] == {
+        "type": "string",
+        "description": "Issue title",
+    }
+    assert tools["close_issue"].input_schema["required"] == ["issue_number"]
+    comment = tools["comment"].input_schema["properties"]
+    assert comment == {"body": {"type": "string", "description": "Comment text"}, "issue": {"type": "number"}}
+
+
+def test_escapes_in_javascript_strings_are_decoded():
+    source = 'server.tool("quote", "Say \\"hi\\"\\n\\u00e9t\\u00e9 \\x41", {}, async () => ({}));'
+    tool = extract([SourceFile("index.js", source)]).tools[0]
+    assert tool.description == 'Say "hi"\nété A'
+
+
+def test_dynamic_list_handler_is_warned_about():
+    source = (
+        "server.setRequestHandler(ListToolsRequestSchema, async () => {\n"
+        "  const tools = [];\n  for (const t of spec) tools.push(toTool(t));\n  return { tools };\n});\n"
+    )
+    found = extract([SourceFile("proxy.ts", source)])
+    assert found.tools == []
+    assert found.warnings == [
+        "proxy.ts:1: tools/list handler builds its tool list at run time; not resolvable statically"
+    ]
+
+
+def test_unrelated_tool_calls_are_ignored():
+    source = "const t = ai.tool({ description: 'x' });\nconst u = registry.tool(42, handler);\n"
+    assert extract([SourceFile("agent.ts", source)]).tools == []
+
+
+@pytest.mark.integration
+def test_reference_everything_server_tarball_declares_18_tools(tmp_path):
+    subprocess.run(
+        ["npm", "pack", "@modelcontextprotocol/server-everything@2026.8.31", "--silent"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    with tarfile.open(next(tmp_path.glob("*.tgz"))) as archive:
+        archive.extractall(tmp_path / "pkg", filter="data")
+    found = extract(list(iter_source_files(tmp_path / "pkg", SUFFIXES)))
+    tools = {tool.name: tool for tool in found.tools}
+    assert len(tools) == 18
+    assert tools["echo"].annotations == {
+        "readOnlyHint": True,
+        "destructiveHint": False,
+        "idempotentHint": True,
+        "openWorldHint": False,
+    }
+    assert tools["echo"].input_schema["properties"]["message"]["description"] == "Message to echo"
