@@ -200,22 +200,30 @@ def classify_result(result: CrawlResult) -> dict[str, Classification]:
 
 
 def classify_tools(server_id: str, tools: list[Tool]) -> dict[str, Classification]:
+    return {tool.name: label for _, tool, label in classify_rows([(server_id, tool) for tool in tools])}
+
+
+def classify_rows(tools: list[tuple[str, Tool]]) -> list[tuple[str, Tool, Classification]]:
+    """Label tools of any number of servers in one vectorised batch (siblings grouped by server id)."""
     import classifier
 
     if not tools:
-        return {}
-    rows = [tool_row(server_id, tool) for tool in tools]
-    labels = classifier.classify(rows)
-    return {
-        tool.name: Classification(
-            label["category"],
-            label["risk"],
-            float(label["confidence"]),
-            list(label["reasons"]),
-            label.get("version", ""),
+        return []
+    labels = classifier.classify([tool_row(server_id, tool) for server_id, tool in tools])
+    return [
+        (
+            server_id,
+            tool,
+            Classification(
+                label["category"],
+                label["risk"],
+                float(label["confidence"]),
+                list(label["reasons"]),
+                label.get("version", ""),
+            ),
         )
-        for tool, label in zip(tools, labels, strict=True)
-    }
+        for (server_id, tool), label in zip(tools, labels, strict=True)
+    ]
 
 
 def tool_row(server_id: str, tool: Tool) -> dict:
