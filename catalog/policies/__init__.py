@@ -1,0 +1,125 @@
+"""Policy exporters: one module per gateway or client format, all fed the same per-tool rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+
+from catalog.models import CatalogError, LabelledTool
+from catalog.policies.rules import PROFILES, ToolRule, plan_rules
+
+FORMATS = ("policylayer", "intercept", "claude-code", "codex")
+
+
+@dataclass
+class PolicyPlan:
+    """Everything a format needs: the servers, the profile and one rule per tool."""
+
+    servers: list[str]
+    profile: str
+    rules: list[ToolRule]
+
+    def server_rules(self, server: str) -> list[ToolRule]:
+        return [r for r in self.rules if r.server == server]
+
+
+@dataclass
+class PolicyResult:
+    """A rendered policy; after a merge, which tools were added and which the user's file already had."""
+
+    text: str
+    format: str
+    rules: list[ToolRule]
+    added: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def reasons(self) -> dict[str, dict[str, object]]:
+        """The reason behind every rule, keyed `server/tool`: a sidecar for formats with no comment field."""
+        return {f"{r.server}/{r.tool}": r.to_dict() for r in self.rules}
+
+
+class PolicyFormat(Protocol):
+    """What a format module provides. `merge` returns the merged text, the tools added, and notes."""
+
+    def render(self, plan: PolicyPlan) -> str: ...
+
+    def merge(self, existing: str, plan: PolicyPlan) -> tuple[str, list[str], list[str]]: ...
+
+
+def format_module(name: str) -> ModuleType:
+    from catalog.policies import claude_code, codex, intercept, policylayer
+
+    modules = {"policylayer": policylayer, "intercept": intercept, "claude-code": claude_code, "codex": codex}
+    if name not in modules:
+        raise CatalogError(f"unknown policy format {name!r}; use one of {', '.join(FORMATS)}", kind="usage")
+    return modules[name]
+
+
+def build_policy(
+    servers: list[tuple[str, list[LabelledTool]]],
+    format: str,
+    profile: str = "balanced",
+    caps: dict[str, int] | None = None,
+    merge_with: str | Path | None = None,
+    opt_in: Iterable[str] = (),
+) -> PolicyResult:
+    """Render (or merge into the file at `merge_with`) the policy for these servers in one format."""
+    module = format_module(format)
+    if not servers:
+        raise CatalogError("no servers given to write a policy for", kind="usage")
+    rules = plan_rules(servers, profile, caps, opt_in)
+    plan = PolicyPlan([name for name, _ in servers], profile, rules)
+    if merge_with is None:
+        return PolicyResult(module.render(plan), format, rules)
+    path = Path(merge_with)
+    try:
+        existing = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(
+            f"cannot read the policy to merge with, {path}: {exc.strerror}", kind="usage"
+        ) from None
+    text, added, notes = module.merge(existing, plan)
+    names = {r.tool for r in rules}
+    kept = sorted(names - set(added))
+    return PolicyResult(text, format, rules, added=added, kept=kept, notes=notes)
+
+
+def render_policy(
+    servers: list[tuple[str, list[LabelledTool]]],
+    format: str,
+    profile: str = "balanced",
+    caps: dict[str, int] | None = None,
+    merge_with: str | Path | None = None,
+    opt_in: Iterable[str] = (),
+) -> str:
+    """The policy text for these servers in one format (see build_policy for what a merge added)."""
+    return build_policy(servers, format, profile, caps, merge_with, opt_in).text
+
+
+def unique_tool_names(plan: PolicyPlan, format: str) -> None:
+    """Gateways that key rules by bare tool name can hold several servers only when no names collide."""
+    seen: dict[str, str] = {}
+    for rule in plan.rules:
+        other = seen.setdefault(rule.tool, rule.server)
+        if other != rule.server:
+            raise CatalogError(
+                f"{format} keys rules by the bare tool name, and {rule.tool!r} exists on both {other!r} and "
+                f"{rule.server!r}; write one {format} policy per server",
+                kind="usage",
+            )
+
+
+__all__ = [
+    "FORMATS",
+    "PROFILES",
+    "PolicyPlan",
+    "PolicyResult",
+    "ToolRule",
+    "build_policy",
+    "plan_rules",
+    "render_policy",
+]
