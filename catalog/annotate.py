@@ -1,0 +1,156 @@
+"""The MCP annotations each tool should carry, with reasons, and where the author's own hints disagree."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from catalog.models import ANNOTATION_HINTS, SPEC_HINT_DEFAULTS, LabelledTool
+
+# Repeating these leaves the same state as doing it once (set X to V, delete X).
+IDEMPOTENT_VERBS = {
+    "set", "put", "update", "upsert", "replace", "rename", "enable", "disable", "assign", "unassign",
+    "tag", "untag", "transition", "mark", "configure", "label", "move", "archive", "restore", "save",
+    "delete", "remove", "drop", "purge", "destroy", "revoke", "truncate", "unset", "clear", "detach",
+    "stop", "cancel", "close", "lock", "unlock", "pin", "unpin", "star", "unstar", "approve",
+}  # fmt: skip
+# Repeating these does more each time (another row, another message, another run).
+REPEATING_VERBS = {
+    "create", "add", "append", "insert", "send", "post", "log", "register", "upload", "start", "run",
+    "execute", "exec", "trigger", "copy", "clone", "fork", "push", "submit", "comment", "reply",
+    "publish", "invite", "increment", "generate", "transfer", "pay", "refund", "charge", "deploy",
+    "spawn", "launch", "import", "enqueue", "schedule", "duplicate", "write", "notify", "email",
+}  # fmt: skip
+OPEN_WORLD_VERBS = {"send", "email", "notify", "post", "publish", "tweet", "browse", "navigate", "fetch", "crawl",
+                    "scrape", "webhook", "call", "message", "sms", "invite", "share", "download"}  # fmt: skip
+OPEN_WORLD_PARAMS = {"url", "uri", "urls", "endpoint", "host", "hostname", "webhook", "webhook_url", "email",
+                     "to", "recipient", "recipients", "channel", "phone", "address", "domain"}  # fmt: skip
+ANYTHING_PARAMS = {"command", "cmd", "script", "code", "sql", "statement", "shell"}
+OPEN_WORLD_WORDS = re.compile(
+    r"https?://|\b(web|internet|website|web ?page|e-?mail|slack|sms|third[- ]party|external|browser|"
+    r"public url|any url|remote url)\b",
+    re.IGNORECASE,
+)
+CATEGORY_DOES = {"read": "only reads", "write": "changes state", "destructive": "can destroy data"}
+
+
+def name_tokens(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
+
+
+def author_hints(labelled: LabelledTool) -> dict[str, bool]:
+    """The hints the author set explicitly (booleans only; anything else is not a hint)."""
+    annotations = labelled.tool.annotations or {}
+    return {k: v for k, v in annotations.items() if k in ANNOTATION_HINTS and isinstance(v, bool)}
+
+
+def idempotent(labelled: LabelledTool) -> tuple[bool, str]:
+    if labelled.category == "read":
+        return True, "it only reads, so repeating a call changes nothing"
+    params = {p.lower() for p in labelled.tool.parameter_names()}
+    if params & ANYTHING_PARAMS:
+        found = sorted(params & ANYTHING_PARAMS)[0]
+        return False, f"it runs what the `{found}` parameter says; repeating may do more each time"
+    tokens = name_tokens(labelled.tool.name)
+    repeating = [t for t in tokens if t in REPEATING_VERBS]
+    if repeating:
+        return False, f"verb `{repeating[0]}`: each call adds or sends something more"
+    same = [t for t in tokens if t in IDEMPOTENT_VERBS]
+    if same:
+        return True, f"verb `{same[0]}`: a second identical call leaves the same state"
+    return False, "no verb shows that repeating it is harmless, so keep the spec default (false)"
+
+
+def open_world(labelled: LabelledTool) -> tuple[bool, str]:
+    params = {p.lower() for p in labelled.tool.parameter_names()}
+    if params & ANYTHING_PARAMS:
+        return True, f"it runs arbitrary `{sorted(params & ANYTHING_PARAMS)[0]}`, which can reach anything"
+    if params & OPEN_WORLD_PARAMS:
+        return True, f"the `{sorted(params & OPEN_WORLD_PARAMS)[0]}` parameter points outside the server"
+    verbs = [t for t in name_tokens(labelled.tool.name) if t in OPEN_WORLD_VERBS]
+    if verbs:
+        return True, f"verb `{verbs[0]}` reaches people or systems outside the server"
+    match = OPEN_WORLD_WORDS.search(labelled.tool.description or "")
+    if match:
+        return True, f"its description mentions {match.group(0).strip()!r}"
+    return (
+        False,
+        "no URL, web, email or messaging parameter or wording: it stays within the server's own system",
+    )
+
+
+def suggest(labelled: LabelledTool) -> tuple[dict[str, bool], dict[str, str]]:
+    category, evidence = labelled.category, labelled.top_reason()
+    idem, idem_why = idempotent(labelled)
+    world, world_why = open_world(labelled)
+    hints = {
+        "readOnlyHint": category == "read",
+        "destructiveHint": category == "destructive",
+        "idempotentHint": idem,
+        "openWorldHint": world,
+    }
+    why = {
+        "readOnlyHint": f"labelled {category} ({evidence})",
+        "destructiveHint": f"labelled {category}: it {CATEGORY_DOES[category]} ({evidence})",
+        "idempotentHint": idem_why,
+        "openWorldHint": world_why,
+    }
+    return hints, why
+
+
+def contradictions(labelled: LabelledTool, suggested: dict[str, bool], why: dict[str, str]) -> list[str]:
+    """Where the author's hints (absent ones read at their spec defaults) disagree with the label."""
+    author = author_hints(labelled)
+    if not author:
+        return []
+    effective = {**SPEC_HINT_DEFAULTS, **author}
+    category, evidence = labelled.category, labelled.top_reason()
+    found = []
+    if effective["readOnlyHint"] and category != "read":
+        found.append(f"marked readOnlyHint but it {CATEGORY_DOES[category]} ({evidence})")
+    if not effective["readOnlyHint"]:
+        if category == "read" and "destructiveHint" in author and author["destructiveHint"]:
+            found.append(f"marked destructiveHint but it only reads ({evidence})")
+        elif category == "read":
+            found.append(
+                f"readOnlyHint is {'false' if 'readOnlyHint' in author else 'absent (default false)'}, "
+                f"so clients assume it writes, but it only reads ({evidence})"
+            )
+        elif category == "write" and effective["destructiveHint"]:
+            stated = (
+                "marked destructiveHint"
+                if "destructiveHint" in author
+                else "destructiveHint absent (default true)"
+            )
+            found.append(f"{stated}, but its changes are additive or undoable ({evidence})")
+        elif category == "destructive" and not effective["destructiveHint"]:
+            found.append(f"marked destructiveHint: false but it can destroy data ({evidence})")
+    if author.get("idempotentHint") and not suggested["idempotentHint"]:
+        found.append(f"marked idempotentHint but repeating it does more: {why['idempotentHint']}")
+    if author.get("openWorldHint") is False and suggested["openWorldHint"]:
+        found.append(f"marked openWorldHint: false but it reaches outside: {why['openWorldHint']}")
+    return found
+
+
+def suggest_annotations(tools: list[LabelledTool]) -> list[dict[str, Any]]:
+    """Per tool: all four hints set explicitly with a reason each, the author's hints, and contradictions."""
+    result = []
+    for labelled in tools:
+        hints, why = suggest(labelled)
+        author = author_hints(labelled)
+        result.append(
+            {
+                "name": labelled.tool.name,
+                "category": labelled.category,
+                "risk": labelled.risk,
+                "annotations": hints,
+                "reasons": why,
+                "author": author,
+                "changed": sorted(
+                    h for h in ANNOTATION_HINTS if author.get(h, SPEC_HINT_DEFAULTS[h]) != hints[h]
+                ),
+                "contradictions": contradictions(labelled, hints, why),
+            }
+        )
+    return result
