@@ -301,8 +301,7 @@ def tools(
 ) -> None:
     """List the stored tools of a server with their classifications."""
     store = _store(db)
-    store.require_server(server)
-    labelled = store.labelled_tools(server)
+    labelled = _stored_tools(store, server)
     if as_json:
         _print_json([_labelled_json(lt) for lt in labelled])
         return
@@ -316,6 +315,19 @@ def tools(
         first_line = (lt.tool.description.strip().splitlines() or [""])[0][:90]
         table.add_row(lt.tool.name, lt.category, lt.risk, f"{lt.classification.confidence:.2f}", first_line)
     Console().print(table)
+
+
+def _stored_tools(store, server: str) -> list:
+    """The labelled tools of a server; a clear error when it never had a good crawl."""
+    from catalog.models import CatalogError
+
+    store.require_server(server)
+    labelled = store.labelled_tools(server)
+    if not labelled and store.last_ok_crawl(server) is None:
+        last = store.crawls(server, limit=1)
+        reason = f": {last[0]['error']}" if last and last[0]["error"] else ""
+        raise CatalogError(f"{server} has no stored tools; its crawls failed{reason}", kind="not_found")
+    return labelled
 
 
 def _labelled_json(lt) -> dict[str, Any]:
@@ -447,8 +459,7 @@ def report(
     if server is None:
         text = reports.render_catalog(store.catalog_summary(), format)
     else:
-        store.require_server(server)
-        labelled = store.labelled_tools(server)
+        labelled = _stored_tools(store, server)
         policy_text = _policy_text([(server, labelled)], "policylayer") if format == "html" else None
         text = reports.render_report(server, labelled, format, policy_text)
     _emit(text, output)
@@ -499,8 +510,7 @@ def policy(
     store = _store(db)
     pairs = []
     for server in servers:
-        store.require_server(server)
-        pairs.append((server, store.labelled_tools(server)))
+        pairs.append((server, _stored_tools(store, server)))
     merge_text = None
     if merge:
         if not merge.is_file():
@@ -520,8 +530,7 @@ def annotate(
     from catalog.annotate import render_annotations, suggest_annotations
 
     store = _store(db)
-    store.require_server(server)
-    suggestions = suggest_annotations(store.labelled_tools(server))
+    suggestions = suggest_annotations(_stored_tools(store, server))
     if as_json:
         _print_json(suggestions)
     else:

@@ -159,7 +159,7 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
 
 
 def _launch_for(target: Target, options: CrawlOptions):
-    from catalog import envs, live
+    from catalog import live
 
     if target.command:
         return live.Launch(command=list(target.command), env=dict(target.env), sandbox=options.sandbox)
@@ -167,6 +167,8 @@ def _launch_for(target: Target, options: CrawlOptions):
         raise CatalogError(
             f"{target.server.id}: nothing to run live (no published package found)", kind="unsupported"
         )
+    from catalog import envs
+
     prepare = envs.python_env if target.package.registry == "pypi" else envs.npm_env
     env_dir = options.cache_dir / "envs"
     prepared = prepare(target.package.name, target.package.version, env_dir)
