@@ -1,0 +1,186 @@
+"""The `catalog` command end to end, as a user runs it: real processes, real servers, real database files."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.servers.tool_data import TOOLS
+
+SERVERS = Path(__file__).parent / "fixtures" / "servers"
+PY = sys.executable
+
+
+def run(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CATALOG_CACHE": str(tmp_path / "cache"), "CATALOG_DB": str(tmp_path / "catalog.db")}
+    env.pop("CATALOG_DEBUG", None)
+    return subprocess.run([PY, "-m", "catalog.cli", *args], capture_output=True, text=True, timeout=timeout,
+                          env=env, stdin=subprocess.DEVNULL)
+
+
+def fixture_cmd(name: str, *args: str) -> str:
+    return " ".join([PY, str(SERVERS / name), *args])
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in done.stderr, done.stderr
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def stored_tools(tmp_path: Path, server: str) -> list[dict]:
+    done = run(tmp_path, "tools", server, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def assert_exact(tools: list[dict]) -> None:
+    by_name = {t["name"]: t for t in tools}
+    assert set(by_name) == {spec["name"] for spec in TOOLS}
+    for spec in TOOLS:
+        got = by_name[spec["name"]]
+        assert got["description"] == spec["description"]
+        assert got["annotations"] == (spec["annotations"] or None)
+        assert got["title"] == spec["title"]
+        assert got["category"] in ("read", "write", "destructive") and got["reasons"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_listening(port: int, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+@pytest.fixture
+def http_server():
+    port = free_port()
+    process = subprocess.Popen([PY, str(SERVERS / "fastmcp_tools.py"), "http", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_cmd_crawl_of_run_time_registered_tools_comes_back_exact(tmp_path):
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "fixture")
+    assert done.returncode == 0, done.stderr
+    assert "fixture: 4 tools (live" in done.stdout
+    assert_exact(stored_tools(tmp_path, "fixture"))
+
+
+def test_http_crawl_comes_back_exact(tmp_path, http_server):
+    done = run(tmp_path, "crawl", http_server, "--name", "remote", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["tools"] == 4
+    assert_exact(stored_tools(tmp_path, "remote"))
+
+
+def test_server_that_exits_at_start_fails_cleanly_and_keeps_the_previous_result(tmp_path):
+    assert run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "srv").returncode == 0
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("needs_key.py"), "--name", "srv")
+    assert done.returncode == 1
+    assert "FOO_API_KEY" in one_line_error(done) or "API" in one_line_error(done)
+    assert_exact(stored_tools(tmp_path, "srv"))
+    db = sqlite_rows(tmp_path, "SELECT status, error_kind FROM crawls WHERE server_id = 'srv' ORDER BY id")
+    assert [row[0] for row in db] == ["ok", "failed"]
+
+
+def test_hanging_server_times_out_with_one_line(tmp_path):
+    start = time.monotonic()
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("hangs.py"), "--name", "hang", "--timeout", "3")
+    assert done.returncode == 1
+    assert "tim" in one_line_error(done).lower()
+    assert time.monotonic() - start < 30
+
+
+def test_garbage_on_stdout_fails_with_one_line(tmp_path):
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("garbage.py"), "--name", "garbage", "--timeout", "5")
+    assert done.returncode == 1
+    one_line_error(done)
+
+
+def test_ten_thousand_tools_are_refused_over_the_cap(tmp_path):
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("many_tools.py", "10000"), "--name", "huge", "--timeout", "60")
+    assert done.returncode == 1
+    assert "5000" in one_line_error(done)
+
+
+def test_malformed_and_duplicate_tools_are_named_and_good_ones_stored(tmp_path):
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("raw_jsonrpc.py"), "--name", "raw")
+    assert done.returncode == 1
+    assert "duplicate" in done.stderr and "malformed" in done.stderr
+    assert stored_tools(tmp_path, "raw")
+
+
+def test_client_config_secrets_never_reach_the_database_or_output(tmp_path):
+    secret = "s3cr3t-value-do-not-store"
+    config = tmp_path / "claude_desktop_config.json"
+    config.write_text(json.dumps({"mcpServers": {
+        "docs": {"command": PY, "args": [str(SERVERS / "fastmcp_tools.py")], "env": {"DOCS_API_TOKEN": secret}},
+        "broken": {"command": PY, "args": [str(SERVERS / "needs_key.py")]},
+    }}))
+    done = run(tmp_path, "crawl", "--from", str(config), "--jobs", "2")
+    assert done.returncode == 1
+    assert "docs" in done.stdout and "broken" in done.stdout
+    assert secret not in done.stdout + done.stderr
+    assert secret.encode() not in (tmp_path / "catalog.db").read_bytes()
+    rows = sqlite_rows(tmp_path, "SELECT env_names FROM crawls WHERE server_id = 'docs'")
+    assert json.loads(rows[0][0]) == ["DOCS_API_TOKEN"]
+    assert_exact(stored_tools(tmp_path, "docs"))
+
+
+def test_corrupt_database_is_one_line_and_exit_1(tmp_path):
+    (tmp_path / "catalog.db").write_bytes(b"garbage" * 1000)
+    done = run(tmp_path, "tools", "anything")
+    assert done.returncode == 1
+    assert "cannot open catalog database" in one_line_error(done)
+
+
+def test_unknown_source_is_a_usage_error(tmp_path):
+    done = run(tmp_path, "crawl", "definitely not a source")
+    assert done.returncode == 2
+    assert "unknown source" in one_line_error(done)
+
+
+def test_label_override_survives_a_recrawl(tmp_path):
+    assert run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "fx").returncode == 0
+    done = run(tmp_path, "label", "fx", "search_docs", "write", "--note", "logs every query to billing")
+    assert done.returncode == 0, done.stderr
+    assert run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "fx").returncode == 0
+    tool = next(t for t in stored_tools(tmp_path, "fx") if t["name"] == "search_docs")
+    assert tool["category"] == "write" and tool["override"]["note"] == "logs every query to billing"
+
+
+def test_search_finds_stored_tools(tmp_path):
+    assert run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "fx").returncode == 0
+    done = run(tmp_path, "search", "records", "--json")
+    assert done.returncode == 0, done.stderr
+    assert [row["name"] for row in json.loads(done.stdout)] == ["delete_records"]
+
+
+def sqlite_rows(tmp_path: Path, sql: str) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "catalog.db") as conn:
+        return conn.execute(sql).fetchall()
