@@ -1,0 +1,159 @@
+"""Combine the rules, the model and the author's annotations (untrusted) into one label, risk and reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from classifier.features import Lexicon, ToolFeatures
+from classifier.rules import CATEGORIES, DANGER, MEDIUM, NONE, STRONG, WEAK, RuleVerdict
+
+RULE_WEIGHT = {NONE: 0.0, WEAK: 0.8, MEDIUM: 1.6, STRONG: 3.0}
+ANNOTATION_WEIGHT = {MEDIUM: 1.2, WEAK: 0.5}
+MODEL_WEIGHT = 2.0
+DANGER_BONUS = 0.15  # ties go to the more dangerous category, as a cautious reviewer would
+RULES_ONLY_CONFIDENCE = {"rule": 0.93, "blend": 0.7}
+
+
+@dataclass
+class Decision:
+    """A category with the route that decided it, an uncalibrated confidence and the reasons."""
+
+    category: str
+    route: str  # "rule": a strong rule decided; "blend": rule, annotations and model weighed together
+    raw_confidence: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def annotation_vote(annotations: dict) -> tuple[str | None, int, str]:
+    """What the author's hints claim, and how much to believe it (spec defaults apply only when hints exist)."""
+    read_only, destructive = annotations.get("readOnlyHint"), annotations.get("destructiveHint")
+    if read_only is True:
+        return "read", MEDIUM, "author marks it readOnlyHint"
+    if destructive is True:
+        return "destructive", MEDIUM, "author marks it destructiveHint"
+    if destructive is False:
+        return "write", MEDIUM, "author marks it destructiveHint: false (additive changes only)"
+    if read_only is False:
+        return (
+            "destructive",
+            WEAK,
+            "readOnlyHint false with destructiveHint unset: the spec assumes destructive",
+        )
+    return None, NONE, ""
+
+
+def _mistrust_reason(annotation: str, category: str, rule_reason: str) -> str:
+    return f"{annotation}, but {rule_reason} says {category} (annotations are untrusted hints)"
+
+
+def _blend(
+    verdict: RuleVerdict, annotation: tuple[str | None, int, str], proba: np.ndarray | None
+) -> np.ndarray:
+    scores = np.array([DANGER_BONUS * DANGER[c] for c in CATEGORIES], dtype=float)
+    if verdict.category:
+        scores[CATEGORIES.index(verdict.category)] += RULE_WEIGHT[verdict.strength]
+    if annotation[0]:
+        scores[CATEGORIES.index(annotation[0])] += ANNOTATION_WEIGHT[annotation[1]]
+    if proba is not None:
+        scores += MODEL_WEIGHT * proba
+    return scores
+
+
+def combine_rules_model_annotations(
+    feature: ToolFeatures, verdict: RuleVerdict, proba: np.ndarray | None
+) -> Decision:
+    """Strong rules decide; otherwise rule, annotations and model are weighed, ties toward danger."""
+    annotation = annotation_vote(feature.annotations)
+    model_note = ""
+    if proba is not None:
+        best = int(np.argmax(proba))
+        model_note = f"the text model says {CATEGORIES[best]} ({proba[best]:.2f})"
+    if verdict.strength == STRONG and verdict.category:
+        reasons = list(verdict.reasons)
+        if annotation[0] and annotation[0] != verdict.category:
+            reasons.insert(1, _mistrust_reason(annotation[2], verdict.category, verdict.reasons[0]))
+        elif annotation[0]:
+            reasons.insert(1, annotation[2])
+        raw = (
+            float(proba[CATEGORIES.index(verdict.category)])
+            if proba is not None
+            else RULES_ONLY_CONFIDENCE["rule"]
+        )
+        return Decision(verdict.category, "rule", raw, reasons)
+    scores = _blend(verdict, annotation, proba)
+    category = CATEGORIES[int(np.argmax(scores))]
+    reasons = _blend_reasons(category, verdict, annotation, model_note)
+    if proba is None:
+        raw = RULES_ONLY_CONFIDENCE["blend"]
+    else:
+        raw = float(scores[CATEGORIES.index(category)] / scores.sum())
+    return Decision(category, "blend", raw, reasons)
+
+
+def _blend_reasons(
+    category: str, verdict: RuleVerdict, annotation: tuple[str | None, int, str], model_note: str
+) -> list[str]:
+    agreeing, disagreeing = [], []
+    if verdict.category:
+        (agreeing if verdict.category == category else disagreeing).append(verdict.reasons[0])
+    if annotation[0]:
+        (agreeing if annotation[0] == category else disagreeing).append(annotation[2])
+    if model_note:
+        (agreeing if model_note.split(" says ")[1].startswith(category) else disagreeing).append(model_note)
+    reasons = agreeing + [f"outweighed: {r}" for r in disagreeing] + verdict.reasons[1:]
+    if not agreeing:
+        reasons.insert(0, f"no clear signal: {category} chosen as the cautious reading")
+    return reasons
+
+
+def risk_level(
+    category: str, verdict: RuleVerdict, feature: ToolFeatures, lexicon: Lexicon
+) -> tuple[str, list[str]]:
+    """Risk per RUBRIC: read low/medium, write medium, destructive high, critical for exec/money/credentials/bulk."""
+    flags = verdict.flags
+    if category == "read":
+        free_form = next((f.split(":", 1)[1] for f in flags if f.startswith("free_form:")), None)
+        if "secrets" in flags:
+            return "medium", ["may expose secrets or credentials"]
+        if "exposes_data" in flags:
+            return "medium", ["can read any data the query reaches"]
+        if free_form:
+            return "medium", [f"takes a free-form '{free_form}' (arbitrary files or URLs)"]
+        return "low", []
+    if category == "write":
+        if "money" in flags:
+            return "critical", ["moves money"]
+        if "credential" in flags:
+            return "critical", ["changes credentials or permissions"]
+        return _write_risk_from_siblings(verdict, feature, lexicon)
+    for flag, why in (
+        ("exec", "runs arbitrary code, shell or SQL"),
+        ("money", "moves money"),
+        ("credential", "changes credentials or permissions"),
+        ("bulk", "acts in bulk"),
+    ):
+        if flag in flags:
+            return "critical", [why]
+    return "high", []
+
+
+def _write_risk_from_siblings(
+    verdict: RuleVerdict, feature: ToolFeatures, lexicon: Lexicon
+) -> tuple[str, list[str]]:
+    """A server that also deletes things manages data worth protecting: its bare or borderline writes rise to high."""
+    examples = feature.siblings.destructive_examples(feature.name) if feature.siblings else []
+    if not examples:
+        return "medium", []
+    named = ", ".join(examples)
+    objects = [t for t in feature.tokens if t not in lexicon.sets["service_prefixes"] and t != feature.verb]
+    if feature.verb and not objects and verdict.category == "write":
+        return "high", [
+            f"a bare '{feature.verb}' on a server whose siblings include {named}: a real write to data worth protecting"
+        ]
+    if verdict.category == "destructive" or any(f.startswith("danger_param:") for f in verdict.flags):
+        return "high", [f"a destructive signal was outweighed, and siblings include {named}"]
+    if "modifies_existing" in verdict.flags:
+        return "medium", [f"siblings include {named}: this changes data worth protecting"]
+    return "medium", []

@@ -1,0 +1,281 @@
+"""Turn tool dicts into features: name tokens and verb, description, parameters, annotations, siblings."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "lexicon.json"
+
+_CAMEL_LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+_WORD = re.compile(r"[a-z][a-z0-9'-]*")
+_DESCRIPTION_LEADS = (
+    "this tool will",
+    "this tool",
+    "use this tool to",
+    "use this to",
+    "use this",
+    "a tool to",
+    "a tool that",
+    "tool to",
+    "tool that",
+    "tool for",
+    "this function",
+    "this endpoint",
+    "allows you to",
+    "allows to",
+    "lets you",
+    "helps you",
+    "can be used to",
+    "used to",
+    "you can",
+    "please",
+)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The rule vocabulary from data/lexicon.json, as sets for fast lookup."""
+
+    verb_category: dict[str, str]
+    sets: dict[str, frozenset[str]]
+    phrases: dict[str, tuple[str, ...]]
+    digest: str
+
+    def has(self, group: str, token: str) -> bool:
+        return token in self.sets[group]
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
+    """Read the lexicon file once; later entries never override an earlier verb category."""
+    import hashlib
+
+    raw_bytes = path.read_bytes()
+    data = json.loads(raw_bytes)
+    verb_category: dict[str, str] = {}
+    for category in ("destructive", "write", "read"):
+        for verb in data["verbs"][category]:
+            verb_category.setdefault(verb, category)
+    sets = {key: frozenset(value) for key, value in data.items() if isinstance(value, list)}
+    phrases = {key: tuple(value) for key, value in data["description_phrases"].items()}
+    return Lexicon(verb_category, sets, phrases, hashlib.sha256(raw_bytes).hexdigest()[:12])
+
+
+def split_name(name: str) -> list[str]:
+    """Split snake_case, camelCase, kebab-case, dotted, slashed and spaced names into lower-case tokens."""
+    spaced = _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name or ""))
+    return [token.lower() for token in _NON_ALNUM.split(spaced) if token]
+
+
+def _verb_stem(word: str, verbs: dict[str, str]) -> str | None:
+    """Map a third-person or plain word of a description ('Deletes', 'fetches') onto a lexicon verb."""
+    candidates = [word]
+    if word.endswith("ies"):
+        candidates.append(word[:-3] + "y")
+    if word.endswith("es"):
+        candidates.append(word[:-2])
+    if word.endswith("s"):
+        candidates.append(word[:-1])
+    for candidate in candidates:
+        if candidate in verbs:
+            return candidate
+    return None
+
+
+def find_name_verb(tokens: list[str], lexicon: Lexicon) -> tuple[str | None, int]:
+    """The tool's verb: the first lexicon verb among the tokens, reading service prefixes as nouns.
+
+    Tokens after a preposition ('mark_as_read', 'get_model_by_alias') are searched only when none before it is a verb.
+    """
+    cut = next((i for i, t in enumerate(tokens) if i > 0 and t in lexicon.sets["prepositions"]), len(tokens))
+    if cut < len(tokens):
+        verb, index = find_name_verb(tokens[:cut], lexicon)
+        if verb is not None:
+            return verb, index
+    unambiguous_later = any(
+        t in lexicon.verb_category and t not in lexicon.sets["ambiguous_leading"] for t in tokens
+    )
+    only_prefixes_before = True
+    for index, token in enumerate(tokens):
+        is_last = index == len(tokens) - 1
+        if token in lexicon.sets["service_prefixes"] and not is_last and token not in lexicon.verb_category:
+            continue
+        if token in lexicon.verb_category:
+            trailing_noun = (
+                is_last
+                and index > 0
+                and token in lexicon.sets["noun_when_trailing"]
+                and not only_prefixes_before
+            )
+            prefix_noun = is_last and index > 0 and only_prefixes_before and token in {"log", "history"}
+            ambiguous = token in lexicon.sets["ambiguous_leading"] and unambiguous_later
+            if not (trailing_noun or prefix_noun or ambiguous):
+                return token, index
+        if token not in lexicon.sets["service_prefixes"]:
+            only_prefixes_before = False
+    return None, -1
+
+
+def find_description_verb(description: str, lexicon: Lexicon, window: int = 6) -> str | None:
+    """The verb a description opens with ('Deletes a run ...' -> 'delete'), skipping 'This tool ...'."""
+    text = description.strip().lower()[:200]
+    changed = True
+    while changed:
+        changed = False
+        for lead in _DESCRIPTION_LEADS:
+            if text.startswith(lead):
+                text = text[len(lead) :].lstrip(" :,-")
+                changed = True
+    for word in _WORD.findall(text)[:window]:
+        verb = _verb_stem(word, lexicon.verb_category)
+        if verb is not None:
+            return verb
+    return None
+
+
+@dataclass
+class Param:
+    """One input parameter: its name, JSON type, enum values and description where known."""
+
+    name: str
+    type: str = ""
+    enum: tuple[str, ...] = ()
+    description: str = ""
+
+
+def _schema_of(tool: dict[str, Any]) -> dict[str, Any] | None:
+    schema = tool.get("input_schema")
+    if not isinstance(schema, dict):
+        schema = tool.get("inputSchema")
+    return schema if isinstance(schema, dict) else None
+
+
+def extract_params(tool: dict[str, Any]) -> list[Param]:
+    """Parameters from the input schema (with types and enums), else from the bare `params` names."""
+    schema = _schema_of(tool)
+    properties = (schema or {}).get("properties")
+    if isinstance(properties, dict) and properties:
+        params = []
+        for name, spec in properties.items():
+            spec = spec if isinstance(spec, dict) else {}
+            enum = spec.get("enum")
+            if not enum and isinstance(spec.get("items"), dict):
+                enum = spec["items"].get("enum")
+            params.append(
+                Param(
+                    name=str(name),
+                    type=str(spec.get("type", "")),
+                    enum=tuple(str(v) for v in (enum or []) if v is not None),
+                    description=str(spec.get("description", ""))[:300],
+                )
+            )
+        return params
+    names = tool.get("params") or []
+    return [Param(name=str(n)) for n in names if isinstance(n, str | int)]
+
+
+@dataclass
+class ToolFeatures:
+    """Everything the rules and the model look at for one tool."""
+
+    server: str
+    name: str
+    tokens: list[str]
+    verb: str | None
+    verb_index: int
+    description: str
+    description_verb: str | None
+    params: list[Param]
+    param_tokens: set[str]
+    annotations: dict[str, Any]
+    siblings: SiblingSummary | None = None
+
+    @property
+    def param_names(self) -> list[str]:
+        return [p.name.lower() for p in self.params]
+
+
+@dataclass
+class SiblingSummary:
+    """What a server's tools say about it as a whole (computed once per server)."""
+
+    tool_count: int = 0
+    destructive_verbs: dict[str, list[str]] = field(default_factory=dict)
+    write_count: int = 0
+
+    def destructive_examples(self, exclude: str, limit: int = 2) -> list[str]:
+        names = [n for verb_names in self.destructive_verbs.values() for n in verb_names if n != exclude]
+        return sorted(names)[:limit]
+
+
+def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:
+    """Compute the per-tool features (siblings are attached afterwards by attach_siblings)."""
+    name = str(tool.get("name") or "")
+    tokens = split_name(name)
+    verb, verb_index = find_name_verb(tokens, lexicon)
+    description = str(tool.get("description") or "")
+    annotations = tool.get("annotations")
+    params = extract_params(tool)
+    param_tokens = {t for p in params for t in split_name(p.name)} | {p.name.lower() for p in params}
+    return ToolFeatures(
+        server=str(tool.get("server") or ""),
+        name=name,
+        tokens=tokens,
+        verb=verb,
+        verb_index=verb_index,
+        description=description,
+        description_verb=find_description_verb(description, lexicon),
+        params=params,
+        param_tokens=param_tokens,
+        annotations=annotations if isinstance(annotations, dict) else {},
+    )
+
+
+def summarize_siblings(features: Iterable[ToolFeatures], lexicon: Lexicon) -> dict[str, SiblingSummary]:
+    """Per server: how many tools, which destructive verbs its tools carry (delete_*, drop_* ...)."""
+    summaries: dict[str, SiblingSummary] = defaultdict(SiblingSummary)
+    for feature in features:
+        summary = summaries[feature.server]
+        summary.tool_count += 1
+        destructive = [t for t in feature.tokens if lexicon.verb_category.get(t) == "destructive"]
+        exec_like = set(destructive) & lexicon.sets["exec_verbs"]
+        for verb in destructive:
+            if verb not in exec_like:
+                summary.destructive_verbs.setdefault(verb, []).append(feature.name)
+        if feature.verb and lexicon.verb_category.get(feature.verb) == "write":
+            summary.write_count += 1
+    return dict(summaries)
+
+
+def build_features(tools: list[dict[str, Any]], lexicon: Lexicon | None = None) -> list[ToolFeatures]:
+    """Features for a batch of tools, with each tool's sibling summary attached (siblings share `server`)."""
+    lexicon = lexicon or load_lexicon()
+    features = [tool_features(tool, lexicon) for tool in tools]
+    summaries = summarize_siblings(features, lexicon)
+    for feature in features:
+        feature.siblings = summaries.get(feature.server)
+    return features
+
+
+def model_text(feature: ToolFeatures, description_chars: int = 600) -> tuple[str, str]:
+    """The two text fields the model reads: name-and-params, and a bag of words with marker tokens."""
+    name_part = " ".join(feature.tokens)
+    params = " ".join(sorted(feature.param_tokens))
+    markers = [f"verb_{feature.verb}"] if feature.verb else ["verb_none"]
+    if feature.description_verb:
+        markers.append(f"dverb_{feature.description_verb}")
+    markers += [f"param_{p}" for p in sorted({p.name.lower() for p in feature.params})]
+    for hint in ("readOnlyHint", "destructiveHint"):
+        if hint in feature.annotations:
+            markers.append(f"ann_{hint.lower()}_{str(feature.annotations[hint]).lower()}")
+    words = f"{name_part} {' '.join(markers)} {feature.description[:description_chars]}"
+    return f"{name_part} | {params}", words

@@ -1,0 +1,296 @@
+"""Lexicon rules: a category vote with a strength, reviewer-readable reasons, and risk flags."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from classifier.features import Lexicon, ToolFeatures
+
+NONE, WEAK, MEDIUM, STRONG = 0, 1, 2, 3
+CATEGORIES = ("read", "write", "destructive")
+DANGER = {"read": 0, "write": 1, "destructive": 2}
+
+_SQL_MENTION = re.compile(
+    r"\b(sql|cypher|sparql|select \*|select statement|sql statement|postgres|mysql|sqlite|duckdb|bigquery|snowflake)\b",
+    re.I,
+)
+_NON_SQL_QUERY_LANGUAGES = frozenset(
+    {"promql", "logql", "traceql", "kql", "insights", "lucene", "jql", "cql", "graphql", "search"}
+)
+_SHELL_MENTION = re.compile(
+    r"\b(shell|bash|terminal|command line|commands?|scripts?|javascript|python code|code)\b", re.I
+)
+_BULK_PHRASE = re.compile(
+    r"\b(all (its|of|the)|entire|every|recursive(ly)?|in bulk|multiple|cascade)\b", re.I
+)
+_CONNECTORS = frozenset({"and", "or", "then"})
+
+
+@dataclass
+class RuleVerdict:
+    """What the lexicon rules conclude: a category (or None), how sure, why, and risk flags."""
+
+    category: str | None = None
+    strength: int = NONE
+    reasons: list[str] = field(default_factory=list)
+    flags: set[str] = field(default_factory=set)
+
+    def decide(self, category: str, strength: int, reason: str) -> RuleVerdict:
+        self.category, self.strength = category, strength
+        self.reasons.insert(0, reason)
+        return self
+
+
+@lru_cache(maxsize=16)
+def _phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    alternation = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z])({alternation})")
+
+
+def phrase_hit(text: str, phrases: tuple[str, ...]) -> str | None:
+    """The first listed phrase found in the (lower-cased) text, or None."""
+    match = _phrase_regex(phrases).search(text)
+    return match.group(1) if match else None
+
+
+def _tuple(lexicon: Lexicon, group: str) -> tuple[str, ...]:
+    return tuple(sorted(lexicon.sets[group]))
+
+
+def _sql_capable(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    """The parameter or token that makes this a SQL/Cypher runner, if any."""
+    sql_params = [
+        p.name
+        for p in f.params
+        if p.name.lower()
+        in {"sql", "statement", "statements", "cypher", "sql_query", "raw_sql", "query_sql", "sqlquery"}
+    ]
+    if sql_params:
+        return f"takes an arbitrary '{sql_params[0]}' parameter"
+    if set(f.tokens) & _NON_SQL_QUERY_LANGUAGES:
+        return None
+    mentions_sql = bool(_SQL_MENTION.search(f.description[:600]))
+    has_query_param = any(p.name.lower() in {"query", "q", "raw_query"} for p in f.params)
+    if has_query_param and (mentions_sql or set(f.tokens) & lexicon.sets["sql_tokens"]):
+        return "takes a SQL 'query' parameter"
+    if set(f.tokens) & {"sql", "cypher", "sparql"} and (has_query_param or not f.params):
+        return "runs SQL named in its name"
+    return None
+
+
+def _exec_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    for p in f.params:
+        if p.name.lower() in lexicon.sets["exec_params"]:
+            return p.name
+    return None
+
+
+def _sql_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict, signal: str) -> RuleVerdict:
+    text = (f.description[:1500] + " " + " ".join(p.description for p in f.params)).lower()
+    verdict.flags.add("sql")
+    read_only = phrase_hit(text, _tuple(lexicon, "sql_read_only_phrases"))
+    if read_only:
+        verdict.flags.add("exposes_data")
+        return verdict.decide("read", STRONG, f"{signal}, but the description says '{read_only}'")
+    write_word = phrase_hit(text, _tuple(lexicon, "sql_write_words"))
+    verb_kind = lexicon.verb_category.get(f.verb or "")
+    if write_word or f.verb in lexicon.sets["exec_verbs"] or verb_kind in ("write", "destructive"):
+        verdict.flags.add("exec")
+        why = f"the description allows '{write_word}'" if write_word else "nothing limits it to reads"
+        return verdict.decide("destructive", STRONG, f"{signal}; {why}")
+    if verb_kind == "read":
+        verdict.flags.add("exposes_data")
+        return verdict.decide("read", MEDIUM, f"{signal}; verb '{f.verb}' suggests a read-only query")
+    verdict.flags.add("exec")
+    return verdict.decide("destructive", MEDIUM, f"{signal} with no read-only limit: assumed able to write")
+
+
+def _exec_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
+    """Arbitrary code, shell and SQL execution: destructive (and critical)."""
+    if f.verb in lexicon.sets["read_modifiers"]:
+        return None
+    sql_signal = _sql_capable(f, lexicon)
+    exec_verb = f.verb in lexicon.sets["exec_verbs"]
+    if sql_signal:
+        return _sql_rule(f, lexicon, verdict, sql_signal)
+    objects = [t for t in f.tokens if t in lexicon.sets["exec_objects"] and t != f.verb]
+    param = _exec_param(f, lexicon)
+    if f.verb in {"shell", "bash", "sh", "sudo", "exec", "eval"} or (exec_verb and (objects or param)):
+        what = (
+            f"'{objects[0]}'" if objects else f"an arbitrary '{param}' parameter" if param else f"'{f.verb}'"
+        )
+        verdict.flags.add("exec")
+        return verdict.decide("destructive", STRONG, f"runs arbitrary code: verb '{f.verb}' with {what}")
+    if (
+        f.verb is None
+        and param
+        and param.lower() in {"command", "cmd", "script", "shell", "bash", "code", "javascript", "python"}
+    ):
+        verdict.flags.add("exec")
+        return verdict.decide("destructive", MEDIUM, f"takes an arbitrary '{param}' parameter to run")
+    mention = (
+        _SHELL_MENTION.search(f.description[:300])
+        if f.verb in {"execute", "exec", "run", "eval", "invoke"}
+        else None
+    )
+    if mention:
+        verdict.flags.add("exec")
+        return verdict.decide(
+            "destructive", MEDIUM, f"verb '{f.verb}' and the description mentions '{mention.group(1)}'"
+        )
+    return None
+
+
+def _action_enum_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
+    """An action/operation parameter whose values include delete (manage_repo(action='delete'))."""
+    for p in f.params:
+        lowered = p.name.lower()
+        if lowered not in lexicon.sets["action_params"] and not lowered.endswith(("_action", "_operation")):
+            continue
+        values = {v.lower() for v in p.enum}
+        destructive = sorted(values & lexicon.sets["destructive_enum_values"])
+        if destructive:
+            return verdict.decide(
+                "destructive", STRONG, f"its '{p.name}' parameter accepts '{destructive[0]}'"
+            )
+        writes = sorted(values & lexicon.sets["write_enum_values"])
+        if writes and (f.verb is None or lexicon.verb_category.get(f.verb) != "destructive"):
+            verdict.reasons.append(f"its '{p.name}' parameter accepts '{writes[0]}'")
+            if f.verb is None or lexicon.verb_category.get(f.verb) == "read":
+                return verdict.decide(
+                    "write",
+                    STRONG if f.verb is None else MEDIUM,
+                    f"its '{p.name}' parameter accepts '{writes[0]}'",
+                )
+        if not p.enum and f.verb is None:
+            mentioned = phrase_hit(f.description.lower(), ("delete", "remove", "drop", "destroy", "purge"))
+            if mentioned:
+                return verdict.decide(
+                    "destructive", MEDIUM, f"takes an '{p.name}' parameter and mentions '{mentioned}'"
+                )
+    return None
+
+
+def _later_verb(f: ToolFeatures, lexicon: Lexicon) -> tuple[str, str] | None:
+    """A second, more dangerous verb after the first (find_and_delete, get_or_create)."""
+    for index, token in enumerate(f.tokens[f.verb_index + 1 :], start=f.verb_index + 1):
+        if token in lexicon.sets["core_destructive_verbs"]:
+            return token, "destructive"
+        joined = index > 0 and f.tokens[index - 1] in _CONNECTORS
+        if joined and lexicon.verb_category.get(token) == "write":
+            return token, "write"
+    return None
+
+
+def _money_context(f: ToolFeatures, lexicon: Lexicon) -> bool:
+    words = set(f.tokens) | set(re.findall(r"[a-z]+", f.description[:400].lower()))
+    return f.verb in {"pay", "refund", "payout", "withdraw", "purchase", "buy", "sell", "charge"} or bool(
+        words & lexicon.sets["money_tokens"] - {"order", "balance", "subscription", "checkout"}
+    )
+
+
+def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
+    verb = f.verb
+    if verb is None:
+        return None
+    if verb in lexicon.sets["read_modifiers"] or {"dry", "run"} <= set(f.tokens) or "dryrun" in f.tokens:
+        return verdict.decide("read", STRONG, f"'{verb}' only previews: it changes nothing")
+    later = _later_verb(f, lexicon)
+    if later and later[1] == "destructive":
+        return verdict.decide("destructive", STRONG, f"verb '{later[0]}' in the name")
+    category = lexicon.verb_category[verb]
+    following = f.tokens[f.verb_index + 1 :]
+    if (
+        verb in {"remove", "unassign", "detach", "unlink"}
+        and set(following) & lexicon.sets["relation_objects"]
+    ):
+        relation = next(t for t in following if t in lexicon.sets["relation_objects"])
+        return verdict.decide(
+            "write", STRONG, f"verb '{verb}' only detaches a '{relation}', which can be re-added"
+        )
+    if verb in {"download", "export", "save", "screenshot", "snapshot"}:
+        save_param = next((p.name for p in f.params if p.name.lower() in lexicon.sets["save_params"]), None)
+        if save_param:
+            return verdict.decide(
+                "write", MEDIUM, f"verb '{verb}' with a '{save_param}' parameter: it saves a local file"
+            )
+    if verb in lexicon.sets["money_verbs"]:
+        if _money_context(f, lexicon):
+            verdict.flags.add("money")
+            return verdict.decide("destructive", STRONG, f"verb '{verb}' moves money")
+        return verdict.decide("write", MEDIUM, f"verb '{verb}' in the name (no money involved)")
+    if verb in lexicon.sets["exec_verbs"] and category != "read":
+        return verdict.decide("write", MEDIUM, f"verb '{verb}' starts a job (no code or command argument)")
+    if later and later[1] == "write" and category == "read":
+        return verdict.decide("write", STRONG, f"verb '{later[0]}' in the name")
+    if category == "write":
+        irreversible = phrase_hit(f.description.lower(), _tuple(lexicon, "irreversible_phrases"))
+        if irreversible:
+            verdict.reasons.append(f"verb '{verb}' in the name")
+            return verdict.decide("destructive", MEDIUM, f"the description says '{irreversible}'")
+        if verb in lexicon.sets["modifies_existing_verbs"]:
+            verdict.flags.add("modifies_existing")
+    strength = MEDIUM if verb in lexicon.sets["soft_verbs"] else STRONG
+    return verdict.decide(category, strength, f"verb '{verb}' in the name")
+
+
+def _description_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
+    text = f.description.lower()
+    irreversible = phrase_hit(text, _tuple(lexicon, "irreversible_phrases"))
+    if irreversible:
+        return verdict.decide("destructive", MEDIUM, f"the description says '{irreversible}'")
+    dverb = f.description_verb
+    if dverb is not None:
+        category = lexicon.verb_category[dverb]
+        if dverb in lexicon.sets["money_verbs"] and not _money_context(f, lexicon):
+            category = "write"
+        if dverb in lexicon.sets["exec_verbs"] and category == "destructive":
+            category = "write"
+        return verdict.decide(category, MEDIUM, f"the description opens with '{dverb}'")
+    for category in ("read", "destructive", "write"):
+        hit = phrase_hit(text, lexicon.phrases[category])
+        if hit:
+            return verdict.decide(category, WEAK, f"the description says '{hit}'")
+    return None
+
+
+def _risk_flags(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
+    tokens = set(f.tokens)
+    if tokens & lexicon.sets["credential_tokens"] or {"api", "key"} <= tokens or {"access", "key"} <= tokens:
+        verdict.flags.add("credential")
+    if tokens & lexicon.sets["secret_tokens"] or {"api", "key"} <= tokens:
+        verdict.flags.add("secrets")
+    if tokens & lexicon.sets["bulk_tokens"] or _BULK_PHRASE.search(f.description[:600]):
+        verdict.flags.add("bulk")
+    if any(p.type == "array" and p.name.lower().endswith(("ids", "names")) for p in f.params):
+        verdict.flags.add("bulk")
+    free_form = [p.name for p in f.params if p.name.lower() in lexicon.sets["path_params"]]
+    if free_form:
+        verdict.flags.add("free_form:" + free_form[0])
+    if _money_context(f, lexicon) and f.verb in lexicon.sets["money_verbs"]:
+        verdict.flags.add("money")
+    if any(p.name.lower() in lexicon.sets["danger_params"] for p in f.params):
+        verdict.flags.add(
+            "danger_param:"
+            + next(p.name for p in f.params if p.name.lower() in lexicon.sets["danger_params"])
+        )
+
+
+def apply_rules(f: ToolFeatures, lexicon: Lexicon) -> RuleVerdict:
+    """Run the rules in order of decisiveness: execution, action enums, the name's verb, the description."""
+    verdict = RuleVerdict()
+    _risk_flags(f, lexicon, verdict)
+    for rule in (_exec_rule, _action_enum_rule, _name_verb_rule, _description_rule):
+        if rule(f, lexicon, verdict) is not None:
+            break
+    for flag in sorted(verdict.flags):
+        if flag.startswith("danger_param:") and verdict.category != "read":
+            name = flag.split(":", 1)[1]
+            verdict.reasons.append(f"takes a '{name}' parameter")
+            if verdict.category == "write" and verdict.strength < STRONG:
+                verdict.decide(
+                    "destructive", MEDIUM, f"takes a '{name}' parameter, a sign of a dangerous action"
+                )
+    return verdict
