@@ -1,0 +1,208 @@
+"""Run an untrusted server's command without network (bubblewrap) and kill its whole process tree afterwards."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from catalog.models import CatalogError
+
+MODE_VARIABLE = "CATALOG_SANDBOX"
+DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+@dataclass
+class Limits:
+    """Resource limits applied with prlimit in front of the server's command."""
+
+    address_space_bytes: int = 4 * 1024**3  # prlimit 2.38 crashes on suffixes like "4G": give bytes
+    cpu_seconds: int = 120
+
+
+@dataclass
+class Sandboxed:
+    """A command ready to spawn, and what must be cleaned up once it has run."""
+
+    command: list[str]
+    mode: str  # bwrap | session
+    home: Path
+    pidfile: Path
+    cwd: str | None = None  # only for session mode: bwrap changes directory itself
+    warnings: list[str] = field(default_factory=list)
+
+    def kill_process_group(self) -> None:
+        """SIGKILL whatever is left of the process group the command started (grandchildren included)."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+@lru_cache(maxsize=1)
+def bwrap_usable() -> str | None:
+    """None when bubblewrap can create its namespaces here, else the reason it cannot."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bubblewrap (bwrap) is not installed"
+    probe = [bwrap, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"]
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bwrap failed to start: {error}"
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or ["no message"]
+        return f"bwrap cannot create namespaces here: {lines[-1]}"
+    return None
+
+
+def choose_mode(wanted: bool) -> tuple[str, list[str]]:
+    """The isolation mode to use (bwrap or session) and the warnings that explain a weaker choice."""
+    forced = os.environ.get(MODE_VARIABLE, "").strip().lower()
+    if forced not in ("", "off", "bwrap"):
+        raise CatalogError(f"{MODE_VARIABLE} must be 'off' or 'bwrap', not {forced!r}", kind="bad_usage")
+    if forced == "off" or (not wanted and forced != "bwrap"):
+        return "session", ["no sandbox: the server ran with network access and could read your files"]
+    problem = bwrap_usable()
+    if problem is None:
+        return "bwrap", []
+    if forced == "bwrap":
+        raise CatalogError(f"{MODE_VARIABLE}=bwrap but {problem}", kind="sandbox")
+    return "session", [f"no sandbox ({problem}): the server ran with network access"]
+
+
+@contextmanager
+def sandboxed(
+    command: list[str],
+    env: dict[str, str],
+    binds: list[str] | None = None,
+    cwd: str | None = None,
+    enabled: bool = True,
+    limits: Limits | None = None,
+) -> Iterator[Sandboxed]:
+    """Wrap `command` for a no-network run; on exit kill its process group and remove the temporary HOME."""
+    mode, warnings = choose_mode(enabled)
+    home = Path(tempfile.mkdtemp(prefix="catalog-home-"))
+    pidfile = home.parent / f"{home.name}.pid"
+    try:
+        prefix = _limit_prefix(limits, warnings)
+        child_env = {"PATH": os.environ.get("PATH", DEFAULT_PATH), **env, "HOME": str(home)}
+        if mode == "bwrap":
+            all_binds = [*(binds or []), *implied_binds(command), *([cwd] if cwd else [])]
+            inner = bwrap_command(prefix + command, child_env, home, all_binds, cwd)
+        else:
+            inner = ["env", "-i", *(f"{key}={value}" for key, value in child_env.items()), *prefix, *command]
+        wrapped = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(pidfile), *inner]
+        sandbox = Sandboxed(wrapped, mode, home, pidfile, cwd if mode == "session" else None, warnings)
+        try:
+            yield sandbox
+        finally:
+            sandbox.kill_process_group()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+        pidfile.unlink(missing_ok=True)
+
+
+def bwrap_command(
+    command: list[str], env: dict[str, str], home: Path, binds: list[str], cwd: str | None
+) -> list[str]:
+    """bubblewrap arguments: read-only root, fresh /tmp and home, binds after the tmpfs mounts, no network."""
+    args = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    args += ["--tmpfs", "/tmp"]
+    for hidden in _hidden_homes():
+        args += ["--tmpfs", hidden]
+    for path in dict.fromkeys(binds):
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    args += ["--bind", str(home), str(home)]
+    args += ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    if cwd:
+        args += ["--chdir", cwd]
+    return [*args, "--", *command]
+
+
+def implied_binds(command: list[str]) -> list[str]:
+    """Directories the command needs that the tmpfs mounts would hide: its install prefix and interpreter."""
+    found: list[str] = []
+    for executable in _executables_behind(command):
+        real = Path(os.path.realpath(executable))
+        prefix = real.parent.parent if real.parent.name == "bin" else real.parent
+        for candidate in (prefix, *_venv_base(prefix)):
+            if _is_hidden(candidate):
+                found.append(str(candidate))
+    return found
+
+
+def _executables_behind(command: list[str]) -> list[str]:
+    """The command's program and, for a script, the interpreter named in its #! line."""
+    if not command:
+        return []
+    program = command[0] if os.sep in command[0] else shutil.which(command[0])
+    if program is None:
+        return []
+    found = [program]
+    interpreter = _shebang_interpreter(program)
+    if interpreter:
+        found.append(interpreter)
+    return found
+
+
+def _shebang_interpreter(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(512)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    parts = first[2:].decode(errors="replace").split()
+    if not parts:
+        return None
+    if parts[0].endswith("/env") and len(parts) > 1:
+        return shutil.which(parts[-1])
+    return parts[0]
+
+
+def _venv_base(prefix: Path) -> list[Path]:
+    config = prefix / "pyvenv.cfg"
+    if not config.is_file():
+        return []
+    for line in config.read_text(errors="replace").splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "home" and value.strip():
+            base = Path(os.path.realpath(value.strip()))
+            return [base.parent if base.name == "bin" else base]
+    return []
+
+
+def _hidden_homes() -> list[str]:
+    home = os.path.realpath(os.path.expanduser("~"))
+    return [home] if home not in ("/", "") and os.path.isdir(home) else []
+
+
+def _is_hidden(path: Path) -> bool:
+    roots = [Path("/tmp"), *(Path(h) for h in _hidden_homes())]
+    return any(path == root or root in path.parents for root in roots)
+
+
+def _limit_prefix(limits: Limits | None, warnings: list[str]) -> list[str]:
+    if limits is None:
+        return []
+    prlimit = shutil.which("prlimit")
+    if prlimit is None:
+        warnings.append("prlimit not found: the server ran without memory and CPU limits")
+        return []
+    return [prlimit, f"--as={limits.address_space_bytes}", f"--cpu={limits.cpu_seconds}", "--"]
