@@ -61,6 +61,8 @@ def crawl_source(
     try:
         targets = resolve(source, options.resolve_options())
     except CatalogError as exc:
+        if exc.kind == "usage":  # not a server at all: nothing to record
+            raise
         result = failed_result(source, options, exc)
         return [CrawlOutcome(result, store.save_crawl(result, started_at=started), time.monotonic() - clock)]
     outcomes = []
@@ -183,8 +185,16 @@ def _check_problems(result: CrawlResult, problems: list[str]) -> None:
     bad = [p for p in problems if p.startswith(("malformed", "duplicate"))]
     if bad:
         result.status = "partial"
-        result.error = f"{len(bad)} problem(s) in the listing: " + "; ".join(bad[:5])
+        result.error = _summarise_problems(bad)
         result.error_kind = "bad_tools"
+
+
+def _summarise_problems(bad: list[str]) -> str:
+    """'2 duplicate, 4 malformed tool(s): ...' with a few examples of each kind."""
+    kinds = sorted({p.split(" ", 1)[0] for p in bad})
+    counts = ", ".join(f"{sum(p.startswith(k) for p in bad)} {k}" for k in kinds)
+    examples = [p for k in kinds for p in [q for q in bad if q.startswith(k)][:3]]
+    return f"{counts} tool(s) in the listing: " + "; ".join(examples)
 
 
 def _check_count(result: CrawlResult, max_tools: int) -> None:

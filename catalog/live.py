@@ -326,7 +326,7 @@ def _stdio_failure(
         if garbage:
             return CatalogError(f"no MCP answer within {timeout:g}s; {garbage}", kind="bad_protocol")
         detail = f" (last stderr line: {stderr_tail})" if stderr_tail else ""
-        return CatalogError(f"no MCP answer within {timeout:g}s{detail}", kind="timeout")
+        return CatalogError(f"timed out: no MCP answer within {timeout:g}s{detail}", kind="timeout")
     if isinstance(error, FileNotFoundError):
         return CatalogError(f"command not found: {error.filename or error}", kind="not_found")
     if _is_connection_closed(error):
@@ -353,7 +353,7 @@ def _url_failure(error: BaseException, url: str, timeout: float) -> CatalogError
             f"cannot connect to {url} (connection refused or host unreachable)", kind="not_found"
         )
     if isinstance(error, TimeoutError | httpx.TimeoutException):
-        return CatalogError(f"no MCP answer from {url} within {timeout:g}s", kind="timeout")
+        return CatalogError(f"timed out: no MCP answer from {url} within {timeout:g}s", kind="timeout")
     return CatalogError(f"MCP error from {url}: {_one_line(error)}", kind="bad_protocol")
 
 
