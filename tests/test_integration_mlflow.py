@@ -62,3 +62,38 @@ def test_live_crawl_in_the_sandbox_agrees_with_the_static_route(crawled, tmp_pat
         assert normalised(tool["description"]) == normalised(static[name]["description"]), name
         assert (tool["annotations"] or {}) == (static[name]["annotations"] or {}), name
         assert set(tool["params"]) == set(static[name]["params"]), name
+
+
+def test_policy_for_the_real_server_allows_reads_caps_writes_and_gates_deletes(crawled):
+    home, _ = crawled
+    done = run(home, "policy", "kkruglik/mlflow-mcp", "--format", "policylayer")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["default"] == "deny"
+    labels = {t["name"]: t["category"] for t in stored_tools(home, "kkruglik/mlflow-mcp")}
+    rules = document["tools"]
+    assert set(rules) == set(labels)
+    reads = [name for name, category in labels.items() if category == "read"]
+    writes = [name for name, category in labels.items() if category == "write"]
+    deletes = [name for name in labels if name.startswith("delete_")]
+    assert len(reads) == 27 and len(writes) == 8 and len(deletes) == 5
+    assert all("deny_if" not in rules[name] and name not in document.get("hide", []) for name in reads)
+    assert rules["set_model_alias"]["limits"] == [
+        {"counter": "set_model_alias_rate", "window": "minute", "max": 30, "scope": "grant"}
+    ]
+    assert all(rules[name]["limits"][0]["max"] == 30 for name in writes)
+    assert all(rules[name].get("deny_if") or name in document.get("hide", []) for name in deletes)
+
+
+def test_intercept_policy_and_json_report_for_the_real_server(crawled):
+    home, _ = crawled
+    import yaml
+
+    intercept = run(home, "policy", "kkruglik/mlflow-mcp", "--format", "intercept")
+    assert intercept.returncode == 0, intercept.stderr
+    assert yaml.safe_load(intercept.stdout)
+    report = run(home, "report", "kkruglik/mlflow-mcp", "--format", "json")
+    assert report.returncode == 0, report.stderr
+    tools = json.loads(report.stdout)["tools"]
+    assert len(tools) == 40
+    assert all(t["category"] and t["risk"] and t["reasons"] for t in tools)
