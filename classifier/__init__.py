@@ -2,6 +2,7 @@
 
 from classifier.evaluation import evaluate, format_evaluation
 from classifier.labelling import classify
-from classifier.training import train
+from classifier.model import MODEL_PATH
+from classifier.training import DATA_DIR, train
 
-__all__ = ["classify", "evaluate", "format_evaluation", "train"]
+__all__ = ["DATA_DIR", "MODEL_PATH", "classify", "evaluate", "format_evaluation", "train"]

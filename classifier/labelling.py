@@ -50,11 +50,14 @@ def decide_all(
 
 
 def calibrate(decisions: list[Decision], calibrators: dict[str, Any] | None) -> np.ndarray:
-    """Map each raw confidence through its route's isotonic calibrator (fitted on held-out training folds)."""
+    """Map each raw confidence through its route's isotonic calibrator, else the pooled 'all' one.
+
+    The calibrators were fitted on decisions about servers the model had not seen (training.cross_validate).
+    """
     raw = np.array([d.raw_confidence for d in decisions], dtype=float)
     if not calibrators:
         return np.minimum(raw, CONFIDENCE_CEILING)
-    routes = np.array([d.route for d in decisions])
+    routes = np.array([d.route if d.route in calibrators else "all" for d in decisions])
     calibrated = raw.copy()
     for route, calibrator in calibrators.items():
         mask = routes == route

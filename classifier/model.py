@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -95,11 +97,51 @@ def predict_proba(pipeline: Any, features: list[ToolFeatures]) -> np.ndarray:
     return raw[:, order]
 
 
+_SKOPS_ID = re.compile(r'("__id__": |"file": ")(\d+)')
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _drop_run_specific_state(bundle: dict[str, Any]) -> None:
+    """Remove fitted attributes that hold object ids of this process (TfidfVectorizer._stop_words_id)."""
+    pipeline = bundle.get("pipeline")
+    steps = getattr(pipeline, "named_steps", {})
+    for _, transformer, _ in getattr(steps.get("text"), "transformers_", []):
+        if hasattr(transformer, "_stop_words_id"):
+            del transformer._stop_words_id
+
+
+def canonical_skops(raw: bytes) -> bytes:
+    """Rewrite a skops archive so the same model gives the same bytes: ids renumbered, fixed times, sorted."""
+    source = zipfile.ZipFile(io.BytesIO(raw))
+    schema = source.read("schema.json").decode("utf-8")
+    renumbered: dict[str, str] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        number = renumbered.setdefault(match.group(2), str(len(renumbered) + 1))
+        return match.group(1) + number
+
+    files = {"schema.json": _SKOPS_ID.sub(renumber, schema).encode("utf-8")}
+    for name in source.namelist():
+        if name != "schema.json":
+            stem, dot, ext = name.partition(".")
+            files[renumbered.get(stem, stem) + dot + ext] = source.read(name)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in sorted(files, key=lambda n: (n != "schema.json", len(n), n)):
+            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, files[name], compresslevel=9)
+    return out.getvalue()
+
+
 def save(bundle: dict[str, Any], path: Path) -> None:
+    """Write the bundle with skops (no pickle), byte-for-byte reproducible for the same fitted model."""
     import skops.io
 
+    _drop_run_specific_state(bundle)
     path.parent.mkdir(parents=True, exist_ok=True)
-    skops.io.dump(bundle, path, compression=zipfile.ZIP_DEFLATED)
+    path.write_bytes(canonical_skops(skops.io.dumps(bundle)))
 
 
 def load(path: Path = MODEL_PATH) -> dict[str, Any]:
