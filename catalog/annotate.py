@@ -154,3 +154,40 @@ def suggest_annotations(tools: list[LabelledTool]) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+def render_annotations(server_id: str, suggestions: list[dict[str, Any]]) -> str:
+    """A terminal table of the suggested hints per tool (changed ones marked *), then the contradictions."""
+    import io
+    import shutil
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    flagged = [s for s in suggestions if s["contradictions"]]
+    title = f"{server_id}: suggested annotations for {len(suggestions)} tools ({len(flagged)} contradict the author)"
+    table = Table(title=title, title_justify="left")
+    table.add_column("tool", overflow="fold")
+    table.add_column("category")
+    for hint in ANNOTATION_HINTS:
+        table.add_column(hint, justify="center")
+    for row in suggestions:
+        cells = [
+            f"{str(row['annotations'][h]).lower()}{'*' if h in row['changed'] else ''}"
+            for h in ANNOTATION_HINTS
+        ]
+        table.add_row(row["name"], row["category"], *cells)
+    parts: list[Any] = [
+        table,
+        Text("* differs from what the author declares (absent hints at spec defaults)"),
+    ]
+    if flagged:
+        parts.append(Text("\nWhere the author's own hints disagree:", style="bold"))
+        parts += [Text(f"  {row['name']}: {message}") for row in flagged for message in row["contradictions"]]
+    buffer = io.StringIO()
+    width = shutil.get_terminal_size((120, 24)).columns
+    console = Console(file=buffer, width=width, color_system=None, highlight=False)
+    for part in parts:
+        console.print(part)
+    return buffer.getvalue().rstrip("\n")
