@@ -77,9 +77,11 @@ def choose_mode(wanted: bool) -> tuple[str, list[str]]:
     problem = bwrap_usable()
     if problem is None:
         return "bwrap", []
-    if forced == "bwrap":
-        raise CatalogError(f"{MODE_VARIABLE}=bwrap but {problem}", kind="sandbox")
-    return "session", [f"no sandbox ({problem}): the server ran with network access"]
+    raise CatalogError(
+        f"cannot sandbox the server: {problem}; pass --no-sandbox to run it unsandboxed "
+        "(it could then read your files and use the network)",
+        kind="sandbox",
+    )
 
 
 @contextmanager
@@ -90,8 +92,11 @@ def sandboxed(
     cwd: str | None = None,
     enabled: bool = True,
     limits: Limits | None = None,
+    writable: list[str] | None = None,
+    network: bool = False,
 ) -> Iterator[Sandboxed]:
-    """Wrap `command` for a no-network run; on exit kill its process group and remove the temporary HOME."""
+    """Wrap `command` for a sandboxed run (no network unless asked); on exit kill its process group
+    and remove the temporary HOME. `binds` are visible read-only, `writable` read-write."""
     mode, warnings = choose_mode(enabled)
     home = Path(tempfile.mkdtemp(prefix="catalog-home-"))
     pidfile = home.parent / f"{home.name}.pid"
@@ -100,7 +105,7 @@ def sandboxed(
         child_env = {"PATH": os.environ.get("PATH", DEFAULT_PATH), **env, "HOME": str(home)}
         if mode == "bwrap":
             all_binds = [*(binds or []), *implied_binds(command), *([cwd] if cwd else [])]
-            inner = bwrap_command(prefix + command, child_env, home, all_binds, cwd)
+            inner = bwrap_command(prefix + command, child_env, home, all_binds, cwd, writable or [], network)
         else:
             inner = ["env", "-i", *(f"{key}={value}" for key, value in child_env.items()), *prefix, *command]
         wrapped = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(pidfile), *inner]
@@ -114,10 +119,50 @@ def sandboxed(
         pidfile.unlink(missing_ok=True)
 
 
+def run(
+    command: list[str],
+    env: dict[str, str],
+    *,
+    binds: list[str] | None = None,
+    writable: list[str] | None = None,
+    network: bool = False,
+    enabled: bool = True,
+    timeout: float = 900,
+    cwd: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command to completion in the sandbox (an install step), output captured; its whole tree is
+    killed afterwards, and a CatalogError is raised when it outlives `timeout`."""
+    for path in writable or []:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    with sandboxed(command, env, binds, cwd, enabled, None, writable, network) as box:
+        try:
+            return subprocess.run(
+                box.command,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                cwd=box.cwd,
+                start_new_session=True,
+            )
+        except subprocess.TimeoutExpired:
+            raise CatalogError(
+                f"{Path(command[0]).name} did not finish within {timeout:g}s", kind="timeout"
+            ) from None
+
+
 def bwrap_command(
-    command: list[str], env: dict[str, str], home: Path, binds: list[str], cwd: str | None
+    command: list[str],
+    env: dict[str, str],
+    home: Path,
+    binds: list[str],
+    cwd: str | None,
+    writable: list[str] | None = None,
+    network: bool = False,
 ) -> list[str]:
-    """bubblewrap arguments: read-only root, fresh /tmp and home, binds after the tmpfs mounts, no network."""
+    """bubblewrap arguments: read-only root, fresh /tmp and home, binds after the tmpfs mounts, no network
+    unless `network` (the install phase only)."""
     args = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     args += ["--tmpfs", "/tmp"]
     for hidden in _hidden_homes():
@@ -125,8 +170,11 @@ def bwrap_command(
     for path in dict.fromkeys(binds):
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
+    for path in dict.fromkeys(writable or []):
+        args += ["--bind", path, path]
     args += ["--bind", str(home), str(home)]
-    args += ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    args += ["--unshare-all", *(["--share-net"] if network else [])]
+    args += ["--die-with-parent", "--new-session", "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     if cwd:

@@ -1,0 +1,313 @@
+"""Per-package environments for live crawls: a uv venv or an npm prefix per name and version, installed
+in the sandbox (network on, HOME hidden), cached behind a completion marker and a lock."""
+
+from __future__ import annotations
+
+import configparser
+import email.parser
+import fcntl
+import json
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalog import sandbox
+from catalog.models import CatalogError
+
+COMPLETE = ".catalog-complete"
+PYPI_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+NPM_NAME = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$", re.IGNORECASE)
+VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
+# Settings an install needs to reach the registry from a cleared environment (TECH.md §2: CA files).
+PASSED_TO_INSTALLS = (
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "UV_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX",
+    "UV_EXTRA_INDEX_URL",
+    "UV_INDEX_STRATEGY",
+    "UV_NATIVE_TLS",
+    "npm_config_registry",
+    "NPM_CONFIG_REGISTRY",
+)
+
+
+@dataclass
+class Prepared:
+    """An installed server: the command that starts it and the paths the sandbox must show read-only."""
+
+    command: list[str]
+    binds: list[str]
+    root: Path
+    notes: list[str] = field(default_factory=list)
+
+
+def python_env(
+    name: str,
+    version: str,
+    env_dir: Path,
+    *,
+    find_links: Path | None = None,
+    sandbox_enabled: bool = True,
+    timeout: float = 900,
+) -> Prepared:
+    """A venv holding NAME==VERSION (installed once, then reused) and its console script.
+
+    With `find_links`, packages come from that directory only (no index is asked)."""
+    _check_name(name, version, PYPI_NAME, "PyPI")
+    root = Path(env_dir).absolute() / "pypi" / f"{_normalize(name)}-{version}"
+    base = _base_prefix()
+
+    def install(target: Path) -> None:
+        _install_python(name, version, target, base, find_links, sandbox_enabled, timeout)
+
+    _ensure_installed(root, install)
+    return Prepared(command=python_entry_point(root, name), binds=[str(root), str(base)], root=root)
+
+
+def npm_env(
+    name: str, version: str, env_dir: Path, *, sandbox_enabled: bool = True, timeout: float = 900
+) -> Prepared:
+    """An npm prefix holding NAME@VERSION (install scripts never run) and the command of its `bin`."""
+    _check_name(name, version, NPM_NAME, "npm")
+    root = Path(env_dir).absolute() / "npm" / f"{name.replace('/', '+')}-{version}"
+    node = _tool("node")
+
+    def install(target: Path) -> None:
+        _install_npm(name, version, target, sandbox_enabled, timeout)
+
+    _ensure_installed(root, install)
+    return Prepared(command=[node, str(npm_entry_point(root, name))], binds=[str(root)], root=root)
+
+
+def python_entry_point(root: Path, name: str) -> list[str]:
+    """The command of the installed distribution: its console script (the one named after the package
+    when it has several), else `python -m PACKAGE` when the package has a __main__."""
+    dist_info = _dist_info(root, name)
+    scripts = _console_scripts(dist_info)
+    chosen = _pick_command(name, sorted(scripts), "console script")
+    if chosen:
+        return [str(root / "bin" / chosen)]
+    module = _runnable_module(dist_info)
+    if module:
+        return [str(root / "bin" / "python"), "-m", module]
+    raise CatalogError(
+        f"{name} declares no console script and no runnable module; run it with --cmd instead",
+        kind="no_entry_point",
+    )
+
+
+def npm_entry_point(root: Path, name: str) -> Path:
+    """The file named by the package's package.json `bin` (the entry named after the package when several)."""
+    package_dir = root / "node_modules" / name
+    try:
+        manifest = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise CatalogError(
+            f"{name}: unreadable package.json after install ({error})", kind="bad_package"
+        ) from None
+    bins = manifest.get("bin")
+    if isinstance(bins, str):
+        bins = {name.rsplit("/", 1)[-1]: bins}
+    if not isinstance(bins, dict):
+        bins = {}
+    chosen = _pick_command(name.rsplit("/", 1)[-1], sorted(bins), "bin entry")
+    if chosen is None:
+        raise CatalogError(
+            f"{name} declares no bin in package.json; run it with --cmd instead", kind="no_entry_point"
+        )
+    path = (package_dir / str(bins[chosen])).resolve()
+    if package_dir.resolve() not in path.parents or not path.is_file():
+        raise CatalogError(
+            f"{name}: bin {chosen!r} points outside the package or to nothing", kind="bad_package"
+        )
+    return path
+
+
+def _pick_command(name: str, candidates: list[str], what: str) -> str | None:
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    matching = [c for c in candidates if _normalize(c) == _normalize(name)]
+    if len(matching) == 1:
+        return matching[0]
+    raise CatalogError(
+        f"{name} installs several commands ({', '.join(candidates)}) and no {what} is named after the "
+        "package; run the right one with --cmd",
+        kind="no_entry_point",
+    )
+
+
+def _ensure_installed(root: Path, install: Callable[[Path], None]) -> None:
+    """Install into `root` unless a completed install is there; one installer at a time per root, and
+    an interrupted install is wiped and redone rather than reused."""
+    if (root / COMPLETE).exists():
+        return
+    with _locked(root.parent / f"{root.name}.lock"):
+        if (root / COMPLETE).exists():
+            return
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        try:
+            install(root)
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)
+            raise
+        (root / COMPLETE).write_text("")
+
+
+@contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _install_python(
+    name: str,
+    version: str,
+    root: Path,
+    base: Path,
+    find_links: Path | None,
+    sandbox_enabled: bool,
+    timeout: float,
+) -> None:
+    uv = _uv()
+    cache = root.parent / ".uv-cache"
+    env = {**_install_env(), "UV_CACHE_DIR": str(cache), "UV_PYTHON_DOWNLOADS": "never"}
+    binds = [str(base), *([str(find_links)] if find_links else [])]
+    writable = [str(root), str(cache)]
+    python = _base_python(base)
+    steps = [
+        [uv, "venv", "--quiet", "--python", python, str(root)],
+        [uv, "pip", "install", "--quiet", "--no-progress", "--python", str(root / "bin" / "python")]
+        + (["--no-index", "--find-links", str(find_links)] if find_links else [])
+        + [f"{name}=={version}"],
+    ]
+    for step in steps:
+        done = sandbox.run(
+            step, env, binds=binds, writable=writable, network=True, enabled=sandbox_enabled, timeout=timeout
+        )
+        if done.returncode != 0:
+            raise CatalogError(
+                f"installing {name}=={version} failed: {_last_line(done.stderr)}", kind="install_failed"
+            )
+
+
+def _install_npm(name: str, version: str, root: Path, sandbox_enabled: bool, timeout: float) -> None:
+    cache = root.parent / ".npm-cache"
+    command = [_tool("npm"), "install", "--prefix", str(root), "--cache", str(cache), "--ignore-scripts"]
+    command += ["--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error", f"{name}@{version}"]
+    done = sandbox.run(
+        command,
+        _install_env(),
+        writable=[str(root), str(cache)],
+        network=True,
+        enabled=sandbox_enabled,
+        timeout=timeout,
+        cwd=str(root),
+    )
+    if done.returncode != 0:
+        raise CatalogError(
+            f"installing {name}@{version} failed: {_last_line(done.stderr)}", kind="install_failed"
+        )
+
+
+def _install_env() -> dict[str, str]:
+    return {key: os.environ[key] for key in PASSED_TO_INSTALLS if os.environ.get(key)}
+
+
+def _dist_info(root: Path, name: str) -> Path:
+    wanted = _normalize(name)
+    for dist_info in sorted(root.glob("lib/python*/site-packages/*.dist-info")):
+        meta = dist_info / "METADATA"
+        if not meta.is_file():
+            continue
+        headers = email.parser.Parser().parsestr(meta.read_text("utf-8", "replace"), headersonly=True)
+        if _normalize(headers.get("Name") or "") == wanted:
+            return dist_info
+    raise CatalogError(f"{name} is not installed in {root} (no matching .dist-info)", kind="bad_package")
+
+
+def _console_scripts(dist_info: Path) -> dict[str, str]:
+    path = dist_info / "entry_points.txt"
+    if not path.is_file():
+        return {}
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # script names are case-sensitive
+    try:
+        parser.read_string(path.read_text("utf-8", "replace"))
+    except configparser.Error:
+        return {}
+    return dict(parser["console_scripts"]) if parser.has_section("console_scripts") else {}
+
+
+def _runnable_module(dist_info: Path) -> str | None:
+    record = dist_info / "RECORD"
+    files = record.read_text("utf-8", "replace").splitlines() if record.is_file() else []
+    mains = sorted(
+        {line.split(",", 1)[0] for line in files if line.split(",", 1)[0].endswith("/__main__.py")}
+    )
+    top_level = [m.removesuffix("/__main__.py") for m in mains if m.count("/") == 1]
+    return top_level[0] if len(top_level) == 1 else None
+
+
+def _check_name(name: str, version: str, pattern: re.Pattern[str], registry: str) -> None:
+    if not pattern.match(name or "") or ".." in name:
+        raise CatalogError(f"not a valid {registry} package name: {name!r}", kind="usage")
+    if not version or not VERSION.match(version):
+        raise CatalogError(f"{name}: not an exact version: {version!r}", kind="usage")
+
+
+def _base_prefix() -> Path:
+    return Path(os.path.realpath(sys.base_prefix))
+
+
+def _base_python(base: Path) -> str:
+    for candidate in (f"python{sys.version_info.major}.{sys.version_info.minor}", "python3"):
+        if (base / "bin" / candidate).exists():
+            return str(base / "bin" / candidate)
+    raise CatalogError(f"no Python interpreter under {base}/bin to build environments with", kind="not_found")
+
+
+def _uv() -> str:
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        return _tool("uv")
+
+
+def _tool(program: str) -> str:
+    found = shutil.which(program)
+    if found is None:
+        raise CatalogError(
+            f"{program} is not installed; it is needed to run this package live", kind="not_found"
+        )
+    return found
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no output"
