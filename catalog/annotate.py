@@ -39,6 +39,11 @@ def name_tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
 
 
+def leading_verb(tokens: list[str]) -> str | None:
+    """The verb that says what a call does: the first known one (`delete_run` deletes; `run` is its object)."""
+    return next((t for t in tokens if t in REPEATING_VERBS or t in IDEMPOTENT_VERBS), None)
+
+
 def author_hints(labelled: LabelledTool) -> dict[str, bool]:
     """The hints the author set explicitly (booleans only; anything else is not a hint)."""
     annotations = labelled.tool.annotations or {}
@@ -52,13 +57,11 @@ def idempotent(labelled: LabelledTool) -> tuple[bool, str]:
     if params & ANYTHING_PARAMS:
         found = sorted(params & ANYTHING_PARAMS)[0]
         return False, f"it runs what the `{found}` parameter says; repeating may do more each time"
-    tokens = name_tokens(labelled.tool.name)
-    repeating = [t for t in tokens if t in REPEATING_VERBS]
-    if repeating:
-        return False, f"verb `{repeating[0]}`: each call adds or sends something more"
-    same = [t for t in tokens if t in IDEMPOTENT_VERBS]
-    if same:
-        return True, f"verb `{same[0]}`: a second identical call leaves the same state"
+    verb = leading_verb(name_tokens(labelled.tool.name))
+    if verb in REPEATING_VERBS:
+        return False, f"verb `{verb}`: each call adds or sends something more"
+    if verb in IDEMPOTENT_VERBS:
+        return True, f"verb `{verb}`: a second identical call leaves the same state"
     return False, "no verb shows that repeating it is harmless, so keep the spec default (false)"
 
 

@@ -6,7 +6,17 @@ import json
 from pathlib import Path
 
 from catalog.annotate import suggest_annotations
-from catalog.models import ANNOTATION_HINTS, Classification, LabelledTool, Override, Tool
+from catalog.models import (
+    ANNOTATION_HINTS,
+    Classification,
+    CrawlResult,
+    LabelledTool,
+    Override,
+    ServerRef,
+    Tool,
+)
+from catalog.store import Store
+from tests.test_cli import run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "policy_schemas" / "mlflow_labelled_tools.json"
 
@@ -20,6 +30,29 @@ def mlflow_tools() -> list[LabelledTool]:
         )
         for t in data["tools"]
     ]
+
+
+def save_mlflow(store: Store, server: str = "mlflow", changes: dict[str, str] | None = None) -> None:
+    """Store one crawl of the 40 fixture tools with their hand labels; `changes` rewrites descriptions."""
+    labelled = mlflow_tools()
+    for lt in labelled:
+        lt.tool.description = (changes or {}).get(lt.tool.name, lt.tool.description)
+    result = CrawlResult(
+        ServerRef(server, "fixture.json", "json"), "static", "fixture", [lt.tool for lt in labelled]
+    )
+    store.save_crawl(result, {lt.tool.name: lt.classification for lt in labelled})
+
+
+def tools_list_file(path: Path) -> Path:
+    """The fixture's tools as a real `tools/list` result that `catalog crawl` reads (and classifies)."""
+    data = json.loads(FIXTURE.read_text())
+    tools = [
+        {"name": t["name"], "description": t["description"], "inputSchema": t["input_schema"]}
+        | ({"annotations": t["annotations"]} if t["annotations"] else {})
+        for t in data["tools"]
+    ]
+    path.write_text(json.dumps({"tools": tools}))
+    return path
 
 
 def by_name() -> dict[str, dict]:
@@ -145,3 +178,37 @@ def test_a_reviewer_override_drives_the_suggestion():
     [row] = suggest_annotations([alias])
     assert row["category"] == "write" and row["annotations"]["destructiveHint"] is False
     assert "reviewer override" in row["reasons"]["readOnlyHint"]
+
+
+def test_the_leading_verb_decides_idempotence_not_a_noun_that_looks_like_a_verb():
+    rows = suggest_annotations(
+        [
+            tool("delete_run", "destructive", "high", params=["run_id"]),
+            tool("run_delete_job", "destructive", "high", params=["job_id"]),
+        ]
+    )
+    assert rows[0]["annotations"]["idempotentHint"] is True
+    assert rows[0]["reasons"]["idempotentHint"].startswith("verb `delete`")
+    assert rows[1]["annotations"]["idempotentHint"] is False
+
+
+def test_annotate_command_prints_all_four_hints_per_tool_and_the_contradictions(tmp_path):
+    save_mlflow(Store(tmp_path / "catalog.db"))
+    done = run(tmp_path, "annotate", "mlflow")
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert "mlflow: suggested annotations for 40 tools (5 contradict the author)" in text
+    get_run = next(line for line in done.stdout.splitlines() if "│ get_run " in line)
+    assert [cell.strip() for cell in get_run.split("│")[2:7]] == ["read", "true", "false*", "true*", "false*"]
+    assert "delete_run: marked readOnlyHint but it can destroy data (verb `delete` in the name)" in text
+
+
+def test_annotate_json_gives_explicit_booleans_and_contradictions_per_tool(tmp_path):
+    save_mlflow(Store(tmp_path / "catalog.db"))
+    done = run(tmp_path, "annotate", "mlflow", "--json")
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert len(rows) == 40
+    assert all(set(row["annotations"]) == set(ANNOTATION_HINTS) for row in rows.values())
+    assert rows["search_runs"]["contradictions"] == [
+        "marked destructiveHint but it only reads (verb `search` in the name)"
+    ]
