@@ -210,3 +210,11 @@ def test_mlflow_mcp_wheel_yields_its_40_tools(tmp_path):
     assert tools["set_model_alias"].annotations == {"readOnlyHint": False, "idempotentHint": True}
     assert tools["delete_model_version"].annotations == {"readOnlyHint": False, "destructiveHint": True}
     assert tools["set_model_alias"].parameter_names() == ["name", "alias", "version"]
+
+
+def test_tool_classes_resolve_self_name_through_class_init_and_base_class():
+    tools, warnings = tools_of("tool_classes")
+    assert list(tools) == ["read_note", "write_note", "rename_note"]
+    assert tools["read_note"].parameter_names() == ["path"]
+    assert tools["rename_note"].description == "Rename a note ({self.label})."
+    assert warnings == ["server.py:45: tool name built at run time (self.name); tool skipped"]

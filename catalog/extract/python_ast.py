@@ -228,6 +228,7 @@ class FileReader:
         self.local_scopes: list[dict[str, ast.expr]] = []
         self.fastmcp = module.uses_fastmcp or (project.uses_fastmcp and not self._imports_mcp_sdk())
         self.server_params: list[set[str]] = []
+        self.classes: list[ast.ClassDef] = []  # the enclosing classes, for `self.name` in tool classes
 
     def _imports_mcp_sdk(self) -> bool:
         return any(source == "mcp" or source.startswith("mcp.") for source, _ in self.module.imports.values())
@@ -246,7 +247,9 @@ class FileReader:
             self._visit_function(node)
             return
         if isinstance(node, ast.ClassDef):
+            self.classes.append(node)
             self._visit_body(node.body)
+            self.classes.pop()
             return
         if isinstance(node, ast.Call):
             self._visit_call(node)
@@ -589,6 +592,10 @@ class FileReader:
         target = (
             node.value if node.attr in ("value", "name") and isinstance(node.value, ast.Attribute) else node
         )
+        if _is_self_attribute(node) and self.classes:
+            found = self._instance_attribute(self.classes[-1], node.attr)
+            if found is not None:
+                return FileReader(self.project, found[0], self.result).string(found[1], depth + 1)
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             owner, member = target.value.id, target.attr
             enum = self.project.lookup(self.module, owner, "classes")
@@ -605,6 +612,51 @@ class FileReader:
                     module.constants[member], depth + 1
                 )
         raise Unresolved(f"built at run time ({_dotted(node)})")
+
+    def _instance_attribute(self, cls: ast.ClassDef, member: str) -> tuple[Module, ast.expr] | None:
+        """`self.name` of a tool class: a class attribute, `self.name = "x"` in `__init__`, or the
+        argument `super().__init__("x")` passes to a base class that stores it as `self.name`."""
+        value = _class_member(cls, member)
+        if value is not None:
+            return self.module, value
+        init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        for node in ast.walk(init) if init is not None else []:
+            if isinstance(node, ast.Assign) and any(_is_self_attribute(t, member) for t in node.targets):
+                if not (isinstance(node.value, ast.Name) and node.value.id in _parameter_names(init)):
+                    return self.module, node.value
+            if isinstance(node, ast.Call) and _is_super_init(node):
+                argument = self._argument_stored_by_base(cls, node, member)
+                if argument is not None:
+                    return self.module, argument
+        return None
+
+    def _argument_stored_by_base(self, cls: ast.ClassDef, call: ast.Call, member: str) -> ast.expr | None:
+        for base in cls.bases:
+            found = self.project.lookup(self.module, _dotted(base).rsplit(".", 1)[-1], "classes")
+            init = (
+                next(
+                    (n for n in found[1].body if isinstance(n, ast.FunctionDef) and n.name == "__init__"),
+                    None,
+                )
+                if found is not None
+                else None
+            )
+            if init is None:
+                continue
+            parameters = _parameter_names(init)[1:]  # without self
+            for node in ast.walk(init):
+                if (
+                    isinstance(node, ast.Assign)
+                    and any(_is_self_attribute(t, member) for t in node.targets)
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id in parameters
+                ):
+                    position = parameters.index(node.value.id)
+                    by_keyword = {k.arg: k.value for k in call.keywords}
+                    if node.value.id in by_keyword:
+                        return by_keyword[node.value.id]
+                    return call.args[position] if position < len(call.args) else None
+        return None
 
     def _call_string(self, node: ast.Call, depth: int) -> tuple[str, list[str]]:
         name = _call_name(node)
@@ -744,6 +796,29 @@ def _annotation_base(node: ast.expr) -> str:
     if isinstance(node, ast.Subscript):
         return _annotation_base(node.value)
     return _target_name(node)
+
+
+def _is_self_attribute(node: ast.expr, member: str | None = None) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+        and (member is None or node.attr == member)
+    )
+
+
+def _is_super_init(call: ast.Call) -> bool:
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "__init__"
+        and isinstance(func.value, ast.Call)
+        and _call_name(func.value) == "super"
+    )
+
+
+def _parameter_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    return [a.arg for a in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]]
 
 
 def _class_member(cls: ast.ClassDef, member: str) -> ast.expr | None:
