@@ -217,4 +217,4 @@ def test_tool_classes_resolve_self_name_through_class_init_and_base_class():
     assert list(tools) == ["read_note", "write_note", "rename_note"]
     assert tools["read_note"].parameter_names() == ["path"]
     assert tools["rename_note"].description == "Rename a note ({self.label})."
-    assert warnings == ["server.py:45: tool name built at run time (self.name); tool skipped"]
+    assert warnings == ["server.py:51: tool name built at run time (self.name); tool skipped"]
