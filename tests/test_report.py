@@ -14,7 +14,7 @@ from catalog.policies import render_policy
 from catalog.report import render_catalog, render_report
 from catalog.store import Store
 from tests.test_annotate import mlflow_tools, save_mlflow, tools_list_file
-from tests.test_cli import run
+from tests.test_cli import run, sqlite_rows
 
 SCREENSHOT_COPY = Path("/work/scratch/report/report.png")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -133,15 +133,14 @@ def test_label_shows_in_the_report_drives_the_policy_and_survives_recrawl_and_re
     check()
     table = run(tmp_path, "report", "mlflow").stdout
     assert "get_run [override]" in table and "reviewer override: returns every run" in " ".join(table.split())
-    assert run(tmp_path, "crawl", str(listing), "--name", "mlflow").returncode == 0
-    check()
+    labelled_at = sqlite_rows(tmp_path, "SELECT classified_at FROM classifications WHERE name = 'get_run'")
     data = json.loads(listing.read_text())
     for tool in data["tools"]:
         tool["description"] += " (v2)"
     listing.write_text(json.dumps(data))
     assert run(tmp_path, "crawl", str(listing), "--name", "mlflow").returncode == 0
-    reclassified = run(tmp_path, "tools", "mlflow", "--json")
-    assert all(t["description"].endswith("(v2)") for t in json.loads(reclassified.stdout))
+    relabelled_at = sqlite_rows(tmp_path, "SELECT classified_at FROM classifications WHERE name = 'get_run'")
+    assert relabelled_at != labelled_at
     check()
 
 
