@@ -102,6 +102,8 @@ def _blend_reasons(
         (agreeing if annotation[0] == category else disagreeing).append(annotation[2])
     if model_note:
         (agreeing if model_note.split(" says ")[1].startswith(category) else disagreeing).append(model_note)
+    if annotation[0] and annotation[2] in disagreeing:
+        disagreeing[disagreeing.index(annotation[2])] = f"{annotation[2]} (annotations are untrusted hints)"
     reasons = agreeing + [f"outweighed: {r}" for r in disagreeing] + verdict.reasons[1:]
     if not agreeing:
         reasons.insert(0, f"no clear signal: {category} chosen as the cautious reading")

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from classifier.features import Lexicon, ToolFeatures
+from classifier.features import Lexicon, ToolFeatures, split_name
 
 NONE, WEAK, MEDIUM, STRONG = 0, 1, 2, 3
 CATEGORIES = ("read", "write", "destructive")
@@ -278,6 +278,23 @@ def _risk_flags(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None
         )
 
 
+def destructive_flag_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    """A parameter that switches a write into destruction (overwrite, force, prune, dropTarget, in_trash)."""
+    for p in f.params:
+        tokens = set(split_name(p.name))
+        if tokens & lexicon.sets["destructive_flag_params"] and p.type in ("", "boolean"):
+            return p.name
+    return None
+
+
+def _flag_param_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
+    """A write whose flag parameter can overwrite or delete is destructive: the caller may set the flag."""
+    flag = destructive_flag_param(f, lexicon) if verdict.category == "write" else None
+    if flag:
+        verdict.reasons.append(verdict.reasons[0])
+        verdict.decide("destructive", STRONG, f"its '{flag}' parameter can overwrite or delete existing data")
+
+
 def apply_rules(f: ToolFeatures, lexicon: Lexicon) -> RuleVerdict:
     """Run the rules in order of decisiveness: execution, action enums, the name's verb, the description."""
     verdict = RuleVerdict()
@@ -285,6 +302,7 @@ def apply_rules(f: ToolFeatures, lexicon: Lexicon) -> RuleVerdict:
     for rule in (_exec_rule, _action_enum_rule, _name_verb_rule, _description_rule):
         if rule(f, lexicon, verdict) is not None:
             break
+    _flag_param_rule(f, lexicon, verdict)
     for flag in sorted(verdict.flags):
         if flag.startswith("danger_param:") and verdict.category != "read":
             name = flag.split(":", 1)[1]

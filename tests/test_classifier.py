@@ -1,0 +1,246 @@
+"""Behaviour of the classifier: labels and reasons, annotation mistrust, siblings, calibration, the model file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import classifier
+from classifier import model as model_module
+from classifier.combine import Decision
+from classifier.features import build_features, load_lexicon
+from classifier.labelling import calibrate, classifier_version
+from classifier.training import fit_calibrators, load_training_rows
+
+FIXTURES = Path(__file__).parent / "fixtures" / "classifier"
+
+
+def label_one(name: str, description: str = "", server: str = "test:one", **extra) -> dict:
+    return classifier.classify([{"server": server, "name": name, "description": description, **extra}])[0]
+
+
+def schema(**properties: dict) -> dict:
+    return {"type": "object", "properties": properties}
+
+
+def test_delete_verb_is_destructive_and_says_so():
+    label = label_one("delete_run", "Delete a run by id.", input_schema=schema(run_id={"type": "string"}))
+    assert label["category"] == "destructive"
+    assert label["risk"] in ("high", "critical")
+    assert "verb 'delete' in the name" in label["reasons"][0]
+
+
+def test_get_verb_is_read_low_risk():
+    label = label_one(
+        "get_experiment", "Get one experiment by id.", input_schema=schema(id={"type": "string"})
+    )
+    assert (label["category"], label["risk"]) == ("read", "low")
+    assert "verb 'get' in the name" in label["reasons"][0]
+
+
+def test_sql_runner_marked_read_only_is_still_destructive_and_critical():
+    label = label_one(
+        "run_query",
+        "Execute a SQL statement against the database and return the rows.",
+        input_schema=schema(sql={"type": "string"}),
+        annotations={"readOnlyHint": True},
+    )
+    assert (label["category"], label["risk"]) == ("destructive", "critical")
+    assert any("readOnlyHint" in r and "untrusted" in r for r in label["reasons"])
+
+
+def test_sql_runner_that_says_read_only_is_read_with_medium_risk():
+    label = label_one(
+        "run_query",
+        "Run a read-only SQL query (SELECT only) and return the rows.",
+        input_schema=schema(sql={"type": "string"}),
+    )
+    assert (label["category"], label["risk"]) == ("read", "medium")
+
+
+def test_read_only_hint_false_without_destructive_hint_counts_as_destructive_per_spec_defaults():
+    label = label_one("frobnicate", "", annotations={"readOnlyHint": False})
+    assert label["category"] == "destructive"
+    assert any("the spec assumes destructive" in r for r in label["reasons"])
+
+
+def test_destructive_hint_false_marks_an_unclear_tool_as_write():
+    label = label_one("frobnicate", "", annotations={"readOnlyHint": False, "destructiveHint": False})
+    assert label["category"] == "write"
+
+
+def test_a_read_verb_outweighs_a_wrong_destructive_hint():
+    label = label_one("list_pages", "List the pages of a site.", annotations={"destructiveHint": True})
+    assert label["category"] == "read"
+    assert any("untrusted" in r for r in label["reasons"])
+
+
+def test_action_parameter_with_delete_value_makes_tool_destructive():
+    label = label_one(
+        "manage_repo",
+        "Manage a repository.",
+        input_schema=schema(action={"type": "string", "enum": ["create", "update", "delete"]}),
+    )
+    assert label["category"] == "destructive"
+    assert "its 'action' parameter accepts 'delete'" in label["reasons"][0]
+
+
+@pytest.mark.parametrize(
+    ("name", "category"),
+    [
+        ("jira_get_issue", "read"),
+        ("jira_create_issue", "write"),
+        ("git_log", "read"),
+        ("git_commit", "write"),
+        ("kubectl_get_pods", "read"),
+        ("kubectl_delete_pod", "destructive"),
+    ],
+)
+def test_service_prefixes_are_read_as_nouns(name: str, category: str):
+    assert label_one(name)["category"] == category
+
+
+def test_sibling_delete_tool_raises_a_bare_update_to_high_risk():
+    alone = classifier.classify([{"server": "s:a", "name": "update", "description": "Update."}])[0]
+    with_sibling = classifier.classify(
+        [
+            {"server": "s:b", "name": "update", "description": "Update."},
+            {"server": "s:b", "name": "delete_record", "description": "Delete a record."},
+        ]
+    )[0]
+    assert (alone["category"], alone["risk"]) == ("write", "medium")
+    assert (with_sibling["category"], with_sibling["risk"]) == ("write", "high")
+    assert any("delete_record" in r for r in with_sibling["reasons"])
+
+
+def test_siblings_never_turn_a_read_into_a_write():
+    labels = classifier.classify(
+        [
+            {"server": "s:c", "name": "list_records", "description": "List records."},
+            {"server": "s:c", "name": "drop_table", "description": "Drop a table."},
+        ]
+    )
+    assert labels[0]["category"] == "read"
+
+
+def test_every_label_carries_reasons_version_and_a_probability():
+    labels = classifier.classify(
+        [{"server": "s", "name": n, "description": ""} for n in ("get_x", "zzz", "create_y")]
+    )
+    for label in labels:
+        assert label["reasons"] and label["version"].startswith("rules-")
+        assert 0.0 <= label["confidence"] <= 1.0
+
+
+def test_all_forty_mlflow_tools_of_the_held_out_server_are_right():
+    listing = json.loads((FIXTURES / "kkruglik__mlflow-mcp.json").read_text())
+    rows = [
+        {
+            "server": listing["server"],
+            "name": t["name"],
+            "description": t["description"],
+            "input_schema": t["inputSchema"],
+            "annotations": t["annotations"],
+        }
+        for t in listing["tools"]
+    ]
+    labels = classifier.classify(rows)
+    wrong = [
+        (t["name"], t["label"], label["category"])
+        for t, label in zip(listing["tools"], labels, strict=True)
+        if t["label"] != label["category"]
+    ]
+    assert len(rows) == 40
+    assert wrong == []
+
+
+def test_mlflow_server_is_held_out_of_training(tmp_path: Path):
+    (tmp_path / "labelled").mkdir()
+    listing = json.loads((FIXTURES / "kkruglik__mlflow-mcp.json").read_text())
+    with (tmp_path / "labelled" / "mlflow.jsonl").open("w") as handle:
+        for t in listing["tools"]:
+            handle.write(
+                json.dumps({"server": listing["server"], "name": t["name"], "label": t["label"]}) + "\n"
+            )
+    assert load_training_rows(tmp_path) == []
+
+
+def decisions_with_accuracy(raw: float, right: int, wrong: int) -> tuple[list[Decision], list[str]]:
+    decisions = [Decision("read", "rule", raw) for _ in range(right + wrong)]
+    return decisions, ["read"] * right + ["write"] * wrong
+
+
+def test_calibration_maps_raw_scores_to_the_observed_rate_of_being_right():
+    high, high_labels = decisions_with_accuracy(0.95, right=90, wrong=10)
+    low, low_labels = decisions_with_accuracy(0.6, right=30, wrong=20)
+    calibrators, stats = fit_calibrators(high + low, high_labels + low_labels)
+    calibrated = calibrate([Decision("read", "rule", 0.95), Decision("read", "rule", 0.6)], calibrators)
+    assert calibrated[0] == pytest.approx(0.9, abs=0.01)
+    assert calibrated[1] == pytest.approx(0.6, abs=0.01)
+    assert stats["rule"]["count"] == 150
+
+
+def test_calibration_of_a_rare_route_falls_back_to_the_pooled_map():
+    rule, rule_labels = decisions_with_accuracy(0.9, right=40, wrong=10)
+    rare = [Decision("write", "blend", 0.9)]
+    calibrators, _ = fit_calibrators(rule + rare, rule_labels + ["write"])
+    assert set(calibrators) == {"all", "rule"}
+    assert calibrate(rare, calibrators)[0] == pytest.approx(41 / 51, abs=0.01)
+
+
+def tiny_data_dir(root: Path) -> Path:
+    """A data dir of the real hand-written seed rows, split into a seed file and one labelled file."""
+    rows = [json.loads(line) for line in (classifier.DATA_DIR / "seed.jsonl").read_text().splitlines()]
+    (root / "labelled").mkdir(parents=True)
+    (root / "seed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[::2]))
+    labelled = [{**r, "server": "real:" + r["server"], "split": "train"} for r in rows[1::2]]
+    (root / "labelled" / "real.jsonl").write_text("".join(json.dumps(r) + "\n" for r in labelled))
+    return root
+
+
+def test_training_is_byte_for_byte_reproducible_and_round_trips_through_skops(tmp_path: Path):
+    data = tiny_data_dir(tmp_path / "data")
+    first = classifier.train(data, tmp_path / "a.skops")
+    second = classifier.train(data, tmp_path / "b.skops")
+    assert (tmp_path / "a.skops").read_bytes() == (tmp_path / "b.skops").read_bytes()
+    assert first["model_digest"] == second["model_digest"]
+    assert first["files"] == {"seed.jsonl": 63, "labelled/real.jsonl": 63}
+    assert first["cv_rows"] == 63  # only the labelled (real) servers are held out
+    bundle = model_module.load(tmp_path / "a.skops")
+    features = build_features([{"server": "x", "name": "delete_note", "description": "Delete a note."}])
+    proba = model_module.predict_proba(bundle["pipeline"], features)
+    assert proba.shape == (1, 3) and abs(proba.sum() - 1) < 1e-9
+
+
+def test_loading_refuses_a_model_file_with_an_untrusted_type(tmp_path: Path):
+    import os
+
+    import skops.io
+
+    skops.io.dump({"pipeline": os.system}, tmp_path / "bad.skops")
+    with pytest.raises(skops.io.exceptions.UntrustedTypesFoundException):
+        model_module.load(tmp_path / "bad.skops")
+
+
+def test_version_changes_when_the_model_or_the_lexicon_changes(tmp_path: Path):
+    data = tiny_data_dir(tmp_path / "data")
+    classifier.train(data, tmp_path / "a.skops")
+    lexicon = load_lexicon()
+    before = classifier_version(lexicon, tmp_path / "a.skops")
+    rows = [json.loads(line) for line in (data / "seed.jsonl").read_text().splitlines()]
+    (data / "seed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:-1]))
+    classifier.train(data, tmp_path / "a.skops")
+    assert classifier_version(lexicon, tmp_path / "a.skops") != before
+
+    edited = tmp_path / "lexicon.json"
+    shutil.copy(classifier.DATA_DIR / "lexicon.json", edited)
+    words = json.loads(edited.read_text())
+    words["verbs"]["destructive"].append("annihilate")
+    edited.write_text(json.dumps(words))
+    assert load_lexicon(edited).digest != lexicon.digest
+    assert classifier_version(load_lexicon(edited), tmp_path / "a.skops") != classifier_version(
+        lexicon, tmp_path / "a.skops"
+    )
