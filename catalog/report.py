@@ -15,7 +15,6 @@ from catalog.models import CatalogError, LabelledTool
 
 REPORT_FORMATS = ("table", "markdown", "html", "json")
 CATEGORIES = ("destructive", "write", "read")
-RISKS = ("critical", "high", "medium", "low")
 RISK_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 CATEGORY_RANK = {"read": 1, "write": 2, "destructive": 3}
 RISK_STYLE = {"low": "green", "medium": "yellow", "high": "red", "critical": "bold white on red"}
@@ -454,7 +453,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
-def catalog_cell(column: str, value: str, row: dict[str, Any]) -> str:
+def catalog_cell(column: str, value: str) -> str:
     if column == "riskiest":
         badge = f'<span class="badge {esc(value)}">{esc(value)}</span>' if value else ""
         return f'<td data-value="{RISK_RANK.get(value, 0)}">{badge}</td>'
@@ -470,10 +469,8 @@ def catalog_html(rows: list[dict[str, Any]], cells: list[list[str]]) -> str:
         for c in CATALOG_COLUMNS
     )
     body_rows = "".join(
-        "<tr>"
-        + "".join(catalog_cell(c, v, row) for c, v in zip(CATALOG_COLUMNS, values, strict=True))
-        + "</tr>"
-        for row, values in zip(rows, cells, strict=True)
+        "<tr>" + "".join(catalog_cell(c, v) for c, v in zip(CATALOG_COLUMNS, values, strict=True)) + "</tr>"
+        for values in cells
     )
     title = f"{plural(len(rows), 'server')}, riskiest first"
     body = (
