@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,7 +41,8 @@ class Sandboxed:
     warnings: list[str] = field(default_factory=list)
 
     def kill_process_group(self) -> None:
-        """SIGKILL whatever is left of the process group the command started (grandchildren included)."""
+        """SIGKILL whatever is left of the command's process group and of its sandbox (grandchildren
+        included), and return once they are gone."""
         try:
             pid = int(self.pidfile.read_text().strip())
         except (OSError, ValueError):
@@ -48,6 +51,55 @@ class Sandboxed:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        _wait_group_gone(pid, seconds=2.0)
+        if self.mode == "bwrap":
+            _kill_sandbox_init(Path(f"{self.pidfile}.info"))
+
+
+def _kill_sandbox_init(info_file: Path) -> None:
+    """Kill the first process of bwrap's PID namespace: the kernel then kills every other process in it,
+    and the init only finishes dying once they have all gone."""
+    try:
+        info = json.loads(info_file.read_text())
+        init, namespace = int(info["child-pid"]), f"pid:[{int(info['pid-namespace'])}]"
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    try:
+        if os.readlink(f"/proc/{init}/ns/pid") != namespace:
+            return  # the sandbox init is gone and its number reused by another process
+        os.kill(init, signal.SIGKILL)
+    except (OSError, ProcessLookupError):
+        return
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and _state(init) not in ("Z", "X", None):
+        time.sleep(0.005)
+
+
+def _state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _wait_group_gone(pgid: int, seconds: float) -> None:
+    """SIGKILL is asynchronous: wait until no live member of the group is left (zombies do not count)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and _live_members(pgid):
+        time.sleep(0.005)
+
+
+def _live_members(pgid: int) -> bool:
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 @lru_cache(maxsize=1)
@@ -108,7 +160,11 @@ def sandboxed(
             inner = bwrap_command(prefix + command, child_env, home, all_binds, cwd, writable or [], network)
         else:
             inner = ["env", "-i", *(f"{key}={value}" for key, value in child_env.items()), *prefix, *command]
-        wrapped = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(pidfile), *inner]
+        # The wrapper records its pid (the process group), and bwrap's --info-fd 3 its sandbox's init pid.
+        script = (
+            'echo $$ > "$0" && exec "$@" 3>"$0.info"' if mode == "bwrap" else 'echo $$ > "$0" && exec "$@"'
+        )
+        wrapped = ["/bin/sh", "-c", script, str(pidfile), *inner]
         sandbox = Sandboxed(wrapped, mode, home, pidfile, cwd if mode == "session" else None, warnings)
         try:
             yield sandbox
@@ -117,6 +173,7 @@ def sandboxed(
     finally:
         shutil.rmtree(home, ignore_errors=True)
         pidfile.unlink(missing_ok=True)
+        Path(f"{pidfile}.info").unlink(missing_ok=True)
 
 
 def run(
@@ -174,7 +231,7 @@ def bwrap_command(
         args += ["--bind", path, path]
     args += ["--bind", str(home), str(home)]
     args += ["--unshare-all", *(["--share-net"] if network else [])]
-    args += ["--die-with-parent", "--new-session", "--clearenv"]
+    args += ["--die-with-parent", "--new-session", "--clearenv", "--info-fd", "3"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     if cwd:
