@@ -382,3 +382,15 @@ def test_npm_env_installs_a_published_server_and_lists_it_without_network(tmp_pa
     prepared = envs.npm_env(name, version, tmp_path / "envs")
     listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=60)
     assert len(listing.tools) >= 5 and all(tool.description for tool in listing.tools)
+
+
+def test_python_env_installs_and_runs_with_no_sandbox_when_asked(tmp_path):
+    links = tmp_path / "links"
+    echo_wheel(links)
+    prepared = envs.python_env(
+        "catalog-echo", "1.0", tmp_path / "envs", find_links=links, sandbox_enabled=False
+    )
+    listing = live.list_stdio(
+        live.Launch(prepared.command, {}, binds=prepared.binds, sandbox=False), timeout=20
+    )
+    assert [tool.name for tool in listing.tools] == ["echo"]
