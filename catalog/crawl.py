@@ -173,7 +173,9 @@ def _launch_for(target: Target, options: CrawlOptions):
 
     prepare = envs.python_env if target.package.registry == "pypi" else envs.npm_env
     env_dir = options.cache_dir / "envs"
-    prepared = prepare(target.package.name, target.package.version, env_dir)
+    prepared = prepare(
+        target.package.name, target.package.version, env_dir, sandbox_enabled=options.sandbox
+    )
     result_env = dict(options.env)
     return live.Launch(
         command=prepared.command, env=result_env, binds=list(prepared.binds), sandbox=options.sandbox
