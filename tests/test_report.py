@@ -82,8 +82,7 @@ def test_html_is_one_self_contained_file_with_chart_details_contradictions_polic
 
 
 def test_an_unknown_format_is_a_usage_error(tmp_path):
-    tools_list_file(tmp_path / "tools.json")
-    assert run(tmp_path, "crawl", str(tmp_path / "tools.json"), "--name", "mlflow").returncode == 0
+    save_mlflow(Store(tmp_path / "catalog.db"))
     done = run(tmp_path, "report", "mlflow", "--format", "pdf")
     assert done.returncode == 2 and "unknown format" in done.stderr
 
