@@ -14,6 +14,7 @@ from catalog.models import CatalogError, CrawlResult
 from catalog.sources import Target, resolve
 from catalog.store import Store, now
 
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_ARG = re.compile(r"(key|token|secret|password|passwd|auth|credential)", re.IGNORECASE)
 
 
@@ -192,7 +193,7 @@ def redact(text: str) -> str:
     words = text.split(" ")
     for index, word in enumerate(words):
         flag, sep, _ = word.partition("=")
-        if sep and SECRET_ARG.search(flag):
+        if sep and SECRET_ARG.search(flag) and (flag.startswith("-") or ENV_NAME.match(flag)):
             words[index] = f"{flag}=***"
         elif word.startswith("-") and SECRET_ARG.search(word) and index + 1 < len(words):
             words[index + 1] = "***"

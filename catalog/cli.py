@@ -28,8 +28,11 @@ CATEGORIES = ("read", "write", "destructive")
 
 def _err(message: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[bold red]error:[/] {escape(message)}", markup=True
+    )
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -460,7 +463,9 @@ def report(
         text = reports.render_catalog(store.catalog_summary(), format)
     else:
         labelled = _stored_tools(store, server)
-        policy_text = _policy_text([(server, labelled)], "policylayer") if format == "html" else None
+        policy_text = (
+            _policy_text([(server, labelled)], "policylayer") if format in ("html", "markdown") else None
+        )
         text = reports.render_report(server, labelled, format, policy_text)
     _emit(text, output)
 
@@ -586,7 +591,7 @@ def search(
     for row in rows:
         first_line = ((row["description"] or "").strip().splitlines() or [""])[0][:80]
         table.add_row(
-            row["server_id"], row["name"], row["effective_category"] or "", row["risk"] or "", first_line
+            row["server_id"], row["name"], row["effective_category"] or "", row["effective_risk"] or "", first_line
         )
     Console().print(table)
 

@@ -34,6 +34,9 @@ PASSED_TO_INSTALLS = (
     "http_proxy",
     "https_proxy",
     "no_proxy",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_CERT",
     "UV_INDEX_URL",
     "UV_DEFAULT_INDEX",
     "UV_INDEX",
@@ -190,7 +193,7 @@ def _install_python(
 ) -> None:
     uv = _uv()
     cache = root.parent / ".uv-cache"
-    env = {**_install_env(), "UV_CACHE_DIR": str(cache), "UV_PYTHON_DOWNLOADS": "never"}
+    env = {**install_env(), "UV_CACHE_DIR": str(cache), "UV_PYTHON_DOWNLOADS": "never"}
     binds = [str(base), *([str(find_links)] if find_links else [])]
     writable = [str(root), str(cache)]
     python = _base_python(base)
@@ -216,7 +219,7 @@ def _install_npm(name: str, version: str, root: Path, sandbox_enabled: bool, tim
     command += ["--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error", f"{name}@{version}"]
     done = sandbox.run(
         command,
-        _install_env(),
+        install_env(),
         writable=[str(root), str(cache)],
         network=True,
         enabled=sandbox_enabled,
@@ -229,7 +232,8 @@ def _install_npm(name: str, version: str, root: Path, sandbox_enabled: bool, tim
         )
 
 
-def _install_env() -> dict[str, str]:
+def install_env() -> dict[str, str]:
+    """The only variables an install step sees: CA files, proxies and index settings."""
     return {key: os.environ[key] for key in PASSED_TO_INSTALLS if os.environ.get(key)}
 
 

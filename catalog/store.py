@@ -507,15 +507,16 @@ class Store:
         self, query: str, category: str | None = None, risk: str | None = None, limit: int = 50
     ) -> Iterator[dict[str, Any]]:
         """Full-text search over current tool names and descriptions, with optional label filters."""
-        sql = """
+        sql = f"""
             SELECT t.server_id, t.name, t.description, c.category, c.risk, c.confidence,
-                   coalesce(o.category, c.category) AS effective_category
+                   coalesce(o.category, c.category) AS effective_category,
+                   {EFFECTIVE_RISK} AS effective_risk
             FROM tools_fts f JOIN tools t ON t.rowid = f.rowid
             LEFT JOIN classifications c ON c.server_id = t.server_id AND c.name = t.name
             LEFT JOIN overrides o ON o.server_id = t.server_id AND o.name = t.name
             WHERE tools_fts MATCH :q AND t.removed_at IS NULL
               AND (:category IS NULL OR coalesce(o.category, c.category) = :category)
-              AND (:risk IS NULL OR c.risk = :risk)
+              AND (:risk IS NULL OR {EFFECTIVE_RISK} = :risk)
             ORDER BY f.rank LIMIT :limit"""
         try:
             yield from self.db.query(
@@ -526,13 +527,13 @@ class Store:
 
     def catalog_summary(self) -> list[dict[str, Any]]:
         """One row per server: tool counts per effective category, the riskiest level, the last crawl."""
-        sql = """
+        sql = f"""
             SELECT s.id, s.kind, count(t.name) AS tools,
               sum(coalesce(o.category, c.category) = 'read') AS read,
               sum(coalesce(o.category, c.category) = 'write') AS write,
               sum(coalesce(o.category, c.category) = 'destructive') AS destructive,
-              sum(c.risk = 'critical') AS critical,
-              max(CASE coalesce(o.risk, c.risk) WHEN 'critical' THEN 4 WHEN 'high' THEN 3
+              sum({EFFECTIVE_RISK} = 'critical') AS critical,
+              max(CASE {EFFECTIVE_RISK} WHEN 'critical' THEN 4 WHEN 'high' THEN 3
                   WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END) AS risk_rank,
               (SELECT max(finished_at) FROM crawls WHERE server_id = s.id) AS last_crawl,
               (SELECT status FROM crawls WHERE server_id = s.id ORDER BY id DESC LIMIT 1) AS last_status
@@ -550,6 +551,15 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+
+# The risk a reviewer's override implies, in SQL; the same rule as models.default_risk_for.
+EFFECTIVE_RISK = """CASE
+    WHEN o.category IS NULL THEN c.risk
+    WHEN o.risk IS NOT NULL THEN o.risk
+    WHEN o.category = 'read' THEN (CASE WHEN c.risk IN ('low', 'medium') THEN c.risk ELSE 'low' END)
+    WHEN o.category = 'write' THEN 'medium'
+    ELSE (CASE WHEN c.risk IN ('high', 'critical') THEN c.risk ELSE 'high' END) END"""
 
 
 def _fts_query(text: str) -> str:

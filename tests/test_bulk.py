@@ -32,10 +32,16 @@ def test_list_file_crawls_every_source_and_skips_comments(tmp_path, options, sto
     for index in range(3):
         cached_wheel(options.cache_dir, f"bulk-pkg-{index}", "1.0.0", TOOLS)
     listing = tmp_path / "sources.txt"
-    listing.write_text("# my servers\npypi:bulk-pkg-0==1.0.0\n\npypi:bulk-pkg-1==1.0.0  # second\n"
-                       "pypi:bulk-pkg-2==1.0.0\nnot a source\n")
+    listing.write_text(
+        "# my servers\npypi:bulk-pkg-0==1.0.0\n\npypi:bulk-pkg-1==1.0.0  # second\n"
+        "pypi:bulk-pkg-2==1.0.0\nnot a source\n"
+    )
     summary = run_bulk(items_from_file(listing, options), options, store, jobs=2)
-    assert sorted(r.server.id for r in summary.done) == ["pypi:bulk-pkg-0", "pypi:bulk-pkg-1", "pypi:bulk-pkg-2"]
+    assert sorted(r.server.id for r in summary.done) == [
+        "pypi:bulk-pkg-0",
+        "pypi:bulk-pkg-1",
+        "pypi:bulk-pkg-2",
+    ]
     assert [r.server.id for r in summary.failed] == ["not a source"]
     assert summary.classified == 6
     assert {lt.category for lt in store.labelled_tools("pypi:bulk-pkg-0")} == {"read", "destructive"}
@@ -69,6 +75,11 @@ def test_classification_runs_once_for_the_whole_batch(tmp_path, options, store, 
 def test_secret_looking_arguments_are_redacted():
     assert redact("server --api-key=abc123 --port 3") == "server --api-key=*** --port 3"
     assert redact("server --token abc123 --port 3") == "server --token *** --port 3"
+    assert (
+        redact("pypi package awslabs.valkey-mcp-server==1.0.9")
+        == "pypi package awslabs.valkey-mcp-server==1.0.9"
+    )
+    assert redact("API_KEY=abc123 server") == "API_KEY=*** server"
 
 
 class Registry(BaseHTTPRequestHandler):
@@ -85,7 +96,7 @@ class Registry(BaseHTTPRequestHandler):
         query = parse_qs(url.query)
         start = int(query.get("cursor", ["0"])[0])
         limit = min(int(query.get("limit", ["2"])[0]), 2)
-        page = self.entries[start:start + limit]
+        page = self.entries[start : start + limit]
         metadata = {"count": len(page)}
         if start + limit < len(self.entries):
             metadata["nextCursor"] = str(start + limit)
@@ -113,10 +124,20 @@ def silent_port():
 def registry(options, silent_port):
     for index in range(5):
         cached_wheel(options.cache_dir, f"reg-pkg-{index}", "2.0.0", TOOLS)
-    broken = {"server": {"name": "io.github.example/oci-only", "version": "1.0.0",
-                         "packages": [{"registryType": "oci", "identifier": "example/oci-only"}]}}
-    slow = {"server": {"name": "io.github.example/slow", "version": "1.0.0",
-                       "remotes": [{"type": "streamable-http", "url": f"http://127.0.0.1:{silent_port}/mcp"}]}}
+    broken = {
+        "server": {
+            "name": "io.github.example/oci-only",
+            "version": "1.0.0",
+            "packages": [{"registryType": "oci", "identifier": "example/oci-only"}],
+        }
+    }
+    slow = {
+        "server": {
+            "name": "io.github.example/slow",
+            "version": "1.0.0",
+            "remotes": [{"type": "streamable-http", "url": f"http://127.0.0.1:{silent_port}/mcp"}],
+        }
+    }
     Registry.entries = [registry_entry(f"reg-pkg-{i}", "2.0.0") for i in range(5)] + [broken, slow]
     server = ThreadingHTTPServer(("127.0.0.1", 0), Registry)
     threading.Thread(target=server.serve_forever, daemon=True).start()

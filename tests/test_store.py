@@ -148,3 +148,14 @@ def test_catalog_summary_orders_riskiest_first(tmp_path):
     rows = store.catalog_summary()
     assert [r["id"] for r in rows] == ["pypi:danger", "acme/models"]
     assert rows[0]["riskiest"] == "critical" and rows[0]["destructive"] == 1
+
+
+def test_search_and_summary_use_the_risk_a_reviewer_override_implies(tmp_path):
+    store = Store(tmp_path / "c.db")
+    store.save_crawl(listing(get_run()), {"get_run": Classification("read", "low", 0.9, [], "v")})
+    store.set_override(SERVER.id, "get_run", "destructive", "it also purges old runs")
+    assert [r["name"] for r in store.search("run", risk="high")] == ["get_run"]
+    assert list(store.search("run", risk="low")) == []
+    assert store.catalog_summary()[0]["riskiest"] == "high"
+    store.set_override(SERVER.id, "get_run", "destructive", "bulk purge", risk="critical")
+    assert store.catalog_summary()[0]["critical"] == 1

@@ -165,7 +165,7 @@ def _pip(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.Complet
 def _pip_download_wheel(name: str, version: str | None, dest: Path) -> Path | None:
     """Wheels only: pip would run an sdist's setup.py to read its metadata (TECH.md §3)."""
     spec = f"{name}=={version}" if version else name
-    done = _pip(["--only-binary=:all:", spec], dest)
+    done = _pip(["--only-binary=:all:", "--ignore-requires-python", spec], dest)
     wheels = sorted(dest.glob("*.whl"))
     if done.returncode == 0 and wheels:
         return wheels[0]
@@ -184,36 +184,17 @@ def _sandboxed_sdist(name: str, version: str | None, dest: Path) -> Path:
             "in a sandbox",
             kind="needs_sandbox",
         )
-    home = Path(tempfile.mkdtemp(prefix="home-", dir=dest))
+    from catalog.envs import install_env
+    from catalog.sandbox import run
+
     command = [
-        bwrap,
-        "--ro-bind",
-        "/",
-        "/",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--tmpfs",
-        "/tmp",
-        "--bind",
-        str(dest),
-        str(dest),
-        "--unshare-all",
-        "--share-net",
-        "--die-with-parent",
-        "--new-session",
-        "--setenv",
-        "HOME",
-        str(home),
-        "--",
         sys.executable,
         "-m",
         "pip",
         "download",
         "--no-deps",
         "--no-binary=:all:",
-        "--no-build-isolation",
+        "--ignore-requires-python",
         "--disable-pip-version-check",
         "--no-input",
         "-q",
@@ -221,10 +202,8 @@ def _sandboxed_sdist(name: str, version: str | None, dest: Path) -> Path:
         str(dest),
         spec,
     ]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise CatalogError(f"sandboxed download of {spec} timed out", kind="timeout") from None
+    # A temporary HOME, a cleared environment and only `dest` writable; network for the download only.
+    done = run(command, install_env(), writable=[str(dest)], network=True, timeout=300)
     archives = sorted(p for p in dest.iterdir() if p.is_file() and p.name.endswith((".tar.gz", ".zip")))
     if archives:
         return archives[0]
