@@ -15,6 +15,7 @@ from classifier.rules import apply_rules
 
 CONFIDENCE_CEILING = 0.99
 MAX_REASONS = 6
+BATCH_SIZE = 4096
 
 
 @lru_cache(maxsize=4)
@@ -30,10 +31,25 @@ def load_bundle(path: Path | None = None) -> dict[str, Any] | None:
     return _cached_bundle(str(path), path.stat().st_mtime_ns)
 
 
+RULE_SOURCES = ("features.py", "rules.py", "combine.py")
+
+
+@lru_cache(maxsize=8)
+def rules_digest(lexicon_digest: str) -> str:
+    """A digest of the lexicon and of the code that applies it: editing either gives a new version."""
+    import hashlib
+
+    digest = hashlib.sha256(lexicon_digest.encode())
+    for name in RULE_SOURCES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def classifier_version(lexicon: Lexicon, model_path: Path | None = None) -> str:
+    """'rules-<lexicon and rule code digest>+model-<model file digest or none>', kept with every label."""
     path = model_path or model_module.MODEL_PATH
     model_part = model_module.file_digest(path) if path.exists() else "none"
-    return f"rules-{lexicon.digest}+model-{model_part}"
+    return f"rules-{rules_digest(lexicon.digest)}+model-{model_part}"
 
 
 def decide_all(
@@ -89,7 +105,30 @@ def classify_with(
     return labels
 
 
+def sibling_batches(tools: list[dict[str, Any]], size: int = BATCH_SIZE) -> list[list[int]]:
+    """Indices of the tools in batches of about `size`, never splitting one server's tools across batches."""
+    by_server: dict[str, list[int]] = {}
+    for index, tool in enumerate(tools):
+        by_server.setdefault(str(tool.get("server") or ""), []).append(index)
+    batches: list[list[int]] = [[]]
+    for indices in by_server.values():
+        if batches[-1] and len(batches[-1]) + len(indices) > size:
+            batches.append([])
+        batches[-1].extend(indices)
+    return [batch for batch in batches if batch]
+
+
 def classify(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Label each tool (siblings share `server`): category, risk, calibrated confidence, reasons, version."""
+    """Label each tool (siblings share `server`): category, risk, calibrated confidence, reasons, version.
+
+    Large inputs are labelled in vectorised batches of whole servers, which bounds the memory used.
+    """
     lexicon = load_lexicon()
-    return classify_with(tools, load_bundle(), classifier_version(lexicon))
+    bundle, version = load_bundle(), classifier_version(lexicon)
+    labels: list[dict[str, Any]] = [{} for _ in tools]
+    for batch in sibling_batches(tools):
+        for index, label in zip(
+            batch, classify_with([tools[i] for i in batch], bundle, version), strict=True
+        ):
+            labels[index] = label
+    return labels

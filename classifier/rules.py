@@ -100,7 +100,7 @@ def _sql_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict, signal: s
         verdict.flags.add("exec")
         why = f"the description allows '{write_word}'" if write_word else "nothing limits it to reads"
         return verdict.decide("destructive", STRONG, f"{signal}; {why}")
-    if verb_kind == "read":
+    if verb_kind == "read" and not signal.startswith("takes an arbitrary"):
         verdict.flags.add("exposes_data")
         return verdict.decide("read", MEDIUM, f"{signal}; verb '{f.verb}' suggests a read-only query")
     verdict.flags.add("exec")
