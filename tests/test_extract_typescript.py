@@ -57,7 +57,9 @@ def test_template_placeholders_are_kept_and_marked():
 
 def test_loop_registrations_and_run_time_descriptions_are_reported():
     tools, warnings = tools_of("registered")
-    assert warnings == ["src/tools/dynamic.ts:6: tool name built at run time (plugin.name); tool skipped"]
+    assert warnings == [
+        "src/tools/dynamic.ts:6: tool names come from loadPlugins(), a list built at run time; tools skipped"
+    ]
     assert tools["plugin_status"].description == ""
     assert tools["plugin_status"].unresolved == ["description: built at run time (call to describe)"]
 
@@ -133,3 +135,59 @@ def test_reference_everything_server_tarball_declares_18_tools(tmp_path):
         "openWorldHint": False,
     }
     assert tools["echo"].input_schema["properties"]["message"]["description"] == "Message to echo"
+
+
+def test_loops_over_static_tool_arrays_register_each_element():
+    tools, warnings = tools_of("loops")
+    assert warnings == []
+    assert set(tools) == {
+        "list_notes",
+        "add_note",
+        "archive_note",
+        "purge_archive",
+        "draw_line_chart",
+        "draw_pie_chart",
+    }
+    assert tools["list_notes"].annotations == {"readOnlyHint": True}
+    assert tools["add_note"].annotations is None
+    assert list(tools["add_note"].input_schema["properties"]) == ["params"]
+    assert tools["archive_note"].input_schema["properties"] == {"id": {"type": "string"}}
+    assert tools["purge_archive"].input_schema == {"type": "object", "properties": {}}
+
+
+def test_one_return_helpers_are_applied_to_loop_values():
+    tools, _ = tools_of("loops")
+    assert tools["add_note"].description == "Add a note to a folder.\n\nNotes are stored locally."
+    assert tools["add_note"].unresolved == []
+
+
+def test_list_handler_maps_tools_out_of_namespace_values_behind_a_cache():
+    tools, _ = tools_of("loops")
+    line = tools["draw_line_chart"]
+    assert line.description == "Draw a line chart."
+    assert line.annotations == {"readOnlyHint": True}
+    assert line.input_schema["properties"]["points"]["description"] == "Values to draw."
+    assert tools["draw_pie_chart"].input_schema["required"] == ["slices"]
+
+
+def test_helpers_taking_the_tool_name_are_read_once_per_call_site():
+    tools, warnings = tools_of("helpers")
+    assert set(tools) == {"get_invoice", "list_invoices", "pay_invoice", "refund_invoice"}
+    assert tools["get_invoice"].title == "Get invoice"
+    assert tools["get_invoice"].origin == "src/tools.ts:5"
+    assert tools["get_invoice"].input_schema["required"] == ["id"]
+    assert list(tools["get_invoice"].input_schema["properties"]) == ["id", "caller"]
+    assert tools["list_invoices"].title is None and tools["list_invoices"].unresolved == []
+    assert tools["pay_invoice"].description == "Pay an invoice now."
+    assert list(tools["pay_invoice"].input_schema["properties"]) == ["id", "amount"]
+    assert warnings == [
+        "src/common.ts:14: tool name is a parameter of registerUnusedTool(), which is never called; tool skipped"
+    ]
+
+
+def test_compiled_object_spreads_merge_into_the_schema():
+    tools, _ = tools_of("helpers")
+    refund = tools["refund_invoice"]
+    assert refund.description == "Refund an invoice."
+    assert refund.input_schema["required"] == ["id"]
+    assert refund.input_schema["properties"]["account"]["description"] == "Account to use."

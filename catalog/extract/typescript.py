@@ -100,6 +100,18 @@ def extract(files: list[SourceFile]) -> Extraction:
                 reader.read_call(call)
             except RecursionError:
                 result.warnings.append(f"{reader.origin(call)}: too deeply nested to read")
+    return _first_of_each(result)
+
+
+def _first_of_each(result: Extraction) -> Extraction:
+    """Drop repeats of one tool from one place (`if (x) server.tool(a, ...) else server.tool(a, ...)`)."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for tool in result.tools:
+        if (tool.name, tool.origin) not in seen:
+            seen.add((tool.name, tool.origin))
+            kept.append(tool)
+    result.tools = kept
     return result
 
 
@@ -111,6 +123,7 @@ class Project:
         for module in modules:
             _index_module(module, self)
         self.top_level: dict[str, list[tuple[Module, Any]]] = {}
+        self._calls: dict[str, list[tuple[Module, Any]]] | None = None
         for module in modules:
             for name, value in _scope_declarations(module, module.root).items():
                 self.top_level.setdefault(name, []).append((module, value))
@@ -128,6 +141,29 @@ class Project:
             if candidate in self.modules:
                 return candidate
         return base
+
+    def calls_to(self, name: str, method: bool) -> list[tuple[Module, Any]]:
+        """Calls of a method (`x.name(...)`) or of a function (`name(...)`, also through a module
+        namespace: `(0, mod_1.name)(...)`), across the project (indexed on first use)."""
+        if self._calls is None:
+            self._calls = {}
+            for module in self.modules.values():
+                for call in _descendants(module.root, "call_expression"):
+                    function = _unwrap(call.child_by_field_name("function"))
+                    owner = None
+                    if function is not None and function.type == "member_expression":
+                        owner = _unwrap(function.child_by_field_name("object"))
+                        function = function.child_by_field_name("property")
+                    if function is not None and function.type in _CALLEE_NAMES:
+                        self._calls.setdefault(module.text(function), []).append((module, call, owner))
+        return [
+            (module, call)
+            for module, call, owner in self._calls.get(name, [])
+            if (owner is not None) == method
+            or not method
+            and owner is not None
+            and module.imports.get(module.text(owner), ("", ""))[1] == "*"
+        ]
 
     def unique_top_level(self, name: str) -> tuple[Module, Any] | None:
         found = self.top_level.get(name, [])
@@ -201,6 +237,9 @@ def _index_export(module: Module, statement: Any) -> None:
 
 
 def _index_commonjs_export(module: Module, expression: Any) -> None:
+    if expression.type == "call_expression":
+        _index_getter_export(module, expression)
+        return
     if expression.type != "assignment_expression":
         return
     left = expression.child_by_field_name("left")
@@ -210,6 +249,23 @@ def _index_commonjs_export(module: Module, expression: Any) -> None:
     owner = module.text(left.child_by_field_name("object"))
     if owner in ("exports", "module.exports"):
         module.exports[module.text(left.child_by_field_name("property"))] = right
+
+
+def _index_getter_export(module: Module, call: Any) -> None:
+    """`Object.defineProperty(exports, "k", { get: function () { return a.k; } })` (tsc re-exports)."""
+    if module.text(call.child_by_field_name("function")) != "Object.defineProperty":
+        return
+    arguments = call.child_by_field_name("arguments").named_children
+    if len(arguments) != 3 or module.text(arguments[0]) != "exports" or arguments[1].type != "string":
+        return
+    for member in arguments[2].named_children if arguments[2].type == "object" else []:
+        key = member.child_by_field_name("key") if member.type in ("pair", "method_definition") else None
+        if key is None or module.text(key) != "get":
+            continue
+        getter = member.child_by_field_name("value") if member.type == "pair" else member
+        returned = _single_return(getter) if getter is not None else None
+        if returned is not None:
+            module.exports[_string_literal_text(module, arguments[1])] = returned
 
 
 def _index_require(module: Module, project: Project, declarator: Any) -> None:
@@ -291,13 +347,28 @@ def _decode_escape(escape: str) -> str:
 class Reader:
     """Reads registrations in one module, resolving values through scopes, imports and other files."""
 
-    def __init__(self, project: Project, module: Module, result: Extraction):
+    def __init__(
+        self,
+        project: Project,
+        module: Module,
+        result: Extraction,
+        bindings: dict[str, tuple[Reader, Any]] | None = None,
+        call_site: str = "",
+    ):
         self.project = project
         self.module = module
         self.result = result
+        # Names bound to one value each: a loop variable to one element of a static list, or a
+        # helper's parameters to the arguments of one call site.
+        self.bindings = bindings or {}
+        self.call_site = call_site
 
     def origin(self, node: Any) -> str:
-        return f"{self.module.path}:{node.start_point[0] + 1}"
+        """Where a declaration is; for a helper or a loop, the call site or element that made the tool."""
+        return self.call_site or f"{self.module.path}:{node.start_point[0] + 1}"
+
+    def bound(self, bindings: dict[str, tuple[Reader, Any]], call_site: str) -> Reader:
+        return Reader(self.project, self.module, self.result, {**self.bindings, **bindings}, call_site)
 
     def at(self, module: Module) -> Reader:
         return self if module is self.module else Reader(self.project, module, self.result)
@@ -320,10 +391,177 @@ class Reader:
             return
         if len(arguments) < 2 or not _is_callback(arguments[-1]) and method == "tool":
             return
+        binder = self._binder(call, arguments[0])
+        if binder is not None:
+            for reader in binder:
+                reader.read_call(call)
+            return
         if method == "registerTool":
             self._read_register_tool(call, arguments)
         else:
             self._read_tool_overload(call, arguments)
+
+    # -- loops and helpers ---------------------------------------------------------------------
+
+    def _binder(self, call: Any, name_node: Any) -> list[Reader] | None:
+        """When the tool's name comes from a loop variable or a helper's parameter, one bound reader
+        per element of the (static) list or per call site of the helper; None when nothing binds it."""
+        root = _root_identifier(name_node)
+        if root is None or self.module.text(root) in self.bindings:
+            return None
+        name = self.module.text(root)
+        node = call.parent
+        while node is not None:
+            if node.type == "for_in_statement" and self.module.text(node.child_by_field_name("left")) == name:
+                if self.module.text(node.child_by_field_name("operator") or node) != "of":
+                    return None
+                return self._per_element(call, name, node.child_by_field_name("right"))
+            if node.type in FUNCTION_NODES:
+                parameters = _parameter_names(self.module, node)
+                if name in parameters:
+                    return self._per_binding(call, node, parameters, parameters.index(name))
+            node = node.parent
+        return None
+
+    def _per_element(self, call: Any, name: str, listed: Any) -> list[Reader]:
+        elements = self.elements(listed)
+        if elements is None:
+            self.result.warnings.append(
+                f"{self.origin(call)}: tool names come from {self._short(listed)}, a list built at run time; tools skipped"
+            )
+            return []
+        return [self.bound({name: (reader, node)}, reader.origin(node)) for reader, node in elements]
+
+    def _per_binding(self, call: Any, function: Any, parameters: list[str], index: int) -> list[Reader]:
+        iterated = _iterating_call(self.module, function)
+        if iterated is not None:
+            if index != 0:
+                return []
+            return self._per_element(call, parameters[0], iterated)
+        helper = _function_name(self.module, function)
+        sites = self.project.calls_to(helper, _is_method(function)) if helper else []
+        if not sites:
+            self.result.warnings.append(
+                f"{self.origin(call)}: tool name is a parameter of {helper or 'an anonymous function'}(), "
+                "which is never called; tool skipped"
+            )
+        readers = []
+        for module, site in sites:
+            caller = self.at(module)
+            arguments = [
+                a for a in site.child_by_field_name("arguments").named_children if a.type != "comment"
+            ]
+            bindings = {p: (caller, a) for p, a in zip(parameters, arguments, strict=False)}
+            readers.append(self.bound(bindings, caller.origin(site)))
+        return readers
+
+    def elements(self, node: Any, depth: int = 0) -> list[tuple[Reader, Any]] | None:
+        """The items of a list known statically: array literals (with spreads), `Object.values(ns)`,
+        `.map(x => ...)`, `.filter/.slice/.sort/.concat`, ternaries and functions returning such lists."""
+        if isinstance(node, _Located):
+            return self.at(node.module).elements(node.node, depth)
+        bare = _unwrap(node)
+        if bare is None or depth > 12:
+            return None
+        if bare.type == "ternary_expression":
+            branches = [
+                self.elements(bare.child_by_field_name(f), depth + 1) for f in ("consequence", "alternative")
+            ]
+            return (
+                _merge_elements([b for b in branches if b is not None])
+                if any(b is not None for b in branches)
+                else None
+            )
+        if bare.type == "call_expression":
+            return self._call_elements(bare, depth)
+        target = self.resolve(bare)
+        if target is None:
+            return None
+        reader = self.at(target[0])
+        value = target[1]
+        if value.type == "array":
+            found: list[tuple[Reader, Any]] = []
+            for child in value.named_children:
+                if child.type == "spread_element":
+                    inner = (
+                        reader.elements(child.named_children[0], depth + 1) if child.named_children else None
+                    )
+                    if inner is None:
+                        return None
+                    found.extend(inner)
+                elif child.type != "comment":
+                    found.append((reader, child))
+            return found
+        if value.id != bare.id and value.type in ("call_expression", "ternary_expression"):
+            return reader.elements(value, depth + 1)
+        return None
+
+    def _call_elements(self, call: Any, depth: int) -> list[tuple[Reader, Any]] | None:
+        function = _unwrap(call.child_by_field_name("function"))
+        arguments = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+        if function is not None and function.type == "member_expression":
+            owner = function.child_by_field_name("object")
+            method = self.module.text(function.child_by_field_name("property"))
+            if self.module.text(owner) == "Object" and method == "values" and arguments:
+                return self._object_values(arguments[0])
+            if method in ("map", "flatMap") and arguments and _unwrap(arguments[0]).type in FUNCTION_NODES:
+                listed = self.elements(owner, depth + 1)
+                return None if listed is None else self._mapped(listed, _unwrap(arguments[0]))
+            if method in ("filter", "slice", "sort", "toSorted", "reverse", "concat"):
+                parts = [self.elements(owner, depth + 1)]
+                if method == "concat":
+                    parts += [self.elements(a, depth + 1) for a in arguments]
+                return None if any(p is None for p in parts) else _merge_elements(parts)
+        target = self.resolve(function) if function is not None else None
+        if target is None or target[1].type not in FUNCTION_NODES:
+            return None
+        return self.at(target[0])._returned_elements(target[1], depth)
+
+    def _returned_elements(self, function: Any, depth: int) -> list[tuple[Reader, Any]] | None:
+        """Lists a function returns (a cached `let` returned after `x = [...]` counts too)."""
+        returned = _return_values(function)
+        parts = []
+        for value in returned:
+            bare = _unwrap(value)
+            assigned = (
+                _assignments_in(self.module, function, self.module.text(bare))
+                if bare.type == "identifier"
+                else []
+            )
+            for expression in assigned or [value]:
+                listed = self.elements(expression, depth + 1)
+                if listed is not None:
+                    parts.append(listed)
+        return _merge_elements(parts) if parts else None
+
+    def _object_values(self, node: Any) -> list[tuple[Reader, Any]] | None:
+        bare = _unwrap(node)
+        if bare is not None and bare.type == "identifier" and self.module.text(bare) in self.module.imports:
+            spec, imported = self.module.imports[self.module.text(bare)]
+            module = self.project.modules.get(spec)
+            if imported == "*" and module is not None:
+                return [(self.at(module), value) for value in module.exports.values()]
+        target = self.resolve(node)
+        if target is None or target[1].type != "object":
+            return None
+        reader = self.at(target[0])
+        return [
+            (reader.at(v.module), v.node) if isinstance(v, _Located) else (reader, v)
+            for v in reader.object_fields(target[1], "", []).values()
+        ]
+
+    def _mapped(self, listed: list[tuple[Reader, Any]], function: Any) -> list[tuple[Reader, Any]]:
+        parameters = _parameter_names(self.module, function)
+        body = _single_return(function)
+        if not parameters or body is None:
+            return []
+        mapped = []
+        for reader, node in listed:
+            bound = self.bound({parameters[0]: (reader, node)}, reader.origin(node))
+            target = bound.resolve(body)
+            if target is not None:
+                mapped.append((bound.at(target[0]), target[1]))
+        return mapped
 
     def _tool_name(self, call: Any, node: Any) -> str | None:
         try:
@@ -387,18 +625,17 @@ class Reader:
 
     def _read_list_handler(self, handler: Any) -> None:
         target = self.resolve(handler)
-        arrays = self.at(target[0])._tools_arrays(target[1]) if target is not None else []
-        if not arrays:
+        listed = self.at(target[0])._tools_arrays(target[1]) if target is not None else []
+        if not listed:
             self.result.warnings.append(
                 f"{self.origin(handler)}: tools/list handler builds its tool list at run time; not resolvable statically"
             )
-        for array, reader in arrays:
-            for element in array.named_children:
-                reader._read_tool_literal(element)
+        for reader, element in listed:
+            reader._read_tool_literal(element)
 
-    def _tools_arrays(self, node: Any, depth: int = 0) -> list[tuple[Any, Reader]]:
-        """Array literals given as `tools: [...]` inside a list handler (following `tools: NAME`)."""
-        found: list[tuple[Any, Reader]] = []
+    def _tools_arrays(self, node: Any) -> list[tuple[Reader, Any]]:
+        """The elements of `tools: [...]` inside a list handler (following names, spreads, `.map`)."""
+        found: list[tuple[Reader, Any]] = []
         stack = [node]
         while stack:
             current = stack.pop()
@@ -406,10 +643,7 @@ class Reader:
                 current.type == "pair"
                 and self.module.text(current.child_by_field_name("key")).strip("\"'") == "tools"
             ):
-                value = current.child_by_field_name("value")
-                target = self.resolve(value) if depth < 5 else None
-                if target is not None and target[1].type == "array":
-                    found.append((target[1], self.at(target[0])))
+                found.extend(self.elements(current.child_by_field_name("value")) or [])
                 continue
             stack.extend(reversed(current.named_children))
         return found
@@ -462,7 +696,7 @@ class Reader:
         node = _unwrap(node)
         if node is None or depth > MAX_DEPTH:
             return None
-        if node.type == "identifier":
+        if node.type in ("identifier", "shorthand_property_identifier"):
             return self._resolve_identifier(node, depth)
         if node.type == "member_expression":
             owner = _unwrap(node.child_by_field_name("object"))
@@ -489,6 +723,9 @@ class Reader:
 
     def _resolve_identifier(self, node: Any, depth: int) -> tuple[Module, Any] | None:
         name = self.module.text(node)
+        if name in self.bindings:
+            reader, value = self.bindings[name]
+            return reader.resolve(value, depth + 1)
         scope = node.parent
         while scope is not None:
             if scope.type in SCOPE_NODES:
@@ -595,9 +832,30 @@ class Reader:
                     return separator[0].join(p for p, _ in parts), separator[1] + [
                         h for _, hs in parts for h in hs
                     ]
+        applied = self._applied(node, depth)
+        if applied is not None:
+            return applied
         raise Unresolved(f"built at run time (call to {self._short(function) if function else '?'})")
 
+    def _applied(self, call: Any, depth: int) -> tuple[str, list[str]] | None:
+        """A call to a project function whose whole body is `return <string expression>`, with its
+        parameters bound to the call's arguments (`withSuffix(tool.description)`)."""
+        function = call.child_by_field_name("function")
+        target = self.resolve(function) if function is not None else None
+        if target is None or target[1].type not in FUNCTION_NODES:
+            return None
+        returned = _single_return(target[1])
+        if returned is None:
+            return None
+        arguments = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+        parameters = _parameter_names(target[0], target[1])
+        bindings = {p: (self, a) for p, a in zip(parameters, arguments, strict=False)}
+        callee = Reader(self.project, target[0], self.result, bindings, self.call_site)
+        return callee.string(returned, depth + 1)
+
     def _text_or_empty(self, node: Any, label: str, unresolved: list[str]) -> str:
+        if self._is_absent_member(node):
+            return ""
         try:
             text, holes = self.string(node)
         except Unresolved as error:
@@ -609,14 +867,24 @@ class Reader:
 
     def object_fields(self, node: Any, label: str, unresolved: list[str]) -> dict[str, Any]:
         """The properties of an object literal (after following names), as key -> value node."""
+        fields = self._located_fields(node, label, unresolved)
+        return {k: v.node if v.module is self.module else v for k, v in fields.items()}
+
+    def _located_fields(
+        self, node: Any, label: str, unresolved: list[str], depth: int = 0
+    ) -> dict[str, _Located]:
         target = self.resolve(node)
+        if target is not None and target[1].type == "call_expression" and depth < MAX_DEPTH:
+            merged = self.at(target[0])._merged_fields(target[1], label, unresolved, depth)
+            if merged is not None:
+                return merged
         if target is None or target[1].type != "object":
             if label:
                 unresolved.append(f"{label}: built at run time")
             return {}
         if target[0] is not self.module:
-            return self.at(target[0]).object_fields(target[1], label, unresolved)
-        fields: dict[str, Any] = {}
+            return self.at(target[0])._located_fields(target[1], label, unresolved, depth + 1)
+        fields: dict[str, _Located] = {}
         for member in target[1].named_children:
             if member.type == "pair":
                 key = member.child_by_field_name("key")
@@ -627,14 +895,57 @@ class Reader:
             elif member.type == "shorthand_property_identifier":
                 fields[self.module.text(member)] = _Located(self.module, member)
             elif member.type == "spread_element" and member.named_children:
-                fields.update(self.object_fields(member.named_children[0], label, unresolved))
-        return {k: v.node if v.module is self.module else v for k, v in fields.items()}
+                fields.update(self._located_fields(member.named_children[0], label, unresolved, depth + 1))
+        return fields
+
+    def _merged_fields(
+        self, call: Any, label: str, unresolved: list[str], depth: int
+    ) -> dict[str, _Located] | None:
+        """`Object.assign({}, a, b)` and the compiled spreads `__spreadValues(a, b)`, `__assign(...)`."""
+        if call.type != "call_expression":
+            return None
+        function = self.module.text(call.child_by_field_name("function"))
+        if not re.fullmatch(
+            r"(\(0,\s*)?[\w$.]*(Object\.assign|__spreadValues|__spreadProps|__assign|_objectSpread2?|__getOwnPropDescs)\)?",
+            function,
+        ):
+            return None
+        fields: dict[str, _Located] = {}
+        for argument in call.child_by_field_name("arguments").named_children:
+            if argument.type != "comment":
+                fields.update(self._located_fields(argument, label, unresolved, depth + 1))
+        return fields
+
+    def _is_absent_member(self, node: Any) -> bool:
+        """`x.annotations` (directly or through a `const`) where `x` is an object literal without it."""
+        target = self.resolve(node)
+        if target is not None:
+            return False
+        bare = _unwrap(node.node if isinstance(node, _Located) else node)
+        reader = self.at(node.module) if isinstance(node, _Located) else self
+        if bare is not None and bare.type in ("identifier", "shorthand_property_identifier"):
+            declared = _declaration_of(reader.module, bare)
+            return declared is not None and reader._is_absent_member(declared)
+        if bare is None or bare.type != "member_expression":
+            return False
+        owner = reader.resolve(bare.child_by_field_name("object"))
+        if owner is None or owner[1].type != "object":
+            return False
+        members = owner[1].named_children
+        return all(m.type != "spread_element" for m in members) and reader.text_key(bare) not in reader.at(
+            owner[0]
+        ).object_fields(owner[1], "", [])
+
+    def text_key(self, member: Any) -> str:
+        return self.module.text(member.child_by_field_name("property"))
 
     def _is_annotations_object(self, node: Any) -> bool:
         keys = self.object_fields(node, "", [])
         return bool(keys) and set(keys) <= ANNOTATION_KEYS
 
     def annotations(self, node: Any, unresolved: list[str]) -> dict[str, Any] | None:
+        if self._is_absent_member(node):
+            return None
         fields = self.object_fields(node, "annotations", unresolved)
         result: dict[str, Any] = {}
         for key, value in fields.items():
@@ -685,7 +996,7 @@ class Reader:
             function = self.module.text(value.child_by_field_name("function"))
             arguments = value.child_by_field_name("arguments").named_children
             if re.search(r"(zodToJsonSchema|toJSONSchema|toJsonSchema)\)?$", function) and arguments:
-                return self.zod_schema(arguments[0], unresolved) or None
+                return self.shape_schema(arguments[0], unresolved) or None
             if _unwrap(
                 value.child_by_field_name("function")
             ).type == "member_expression" or function.endswith(")"):
@@ -710,7 +1021,7 @@ class Reader:
         if isinstance(node, _Located):
             return self.at(node.module).shape_schema(node.node, unresolved)
         bare = _unwrap(node)
-        if bare is not None and bare.type == "member_expression":
+        if bare is not None and bare.type == "member_expression" and self.resolve(bare) is None:
             if self.module.text(bare.child_by_field_name("property")) == "shape":  # X.shape of a z.object
                 return self.shape_schema(bare.child_by_field_name("object"), unresolved)
         target = self.resolve(node)
@@ -719,7 +1030,7 @@ class Reader:
             return None
         if target[0] is not self.module:
             return self.at(target[0]).shape_schema(target[1], unresolved)
-        if target[1].type == "object":
+        if target[1].type == "object" or self._merged_fields(target[1], "", [], 0) is not None:
             return self._shape(target[1], unresolved)
         schema = self.zod_schema(target[1], unresolved)
         return schema if schema is not None else None
@@ -957,3 +1268,163 @@ def _object_schema(properties: dict[str, Any], required: list[str]) -> dict[str,
     if required:
         schema["required"] = required
     return schema
+
+
+_CALLEE_NAMES = {"identifier", "property_identifier", "private_property_identifier"}
+_ITERATING_METHODS = {"forEach", "map", "flatMap"}
+
+
+def _descendants(node: Any, node_type: str) -> list[Any]:
+    found = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == node_type:
+            found.append(current)
+        stack.extend(current.named_children)
+    return found
+
+
+def _root_identifier(node: Any) -> Any | None:
+    """`tool.name` -> `tool`; `name` -> `name`; anything else -> None."""
+    node = _unwrap(node)
+    while node is not None and node.type == "member_expression":
+        node = _unwrap(node.child_by_field_name("object"))
+    return node if node is not None and node.type == "identifier" else None
+
+
+def _parameter_names(module: Module, function: Any) -> list[str]:
+    """Positional parameter names ("" for a destructured one)."""
+    single = function.child_by_field_name("parameter")
+    if single is not None:
+        return [module.text(single)]
+    parameters = function.child_by_field_name("parameters")
+    names = []
+    for parameter in parameters.named_children if parameters is not None else []:
+        if parameter.type == "comment":
+            continue
+        pattern = (
+            parameter.child_by_field_name("pattern") if parameter.type.endswith("_parameter") else parameter
+        )
+        if pattern is not None and pattern.type == "assignment_pattern":
+            pattern = pattern.child_by_field_name("left")
+        names.append(module.text(pattern) if pattern is not None and pattern.type == "identifier" else "")
+    return names
+
+
+def _iterating_call(module: Module, function: Any) -> Any | None:
+    """For a callback given to `list.forEach(fn)` / `list.map(fn)`, the list expression."""
+    arguments = function.parent
+    call = arguments.parent if arguments is not None and arguments.type == "arguments" else None
+    callee = _unwrap(call.child_by_field_name("function")) if call is not None else None
+    if callee is None or callee.type != "member_expression":
+        return None
+    if module.text(callee.child_by_field_name("property")) not in _ITERATING_METHODS:
+        return None
+    return callee.child_by_field_name("object")
+
+
+def _function_name(module: Module, function: Any) -> str | None:
+    """The name a function is called by: its own, its variable's, its property's or method's."""
+    name = function.child_by_field_name("name")
+    if name is not None:
+        return module.text(name)
+    parent = function.parent
+    while parent is not None and parent.type in WRAPPERS:
+        parent = parent.parent
+    if parent is None:
+        return None
+    if parent.type == "variable_declarator":
+        declared = parent.child_by_field_name("name")
+        return module.text(declared) if declared is not None and declared.type == "identifier" else None
+    if parent.type == "pair":
+        return module.text(parent.child_by_field_name("key")).strip("\"'")
+    if parent.type == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        if left is not None and left.type == "member_expression":
+            return module.text(left.child_by_field_name("property"))
+        return module.text(left) if left is not None and left.type == "identifier" else None
+    return None
+
+
+def _return_values(function: Any) -> list[Any]:
+    """The expressions a function returns (its own `return`s, not those of nested functions)."""
+    body = function.child_by_field_name("body")
+    if body is None:
+        return []
+    if body.type != "statement_block":
+        return [body]
+    found = []
+    stack = list(body.named_children)
+    while stack:
+        current = stack.pop()
+        if current.type == "return_statement" and current.named_children:
+            found.append(current.named_children[0])
+        elif current.type not in FUNCTION_NODES and current.type != "class_declaration":
+            stack.extend(current.named_children)
+    return found
+
+
+def _single_return(function: Any) -> Any | None:
+    """The returned expression of `x => expr` or of a body that is only `return expr;`."""
+    body = function.child_by_field_name("body")
+    if body is None:
+        return None
+    if body.type != "statement_block":
+        return body
+    statements = [c for c in body.named_children if c.type != "comment"]
+    if len(statements) == 1 and statements[0].type == "return_statement" and statements[0].named_children:
+        return statements[0].named_children[0]
+    return None
+
+
+def _assignments_in(module: Module, function: Any, name: str) -> list[Any]:
+    """Right-hand sides of `name = value` inside a function body (a cache filled before returning)."""
+    found = []
+    for assignment in _descendants(function, "assignment_expression"):
+        left = assignment.child_by_field_name("left")
+        right = assignment.child_by_field_name("right")
+        if left is not None and right is not None and module.text(left) == name:
+            found.append(right)
+    return found
+
+
+def _merge_elements(parts: list[list[tuple[Reader, Any]] | None]) -> list[tuple[Reader, Any]]:
+    """Concatenate element lists, keeping one of each node (branches often list the same items)."""
+    merged: list[tuple[Reader, Any]] = []
+    seen: set[tuple[str, int, str]] = set()
+    for part in parts:
+        for reader, node in part or []:
+            key = (reader.module.path, node.start_byte, reader.call_site)
+            if key not in seen:
+                seen.add(key)
+                merged.append((reader, node))
+    return merged
+
+
+def _declaration_of(module: Module, identifier: Any) -> Any | None:
+    """The value of the nearest enclosing `const NAME = value` for an identifier."""
+    name = module.text(identifier)
+    scope = identifier.parent
+    while scope is not None:
+        if scope.type in SCOPE_NODES:
+            value = _scope_declarations(module, scope).get(name)
+            if value is not None and not _contains(value, identifier):
+                return value
+        scope = scope.parent
+    return None
+
+
+def _is_method(function: Any) -> bool:
+    """Whether a function is called as `x.name(...)`: a class method, an object property or `x.name = fn`."""
+    if function.type == "method_definition":
+        return True
+    parent = function.parent
+    while parent is not None and parent.type in WRAPPERS:
+        parent = parent.parent
+    if parent is None:
+        return False
+    if parent.type == "pair":
+        return True
+    left = parent.child_by_field_name("left") if parent.type == "assignment_expression" else None
+    return left is not None and left.type == "member_expression"
