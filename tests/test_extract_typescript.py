@@ -191,3 +191,19 @@ def test_compiled_object_spreads_merge_into_the_schema():
     assert refund.description == "Refund an invoice."
     assert refund.input_schema["required"] == ["id"]
     assert refund.input_schema["properties"]["account"]["description"] == "Account to use."
+
+
+def test_tool_classes_take_name_description_and_schema_from_each_subclass():
+    tools, warnings = tools_of("tool_classes")
+    assert set(tools) == {"get_weather", "get_forecast"}
+    weather = tools["get_weather"]
+    assert weather.origin == "src/tools/weather.ts:6"
+    assert weather.description == "Current weather for a city."
+    assert weather.annotations == {"readOnlyHint": True}
+    assert weather.input_schema["properties"] == {"city": {"type": "string", "description": "City name"}}
+    forecast = tools["get_forecast"]
+    assert forecast.description == "Weather forecast for the next days."
+    assert forecast.input_schema == weather.input_schema
+    assert warnings == [
+        'src/tools/weather.ts:24: tool name built at run time (process.env.PLUGIN_TOOL ?? "plugin"); tool skipped'
+    ]

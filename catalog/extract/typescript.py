@@ -30,6 +30,7 @@ FUNCTION_NODES = {
     "function_declaration",
     "method_definition",
 }
+CLASS_NODES = ("class_declaration", "abstract_class_declaration", "class")
 SCOPE_NODES = {"program", "statement_block", "class_body", "switch_body"}
 WRAPPERS = {
     "parenthesized_expression",
@@ -123,10 +124,34 @@ class Project:
         for module in modules:
             _index_module(module, self)
         self.top_level: dict[str, list[tuple[Module, Any]]] = {}
-        self._calls: dict[str, list[tuple[Module, Any]]] | None = None
         for module in modules:
             for name, value in _scope_declarations(module, module.root).items():
                 self.top_level.setdefault(name, []).append((module, value))
+        self._calls: dict[str, list[tuple[Module, Any, Any]]] | None = None
+        self.subclasses: dict[str, list[tuple[Module, Any]]] = {}
+        self.classes: dict[str, list[tuple[Module, Any]]] = {}
+        for module in modules:
+            for cls in _descendants(module.root, CLASS_NODES):
+                name = cls.child_by_field_name("name")
+                if name is not None:
+                    self.classes.setdefault(module.text(name), []).append((module, cls))
+                base = _base_class_name(module, cls)
+                if base:
+                    self.subclasses.setdefault(base, []).append((module, cls))
+
+    def descendants_of(self, name: str) -> list[tuple[Module, Any]]:
+        """Every class that extends `name`, directly or not (by class name)."""
+        found: list[tuple[Module, Any]] = []
+        queue = [name]
+        seen = {name}
+        while queue:
+            for module, cls in self.subclasses.get(queue.pop(), []):
+                found.append((module, cls))
+                child = cls.child_by_field_name("name")
+                if child is not None and module.text(child) not in seen:
+                    seen.add(module.text(child))
+                    queue.append(module.text(child))
+        return found
 
     def resolve_path(self, importer: str, spec: str) -> str:
         if not spec.startswith("."):
@@ -354,10 +379,13 @@ class Reader:
         result: Extraction,
         bindings: dict[str, tuple[Reader, Any]] | None = None,
         call_site: str = "",
+        this_class: tuple[Module, Any] | None = None,
     ):
         self.project = project
         self.module = module
         self.result = result
+        # The concrete class `this` stands for when a base class's method registers `this.name`.
+        self.this_class = this_class
         # Names bound to one value each: a loop variable to one element of a static list, or a
         # helper's parameters to the arguments of one call site.
         self.bindings = bindings or {}
@@ -368,7 +396,9 @@ class Reader:
         return self.call_site or f"{self.module.path}:{node.start_point[0] + 1}"
 
     def bound(self, bindings: dict[str, tuple[Reader, Any]], call_site: str) -> Reader:
-        return Reader(self.project, self.module, self.result, {**self.bindings, **bindings}, call_site)
+        return Reader(
+            self.project, self.module, self.result, {**self.bindings, **bindings}, call_site, self.this_class
+        )
 
     def at(self, module: Module) -> Reader:
         return self if module is self.module else Reader(self.project, module, self.result)
@@ -406,6 +436,8 @@ class Reader:
     def _binder(self, call: Any, name_node: Any) -> list[Reader] | None:
         """When the tool's name comes from a loop variable or a helper's parameter, one bound reader
         per element of the (static) list or per call site of the helper; None when nothing binds it."""
+        if self.this_class is None and _is_this_member(self.module, name_node):
+            return self._per_tool_class(call)
         root = _root_identifier(name_node)
         if root is None or self.module.text(root) in self.bindings:
             return None
@@ -454,6 +486,113 @@ class Reader:
             bindings = {p: (caller, a) for p, a in zip(parameters, arguments, strict=False)}
             readers.append(self.bound(bindings, caller.origin(site)))
         return readers
+
+    def _per_tool_class(self, call: Any) -> list[Reader] | None:
+        """A base class registering `this.name`: one reader per concrete class of its family
+        (itself and every subclass) whose `name` is known statically."""
+        cls = _enclosing(call, CLASS_NODES)
+        if cls is None:
+            return None
+        name = cls.child_by_field_name("name")
+        family = [(self.module, cls)] + (self.project.descendants_of(self.module.text(name)) if name else [])
+        readers = []
+        for module, member in family:
+            if member.type == "abstract_class_declaration":
+                continue
+            reader = Reader(self.project, self.module, self.result, self.bindings, "", (module, member))
+            reader.call_site = f"{module.path}:{member.start_point[0] + 1}"
+            if reader._this_member("name") is not None:
+                readers.append(reader)
+            elif not self.project.descendants_of(_class_name(module, member)):
+                self.result.warnings.append(
+                    f"{reader.call_site}: tool class {_class_name(module, member) or '(anonymous)'} "
+                    "sets its name at run time; tool skipped"
+                )
+        if not readers:
+            self.result.warnings.append(
+                f"{self.origin(call)}: tool name is this.name of a class family whose names are set at run time; tool skipped"
+            )
+        return readers
+
+    def _this_member(self, member: str, depth: int = 0) -> tuple[Module, Any] | None:
+        """`this.member` for the concrete class: a field, a getter returning one value, or
+        `this.member = value` in a constructor (its parameters bound to what subclasses pass to super)."""
+        if self.this_class is None:
+            return None
+        chain = self._class_chain(self.this_class)
+        for index, (module, cls) in enumerate(chain):
+            body = cls.child_by_field_name("body")
+            for item in body.named_children if body is not None else []:
+                key = item.child_by_field_name("name")
+                if key is None or module.text(key) != member:
+                    continue
+                if item.type == "public_field_definition" and item.child_by_field_name("value") is not None:
+                    if "static" in [c.type for c in item.children]:
+                        continue
+                    return self._as_this(module).resolve(item.child_by_field_name("value"), depth + 1)
+                if item.type == "method_definition" and module.text(item).startswith("get"):
+                    returned = _single_return(item)
+                    return (
+                        self._as_this(module).resolve(returned, depth + 1) if returned is not None else None
+                    )
+            assigned = self._constructor_assignment(chain, index, member, depth)
+            if assigned is not None:
+                return assigned
+        return None
+
+    def _as_this(self, module: Module, bindings: dict[str, tuple[Reader, Any]] | None = None) -> Reader:
+        return Reader(self.project, module, self.result, bindings, self.call_site, self.this_class)
+
+    def _class_chain(self, start: tuple[Module, Any]) -> list[tuple[Module, Any]]:
+        chain = [start]
+        while len(chain) < 10:
+            module, cls = chain[-1]
+            base = _base_class_name(module, cls)
+            candidates = self.project.classes.get(base, []) if base else []
+            if not candidates:
+                break
+            # Packages often ship the same classes twice (dist/esm, dist/cjs): take the nearest.
+            nearest = max(candidates, key=lambda c: len(posixpath.commonprefix([c[0].path, module.path])))
+            if nearest in chain:
+                break
+            chain.append(nearest)
+        return chain
+
+    def _constructor_assignment(
+        self, chain: list[tuple[Module, Any]], index: int, member: str, depth: int
+    ) -> tuple[Module, Any] | None:
+        module, cls = chain[index]
+        constructor = _constructor_of(module, cls)
+        if constructor is None:
+            return None
+        for assignment in _descendants(constructor, "assignment_expression"):
+            left = assignment.child_by_field_name("left")
+            if left is None or module.text(left) != f"this.{member}":
+                continue
+            bindings = self._super_arguments(chain, index)
+            return self._as_this(module, bindings).resolve(assignment.child_by_field_name("right"), depth + 1)
+        return None
+
+    def _super_arguments(self, chain: list[tuple[Module, Any]], index: int) -> dict[str, tuple[Reader, Any]]:
+        """The constructor parameters of chain[index] bound to the `super(...)` call of chain[index - 1]."""
+        if index == 0:
+            return {}
+        module, cls = chain[index]
+        child_module, child = chain[index - 1]
+        constructor = _constructor_of(module, cls)
+        child_constructor = _constructor_of(child_module, child)
+        if constructor is None or child_constructor is None:
+            return {}
+        for call in _descendants(child_constructor, "call_expression"):
+            function = call.child_by_field_name("function")
+            if function is not None and function.type == "super":
+                caller = self._as_this(child_module, self._super_arguments(chain, index - 1))
+                arguments = [
+                    a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"
+                ]
+                names = _parameter_names(module, constructor)
+                return {n: (caller, a) for n, a in zip(names, arguments, strict=False) if n}
+        return {}
 
     def elements(self, node: Any, depth: int = 0) -> list[tuple[Reader, Any]] | None:
         """The items of a list known statically: array literals (with spreads), `Object.values(ns)`,
@@ -701,6 +840,8 @@ class Reader:
         if node.type == "member_expression":
             owner = _unwrap(node.child_by_field_name("object"))
             prop = self.module.text(node.child_by_field_name("property"))
+            if owner is not None and owner.type == "this" and self.this_class is not None:
+                return self._this_member(prop, depth + 1)
             if owner is not None and self.module.text(owner) in ("exports", "module.exports"):
                 value = self.module.exports.get(prop)
                 return self.resolve(value, depth + 1) if value is not None else None
@@ -1007,7 +1148,11 @@ class Reader:
                 out[key] = self.json_schema_value(child, unresolved, depth + 1)
             return out
         if value.type == "array":
-            return [self.json_schema_value(child, unresolved, depth + 1) for child in value.named_children]
+            return [
+                self.json_schema_value(child, unresolved, depth + 1)
+                for child in value.named_children
+                if child.type != "comment"
+            ]
         try:
             return self.literal(value)
         except Unresolved as error:
@@ -1140,7 +1285,9 @@ class Reader:
                 reader = self.at(options[0])
                 return {
                     "anyOf": [
-                        reader._zod(o, unresolved, label, depth + 1)[0] for o in options[1].named_children
+                        reader._zod(o, unresolved, label, depth + 1)[0]
+                        for o in options[1].named_children
+                        if o.type != "comment"
                     ]
                 }
         if method == "nativeEnum":
@@ -1274,12 +1421,12 @@ _CALLEE_NAMES = {"identifier", "property_identifier", "private_property_identifi
 _ITERATING_METHODS = {"forEach", "map", "flatMap"}
 
 
-def _descendants(node: Any, node_type: str) -> list[Any]:
+def _descendants(node: Any, node_types: str | tuple[str, ...]) -> list[Any]:
     found = []
     stack = [node]
     while stack:
         current = stack.pop()
-        if current.type == node_type:
+        if current.type == node_types or current.type in node_types:
             found.append(current)
         stack.extend(current.named_children)
     return found
@@ -1428,3 +1575,48 @@ def _is_method(function: Any) -> bool:
         return True
     left = parent.child_by_field_name("left") if parent.type == "assignment_expression" else None
     return left is not None and left.type == "member_expression"
+
+
+def _is_this_member(module: Module, node: Any) -> bool:
+    node = _unwrap(node)
+    return (
+        node is not None
+        and node.type == "member_expression"
+        and _unwrap(node.child_by_field_name("object")).type == "this"
+    )
+
+
+def _enclosing(node: Any, types: tuple[str, ...]) -> Any | None:
+    node = node.parent
+    while node is not None and node.type not in types:
+        node = node.parent
+    return node
+
+
+def _base_class_name(module: Module, cls: Any) -> str | None:
+    """`class A extends B` / `extends mod_1.B` -> "B"."""
+    for heritage in cls.named_children:
+        if heritage.type != "class_heritage":
+            continue
+        for clause in heritage.named_children:
+            value = clause.child_by_field_name("value") if clause.type == "extends_clause" else None
+            value = _unwrap(value)
+            if value is not None and value.type == "member_expression":
+                value = value.child_by_field_name("property")
+            if value is not None and value.type in ("identifier", "property_identifier"):
+                return module.text(value)
+    return None
+
+
+def _constructor_of(module: Module, cls: Any) -> Any | None:
+    body = cls.child_by_field_name("body")
+    for item in body.named_children if body is not None else []:
+        name = item.child_by_field_name("name") if item.type == "method_definition" else None
+        if name is not None and module.text(name) == "constructor":
+            return item
+    return None
+
+
+def _class_name(module: Module, cls: Any) -> str:
+    name = cls.child_by_field_name("name")
+    return module.text(name) if name is not None else ""
