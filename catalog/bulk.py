@@ -138,6 +138,9 @@ def run_bulk(
         summary.interrupted = True
         for future in pending:
             future.cancel()
+        from catalog import sandbox
+
+        sandbox.kill_all()  # servers still running would hold their threads until their timeout
     finally:
         pool.shutdown(wait=not summary.interrupted, cancel_futures=True)
         summary.classified = classify_pending(store, sorted(crawled_servers)) if options.classify else 0

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ class Limits:
     cpu_seconds: int = 120
 
 
-@dataclass
+@dataclass(eq=False)
 class Sandboxed:
     """A command ready to spawn, and what must be cleaned up once it has run."""
 
@@ -54,6 +55,19 @@ class Sandboxed:
         _wait_group_gone(pid, seconds=2.0)
         if self.mode == "bwrap":
             _kill_sandbox_init(Path(f"{self.pidfile}.info"))
+
+
+_RUNNING: set[Sandboxed] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def kill_all() -> int:
+    """Kill every sandboxed command still running (Ctrl-C during a bulk crawl); returns how many."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for box in running:
+        box.kill_process_group()
+    return len(running)
 
 
 def _kill_sandbox_init(info_file: Path) -> None:
@@ -166,9 +180,13 @@ def sandboxed(
         )
         wrapped = ["/bin/sh", "-c", script, str(pidfile), *inner]
         sandbox = Sandboxed(wrapped, mode, home, pidfile, cwd if mode == "session" else None, warnings)
+        with _RUNNING_LOCK:
+            _RUNNING.add(sandbox)
         try:
             yield sandbox
         finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(sandbox)
             sandbox.kill_process_group()
     finally:
         shutil.rmtree(home, ignore_errors=True)

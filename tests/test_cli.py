@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -184,3 +186,36 @@ def sqlite_rows(tmp_path: Path, sql: str) -> list[tuple]:
 
     with sqlite3.connect(tmp_path / "catalog.db") as conn:
         return conn.execute(sql).fetchall()
+
+
+def test_client_config_crawl_is_concurrent_and_resumes_after_ctrl_c(tmp_path):
+    servers = {f"docs{i}": {"command": PY, "args": [str(SERVERS / "fastmcp_tools.py")]} for i in range(3)}
+    servers["stuck"] = {"command": PY, "args": [str(SERVERS / "hangs.py")]}
+    config = tmp_path / ".mcp.json"
+    config.write_text(json.dumps({"mcpServers": servers}))
+    env = {**os.environ, "CATALOG_CACHE": str(tmp_path / "cache"), "CATALOG_DB": str(tmp_path / "catalog.db")}
+    process = subprocess.Popen([PY, "-m", "catalog.cli", "crawl", "--from", str(config), "--jobs", "4",
+                                "--timeout", "60"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(ok_crawls(tmp_path)) < 3:
+        time.sleep(0.2)
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130 and time.monotonic() - started < 15, stderr
+    assert "Traceback" not in stderr
+    assert sorted(ok_crawls(tmp_path)) == ["docs0", "docs1", "docs2"]
+    again = run(tmp_path, "crawl", "--from", str(config), "--timeout", "2", "--json")
+    assert again.returncode == 1
+    summary = json.loads(again.stdout)
+    assert summary["skipped"] == 3 and summary["failed"] == 1
+    [stuck] = summary["results"]
+    assert stuck["server"] == "stuck" and stuck["error_kind"] == "timeout"
+
+
+def ok_crawls(tmp_path: Path) -> list[str]:
+    try:
+        return [row[0] for row in sqlite_rows(tmp_path, "SELECT server_id FROM crawls WHERE status = 'ok'")]
+    except sqlite3.Error:
+        return []
