@@ -12,6 +12,7 @@ from classifier.rules import CATEGORIES, DANGER, MEDIUM, NONE, STRONG, WEAK, Rul
 RULE_WEIGHT = {NONE: 0.0, WEAK: 0.8, MEDIUM: 1.6, STRONG: 3.0}
 ANNOTATION_WEIGHT = {MEDIUM: 1.2, WEAK: 0.5}
 MODEL_WEIGHT = 2.0
+READ_GUARD = 0.4  # model P(destructive) at which a read label is overruled (see training CV figures)
 DANGER_BONUS = 0.15  # ties go to the more dangerous category, as a cautious reviewer would
 RULES_ONLY_CONFIDENCE = {"rule": 0.93, "blend": 0.7}
 
@@ -64,7 +65,31 @@ def _blend(
 def combine_rules_model_annotations(
     feature: ToolFeatures, verdict: RuleVerdict, proba: np.ndarray | None
 ) -> Decision:
-    """Strong rules decide; otherwise rule, annotations and model are weighed, ties toward danger."""
+    """Strong rules decide; otherwise rule, annotations and model are weighed, ties toward danger.
+
+    Last, a read that the model finds plausibly destructive is labelled destructive (read_guard).
+    """
+    return read_guard(_decide(feature, verdict, proba), proba, verdict)
+
+
+def read_guard(decision: Decision, proba: np.ndarray | None, verdict: RuleVerdict) -> Decision:
+    """Never let a tool the model scores >= READ_GUARD destructive pass as read: calling a read is unguarded.
+
+    A description that states the tool is read-only (a SELECT-only SQL tool) is left to the rules.
+    """
+    if proba is None or decision.category != "read" or "stated_read_only" in verdict.flags:
+        return decision
+    destructive = float(proba[CATEGORIES.index("destructive")])
+    if destructive < READ_GUARD:
+        return decision
+    reason = (
+        f"the text model gives destructive {destructive:.2f}, too likely to let it pass as read "
+        f"(the cautious reading; otherwise: {decision.reasons[0] if decision.reasons else 'read'})"
+    )
+    return Decision("destructive", "guard", destructive, [reason, *decision.reasons[1:]])
+
+
+def _decide(feature: ToolFeatures, verdict: RuleVerdict, proba: np.ndarray | None) -> Decision:
     annotation = annotation_vote(feature.annotations)
     model_note = ""
     if proba is not None:

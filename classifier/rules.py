@@ -25,6 +25,11 @@ _SHELL_MENTION = re.compile(
 _BULK_PHRASE = re.compile(
     r"\b(all (its|of|the)|entire|every|recursive(ly)?|in bulk|multiple|cascade)\b", re.I
 )
+_ARBITRARY_PAYLOAD = re.compile(
+    r"\b(arbitrary|any|raw)\b[\w\s/-]{0,30}?\b(code|commands?|sql|statements?|quer(y|ies)|scripts?|"
+    r"gremlin|cypher|opencypher|transactions?|operations?|http method|api calls?)\b"
+)
+_GRAPH_LANGUAGE = re.compile(r"\b(gremlin|cypher|opencypher|sparql)\b")
 _CONNECTORS = frozenset({"and", "or", "then"})
 
 
@@ -92,7 +97,7 @@ def _sql_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict, signal: s
     verdict.flags.add("sql")
     read_only = phrase_hit(text, _tuple(lexicon, "sql_read_only_phrases"))
     if read_only:
-        verdict.flags.add("exposes_data")
+        verdict.flags |= {"exposes_data", "stated_read_only"}
         return verdict.decide("read", STRONG, f"{signal}, but the description says '{read_only}'")
     write_word = phrase_hit(text, _tuple(lexicon, "sql_write_words"))
     verb_kind = lexicon.verb_category.get(f.verb or "")
@@ -100,6 +105,10 @@ def _sql_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict, signal: s
         verdict.flags.add("exec")
         why = f"the description allows '{write_word}'" if write_word else "nothing limits it to reads"
         return verdict.decide("destructive", STRONG, f"{signal}; {why}")
+    arbitrary = _ARBITRARY_PAYLOAD.search(text[:600])
+    if arbitrary:
+        verdict.flags.add("exec")
+        return verdict.decide("destructive", STRONG, f"{signal}; the description says '{arbitrary.group(0)}'")
     if verb_kind == "read" and not signal.startswith("takes an arbitrary"):
         verdict.flags.add("exposes_data")
         return verdict.decide("read", MEDIUM, f"{signal}; verb '{f.verb}' suggests a read-only query")
@@ -132,7 +141,7 @@ def _exec_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleV
         return verdict.decide("destructive", MEDIUM, f"takes an arbitrary '{param}' parameter to run")
     mention = (
         _SHELL_MENTION.search(f.description[:300])
-        if f.verb in {"execute", "exec", "run", "eval", "invoke"}
+        if f.verb in {"execute", "exec", "run", "eval", "evaluate", "invoke"}
         else None
     )
     if mention:
@@ -143,6 +152,32 @@ def _exec_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleV
     return None
 
 
+def _relation(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    return next((t for t in f.tokens if t in lexicon.sets["relation_objects"]), None)
+
+
+def _only_detaches(f: ToolFeatures, destructive_values: list[str], lexicon: Lexicon) -> bool:
+    """set_tags(operation='remove'): removing a tag, label or flag can be undone by adding it back."""
+    return destructive_values == ["remove"] and _relation(f, lexicon) is not None
+
+
+def _http_method_of_a_saved_request(f: ToolFeatures, values: set[str], lexicon: Lexicon) -> bool:
+    """A 'method' enum of HTTP verbs on a tool that creates or edits a request definition, not one that sends it."""
+    return (
+        {"get", "post"} <= values
+        and lexicon.verb_category.get(f.verb or "") == "write"
+        and f.verb
+        not in {
+            "send",
+            "call",
+            "invoke",
+            "run",
+            "execute",
+            "request",
+        }
+    )
+
+
 def _action_enum_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
     """An action/operation parameter whose values include delete (manage_repo(action='delete'))."""
     for p in f.params:
@@ -151,6 +186,12 @@ def _action_enum_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -
             continue
         values = {v.lower() for v in p.enum}
         destructive = sorted(values & lexicon.sets["destructive_enum_values"])
+        if destructive and _only_detaches(f, destructive, lexicon):
+            return verdict.decide(
+                "write", STRONG, f"its '{p.name}' parameter only adds or removes a '{_relation(f, lexicon)}'"
+            )
+        if destructive and _http_method_of_a_saved_request(f, values, lexicon):
+            continue
         if destructive:
             return verdict.decide(
                 "destructive", STRONG, f"its '{p.name}' parameter accepts '{destructive[0]}'"
@@ -191,6 +232,22 @@ def _money_context(f: ToolFeatures, lexicon: Lexicon) -> bool:
     )
 
 
+def _trading(f: ToolFeatures, lexicon: Lexicon) -> bool:
+    """An order or position (in the name) of stocks, crypto or options (in the description)."""
+    if not set(f.tokens) & lexicon.sets["trading_objects"]:
+        return False
+    return bool(set(re.findall(r"[a-z]+", f.description[:400].lower())) & lexicon.sets["trading_words"])
+
+
+def _trading_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
+    """Placing, changing or closing an order or position of stocks, crypto or options moves money."""
+    verb = next((t for t in f.tokens if t in lexicon.sets["trading_verbs"]), None)
+    if verb is None or lexicon.verb_category.get(f.verb or "") == "read" or not _trading(f, lexicon):
+        return None
+    verdict.flags.add("money")
+    return verdict.decide("destructive", STRONG, f"'{verb}' on an order or position: it moves money")
+
+
 def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
     verb = f.verb
     if verb is None:
@@ -222,6 +279,9 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
             return verdict.decide("destructive", STRONG, f"verb '{verb}' moves money")
         return verdict.decide("write", MEDIUM, f"verb '{verb}' in the name (no money involved)")
     if verb in lexicon.sets["exec_verbs"] and category != "read":
+        returned = next((t for t in following if t in lexicon.sets["read_job_objects"]), None)
+        if returned:
+            return verdict.decide("read", MEDIUM, f"verb '{verb}' runs a '{returned}' and returns its result")
         return verdict.decide("write", MEDIUM, f"verb '{verb}' starts a job (no code or command argument)")
     if later and later[1] == "write" and category == "read":
         return verdict.decide("write", STRONG, f"verb '{later[0]}' in the name")
@@ -247,6 +307,16 @@ def _description_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -
         if dverb in lexicon.sets["money_verbs"] and not _money_context(f, lexicon):
             category = "write"
         if dverb in lexicon.sets["exec_verbs"] and category == "destructive":
+            head = text[:400]
+            found = (
+                _ARBITRARY_PAYLOAD.search(head) or _SQL_MENTION.search(head) or _GRAPH_LANGUAGE.search(head)
+            )
+            mention = found.group(0) if found else phrase_hit(head, lexicon.phrases["destructive"])
+            if mention:
+                verdict.flags.add("exec")
+                return verdict.decide(
+                    "destructive", MEDIUM, f"the description opens with '{dverb}' and mentions '{mention}'"
+                )
             category = "write"
         return verdict.decide(category, MEDIUM, f"the description opens with '{dverb}'")
     for category in ("read", "destructive", "write"):
@@ -299,7 +369,7 @@ def apply_rules(f: ToolFeatures, lexicon: Lexicon) -> RuleVerdict:
     """Run the rules in order of decisiveness: execution, action enums, the name's verb, the description."""
     verdict = RuleVerdict()
     _risk_flags(f, lexicon, verdict)
-    for rule in (_exec_rule, _action_enum_rule, _name_verb_rule, _description_rule):
+    for rule in (_exec_rule, _action_enum_rule, _trading_rule, _name_verb_rule, _description_rule):
         if rule(f, lexicon, verdict) is not None:
             break
     _flag_param_rule(f, lexicon, verdict)

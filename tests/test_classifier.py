@@ -244,3 +244,44 @@ def test_version_changes_when_the_model_or_the_lexicon_changes(tmp_path: Path):
     assert classifier_version(load_lexicon(edited), tmp_path / "a.skops") != classifier_version(
         lexicon, tmp_path / "a.skops"
     )
+
+
+def test_a_force_flag_turns_a_push_into_a_destructive_force_push():
+    plain = label_one(
+        "git_push", "Push commits to the remote.", input_schema=schema(remote={"type": "string"})
+    )
+    forced = label_one(
+        "git_push",
+        "Push commits to the remote.",
+        input_schema=schema(remote={"type": "string"}, force={"type": "boolean"}),
+    )
+    assert plain["category"] == "write"
+    assert forced["category"] == "destructive"
+    assert "its 'force' parameter can overwrite or delete existing data" in forced["reasons"][0]
+
+
+def test_placing_a_stock_order_moves_money_and_is_critical():
+    label = label_one("place_stock_order", "Place a buy or sell order for a stock.")
+    assert (label["category"], label["risk"]) == ("destructive", "critical")
+
+
+def test_removing_a_tag_through_an_operation_enum_is_only_a_write():
+    label = label_one(
+        "set_email_tags",
+        "Add or remove tags on an email.",
+        input_schema=schema(operation={"type": "string", "enum": ["add", "remove"]}),
+    )
+    assert label["category"] == "write"
+
+
+def test_read_guard_overrules_a_read_the_model_finds_plausibly_destructive():
+    import numpy as np
+
+    from classifier.combine import read_guard
+    from classifier.rules import RuleVerdict
+
+    read = Decision("read", "blend", 0.6, ["the description opens with 'compute'"])
+    guarded = read_guard(read, np.array([0.5, 0.05, 0.45]), RuleVerdict())
+    kept = read_guard(read, np.array([0.8, 0.1, 0.1]), RuleVerdict())
+    assert guarded.category == "destructive" and "cautious" in guarded.reasons[0]
+    assert kept is read
