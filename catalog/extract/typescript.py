@@ -419,7 +419,7 @@ class Reader:
             ):
                 self._read_list_handler(arguments[1])
             return
-        if len(arguments) < 2 or not _is_callback(arguments[-1]) and method == "tool":
+        if len(arguments) < (3 if method == "registerTool" else 2) or not _is_callback(arguments[-1]):
             return
         binder = self._binder(call, arguments[0])
         if binder is not None:
@@ -471,7 +471,8 @@ class Reader:
                 return []
             return self._per_element(call, parameters[0], iterated)
         helper = _function_name(self.module, function)
-        sites = self.project.calls_to(helper, _is_method(function)) if helper else []
+        method = _is_method(function)
+        sites = self.project.calls_to(helper, method) if helper else []
         if not sites:
             self.result.warnings.append(
                 f"{self.origin(call)}: tool name is a parameter of {helper or 'an anonymous function'}(), "
@@ -479,12 +480,23 @@ class Reader:
             )
         readers = []
         for module, site in sites:
-            caller = self.at(module)
+            if module is self.module and _contains(function, site):
+                continue  # the helper's own body (a helper named like the SDK method it calls)
+            if (
+                method
+                and helper in TOOL_METHODS
+                and not module.text(site.child_by_field_name("function")).startswith("this.")
+            ):
+                continue  # `server.registerTool(...)` is the SDK, not this class's method of that name
             arguments = [
                 a for a in site.child_by_field_name("arguments").named_children if a.type != "comment"
             ]
-            bindings = {p: (caller, a) for p, a in zip(parameters, arguments, strict=False)}
-            readers.append(self.bound(bindings, caller.origin(site)))
+            passed = arguments[index] if index < len(arguments) else None
+            binder = self.at(module)._binder(site, passed) if passed is not None else None
+            callers = binder if binder is not None else [self.at(module)]
+            for caller in callers:
+                bindings = {p: (caller, a) for p, a in zip(parameters, arguments, strict=False)}
+                readers.append(self.bound(bindings, caller.origin(site)))
         return readers
 
     def _per_tool_class(self, call: Any) -> list[Reader] | None:
