@@ -166,6 +166,10 @@ def risk_level(
     return "high", []
 
 
+# A confirm parameter is the server asking before it acts: caution, not a sign of danger by itself.
+_CAUTION_PARAMS = frozenset({"danger_param:confirm", "danger_param:confirmation"})
+
+
 def _write_risk_from_siblings(
     verdict: RuleVerdict, feature: ToolFeatures, lexicon: Lexicon
 ) -> tuple[str, list[str]]:
@@ -175,11 +179,13 @@ def _write_risk_from_siblings(
         return "medium", []
     named = ", ".join(examples)
     objects = [t for t in feature.tokens if t not in lexicon.sets["service_prefixes"] and t != feature.verb]
-    if feature.verb and not objects and verdict.category == "write":
+    bare_change = feature.verb in lexicon.sets["bare_raise_verbs"] and not objects
+    if bare_change and verdict.category == "write":
         return "high", [
             f"a bare '{feature.verb}' on a server whose siblings include {named}: a real write to data worth protecting"
         ]
-    if verdict.category == "destructive" or any(f.startswith("danger_param:") for f in verdict.flags):
+    danger = [f for f in verdict.flags if f.startswith("danger_param:") and f not in _CAUTION_PARAMS]
+    if verdict.category == "destructive" or danger:
         return "high", [f"a destructive signal was outweighed, and siblings include {named}"]
     if "modifies_existing" in verdict.flags:
         return "medium", [f"siblings include {named}: this changes data worth protecting"]
