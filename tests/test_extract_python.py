@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from catalog.extract import SourceFile, iter_source_files
-from catalog.extract.python_ast import extract
+from catalog.extract.python_ast import extract, fastmcp_parses_docstrings
 from catalog.models import Tool
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract" / "python"
@@ -218,3 +218,43 @@ def test_tool_classes_resolve_self_name_through_class_init_and_base_class():
     assert tools["read_note"].parameter_names() == ["path"]
     assert tools["rename_note"].description == "Rename a note ({self.label})."
     assert warnings == ["server.py:51: tool name built at run time (self.name); tool skipped"]
+
+
+def docstring_tools(requirements: list[str]) -> dict[str, Tool]:
+    files = list(iter_source_files(FIXTURES / "fastmcp_docstrings", (".py",)))
+    return {tool.name: tool for tool in extract(files, requirements).tools}
+
+
+def test_newer_fastmcp_sends_the_text_before_docstring_sections():
+    tools = docstring_tools(["fastmcp<5,>=3.0.2"])
+    assert tools["find_book"].description == "Find books by title."
+    assert tools["count_loans"].description == "Count open loans."
+    assert tools["renew_loan"].description == "Renew a loan for two weeks."
+    assert tools["shelve"].description == "Put a book back.\n\nRules:\n    Fiction goes to the second floor."
+    assert tools["close"].description == "Close the library for the day."
+
+
+def test_newer_fastmcp_describes_parameters_from_args_unless_already_described():
+    tools = docstring_tools(["fastmcp==3.4.7"])
+    properties = tools["find_book"].input_schema["properties"]
+    assert properties["title"]["description"] == "Words from the title."
+    assert properties["author"]["description"] == "Author, as printed"
+    assert tools["renew_loan"].input_schema["properties"]["loan_id"]["description"] == "The loan to renew."
+    assert tools["close"].input_schema["properties"]["reason"]["description"] == "Why it closes early."
+
+
+def test_older_or_unknown_fastmcp_keeps_the_whole_cleaned_docstring():
+    for requirements in (["fastmcp==2.14.1"], ["fastmcp>=2.3,<3"], []):
+        book = docstring_tools(requirements)["find_book"]
+        assert book.description.startswith("Find books by title.\n\nArgs:\n    title: Words")
+        assert "description" not in book.input_schema["properties"]["title"]
+
+
+def test_fastmcp_version_rule_follows_the_newest_release_a_requirement_allows():
+    assert fastmcp_parses_docstrings(["fastmcp>=2.12.4"])
+    assert fastmcp_parses_docstrings(["httpx>=0.27", "fastmcp==3.4.7"])
+    assert fastmcp_parses_docstrings(["fastmcp-slim~=3.3"])
+    assert not fastmcp_parses_docstrings(["fastmcp==3.2.3"])
+    assert not fastmcp_parses_docstrings(["fastmcp<3"])
+    assert not fastmcp_parses_docstrings(["fastmcp>=3.3; extra == 'dev'", "mcp>=1.17"])
+    assert not fastmcp_parses_docstrings(["not a requirement ==="])

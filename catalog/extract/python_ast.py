@@ -11,6 +11,11 @@ standalone ``fastmcp`` sends ``description or inspect.getdoc(fn)``, the cleaned 
 what that server would send when run on CPython 3.11: ``ast.get_docstring(node, clean=False)`` for
 ``mcp`` servers and ``inspect.cleandoc`` of it for servers that import ``fastmcp``. (CPython 3.13
 strips docstring indentation at compile time, so a live crawl there differs in whitespace only.)
+Standalone ``fastmcp`` from 3.2.4 on parses the docstring (griffe's Google, NumPy, then Sphinx
+parser; the first that finds parameters or another section wins): the description is the text
+before the first section and ``Args:`` entries describe properties that have no description yet.
+That rule applies when the package's declared requirements (``requirements=``, the wheel's
+``Requires-Dist``) let the installer pick such a version; without them the older rule is kept.
 
 Input schemas of decorated functions follow what the SDK derives from the signature: parameter
 names, ``required`` for parameters without a default, simple JSON types, enums from ``Literal``,
@@ -24,6 +29,7 @@ import ast
 import inspect
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,11 +91,13 @@ class Module:
     uses_fastmcp: bool = False
 
 
-def extract(files: list[SourceFile]) -> Extraction:
-    """Parse every Python file and return the tools registered anywhere in them."""
+def extract(files: list[SourceFile], requirements: Sequence[str] = ()) -> Extraction:
+    """Parse every Python file and return the tools registered anywhere in them; `requirements`
+    are the package's declared dependencies (``Requires-Dist`` lines), when known."""
     result = Extraction(files_scanned=len(files))
     modules = [m for f in files if (m := _parse(f, result.warnings)) is not None]
     project = Project(modules)
+    project.parses_docstrings = fastmcp_parses_docstrings(requirements)
     for module in modules:
         try:
             FileReader(project, module, result).read()
@@ -157,6 +165,7 @@ class Project:
         self.by_dotted = {m.dotted: m for m in modules}
         self.uses_fastmcp = any(m.uses_fastmcp for m in modules)
         self.server_names = self._server_names()
+        self.parses_docstrings = False  # standalone fastmcp >= 3.2.4 (see fastmcp_parses_docstrings)
 
     def _server_names(self) -> set[str]:
         names: set[str] = set()
@@ -340,6 +349,8 @@ class FileReader:
         schema = SignatureSchema(self, fn_module or self.module, fast=self.fastmcp).build(
             fn, options, unresolved
         )
+        if self.fastmcp and self.project.parses_docstrings:
+            description = self._parsed_docstring(fn, description, schema, options, unresolved)
         tool = Tool(
             name=name,
             description=description,
@@ -440,6 +451,30 @@ class FileReader:
                 return ""
         doc = ast.get_docstring(fn, clean=False) or ""
         return inspect.cleandoc(doc) if self.fastmcp and doc else doc
+
+    def _parsed_docstring(
+        self,
+        fn: ast.FunctionDef | ast.AsyncFunctionDef,
+        description: str,
+        schema: dict[str, Any],
+        options: dict[str, ast.expr],
+        unresolved: list[str],
+    ) -> str:
+        """Newer fastmcp: description without the docstring's sections, `Args:` into the schema."""
+        doc = ast.get_docstring(fn, clean=True) or ""
+        if not doc:
+            return description
+        parsed = split_docstring(doc)
+        if parsed is None:
+            unresolved.append("description: docstring sections not parsed (griffe is not installed)")
+            return description
+        summary, parameters = parsed
+        for name, text in parameters.items():
+            prop = schema.get("properties", {}).get(name)
+            if isinstance(prop, dict) and "description" not in prop:
+                prop["description"] = text
+        explicit = options.get("description")
+        return description if explicit is not None and not _is_none(explicit) else summary or ""
 
     def _annotations(self, node: ast.expr | None, unresolved: list[str]) -> dict[str, Any] | None:
         if node is None or _is_none(node):
@@ -1113,3 +1148,68 @@ def _jsonable(value: Any) -> Any:
 
 def _pydantic_title(name: str) -> str:
     return name.title().replace("_", " ").strip()
+
+
+# The fastmcp release that started splitting docstrings into a description and sections.
+FASTMCP_DOCSTRING_PARSING = "3.2.4"
+# Section headings griffe's Google parser leaves as admonitions that still end the description.
+GOOGLE_SECTION_ADMONITIONS = {
+    "attention", "caution", "danger", "error", "example", "hint", "important", "note", "notes",
+    "raise", "references", "return", "see-also", "tip", "todo", "warning", "yield",
+}  # fmt: skip
+
+
+def fastmcp_parses_docstrings(requirements: Sequence[str]) -> bool:
+    """Whether the declared `fastmcp` requirement lets an installer pick a release that parses
+    docstrings (installers take the newest release allowed, so a floor-only range counts)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion, Version
+
+    for line in requirements:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if requirement.name.lower().replace("_", "-") not in ("fastmcp", "fastmcp-slim"):
+            continue
+        if requirement.marker is not None and "extra" in str(requirement.marker):
+            continue
+        probes = {FASTMCP_DOCSTRING_PARSING, "3.4.7", "4.0.0", "9999"}
+        probes |= {spec.version for spec in requirement.specifier if "*" not in spec.version}
+        try:
+            allowed = [Version(v) for v in probes if Version(v) in requirement.specifier]
+        except InvalidVersion:
+            continue
+        return any(v >= Version(FASTMCP_DOCSTRING_PARSING) for v in allowed)
+    return False
+
+
+def split_docstring(doc: str) -> tuple[str | None, dict[str, str]] | None:
+    """The description before the first docstring section, and the documented parameters, read
+    with griffe the way fastmcp does; None when griffe is not installed."""
+    try:
+        import griffe
+    except ImportError:
+        return None
+    import logging
+
+    logging.getLogger("griffe").setLevel(logging.ERROR)
+    for style in ("google", "numpy", "sphinx"):
+        summary: str | None = None
+        parameters: dict[str, str] = {}
+        structured = False
+        for section in griffe.Docstring(doc, lineno=1, parser=style).parse():
+            kind = section.kind
+            if kind is griffe.DocstringSectionKind.text:
+                summary = section.value if summary is None else summary
+                continue
+            if kind is griffe.DocstringSectionKind.parameters:
+                parameters.update({p.name: p.description for p in section.value})
+            if (
+                kind is not griffe.DocstringSectionKind.admonition
+                or section.value.kind in GOOGLE_SECTION_ADMONITIONS
+            ):
+                structured = True
+        if parameters or structured:
+            return summary, parameters
+    return doc, {}
