@@ -226,3 +226,23 @@ def test_tool_classes_take_name_description_and_schema_from_each_subclass():
     assert warnings == [
         'src/tools/weather.ts:24: tool name built at run time (process.env.PLUGIN_TOOL ?? "plugin"); tool skipped'
     ]
+
+
+def test_zod_object_methods_and_shapes_held_in_variables_are_followed():
+    tools, warnings = tools_of("zod_forms")
+    assert warnings == []
+
+    def shape(name: str) -> tuple[list[str], list[str]]:
+        schema = tools[name].input_schema
+        assert tools[name].unresolved == []
+        return list(schema["properties"]), schema.get("required", [])
+
+    assert shape("search_repos") == (["page", "per_page", "q", "sort"], ["q"])
+    assert shape("create_label") == (["owner", "repo", "name", "color"], ["owner", "repo", "name"])
+    assert shape("update_label") == (["owner", "repo", "name", "color", "id"], ["id"])
+    assert shape("label_name") == (["name"], ["name"])
+    assert shape("copy_labels") == (["owner", "repo", "name"], ["owner", "repo", "name"])
+    assert shape("fetch_page") == (["url", "raw"], ["url"])
+    assert tools["fetch_page"].input_schema["properties"]["raw"] == {"type": "boolean", "default": False}
+    assert shape("describe_repo") == (["ref"], [])
+    assert tools["describe_repo"].input_schema["properties"]["ref"]["required"] == ["owner", "repo"]

@@ -13,6 +13,7 @@ so the same code reads ``.ts`` sources and ``dist/*.js`` bundles.
 
 from __future__ import annotations
 
+import copy
 import posixpath
 import re
 import textwrap
@@ -866,6 +867,10 @@ class Reader:
                 if imported == "*":
                     return self._resolve_export(spec, prop, depth)
             target = self.resolve(owner, depth + 1)
+            if target is not None and prop == "shape" and target[1].type == "call_expression":
+                shape = self.at(target[0])._object_shape_argument(target[1])
+                if shape is not None:
+                    return self.at(target[0]).resolve(shape, depth + 1)
             if target is not None and target[1].type == "object":
                 reader = self.at(target[0])
                 fields = reader.object_fields(target[1], "", [])
@@ -1225,13 +1230,49 @@ class Reader:
             unresolved.append(f"input_schema.{label or '?'}: {self._short(node)} not resolvable statically")
             return {}, False
         base_method, base_args, base_owner = chain[0]
+        modifiers = chain[1:]
         if base_owner is not None and base_method not in ZOD_FACTORIES:
             schema, optional = self._zod(base_owner, unresolved, label, depth + 1)
+            schema = copy.deepcopy(schema)  # `Base.extend(...)` must not change Base's own schema
+            modifiers = chain  # `Base.extend({...})`, `Base.optional()`: the first call modifies Base
         else:
             schema, optional = self._zod_base(base_method, base_args, unresolved, label, depth), False
-        for method, args, _ in chain[1:]:
+        for method, args, _ in modifiers:
+            if method in ZOD_OBJECT_METHODS:
+                self._zod_object_method(schema, method, args, unresolved)
+                continue
             optional = self._zod_modifier(schema, method, args, optional)
         return schema, optional
+
+    def _object_shape_argument(self, call: Any) -> Any | None:
+        """The shape literal of a plain `z.object({...})` (nothing chained after it)."""
+        chain = self._call_chain(call)
+        if len(chain) == 1 and chain[0][0] in ("object", "strictObject", "looseObject") and chain[0][1]:
+            return chain[0][1][0] if chain[0][2] is None else None
+        return None
+
+    def _zod_object_method(
+        self, schema: dict[str, Any], method: str, args: list[Any], unresolved: list[str]
+    ) -> None:
+        """`.extend({...})`, `.merge(Other)`, `.partial()`, `.pick({a: true})`, `.omit({a: true})` on an object."""
+        properties = schema.setdefault("properties", {})
+        required = schema.get("required", [])
+        if method in ("extend", "merge", "safeExtend") and args:
+            extra = self.shape_schema(args[0], unresolved) or {}
+            properties.update(extra.get("properties", {}))
+            required = [r for r in required if r not in extra.get("properties", {})] + extra.get(
+                "required", []
+            )
+        elif method == "partial" and not args:
+            required = []
+        elif method in ("pick", "omit") and args:
+            keys = set(self.object_fields(args[0], "", []))
+            keep = (lambda k: k in keys) if method == "pick" else (lambda k: k not in keys)
+            schema["properties"] = {k: v for k, v in properties.items() if keep(k)}
+            required = [r for r in required if keep(r)]
+        schema.pop("required", None)
+        if required:
+            schema["required"] = required
 
     def _call_chain(self, node: Any) -> list[tuple[str, list[Any], Any]]:
         """`a.b(x).c(y)` -> [("b", [x], a), ("c", [y], None)], innermost first."""
@@ -1302,6 +1343,11 @@ class Reader:
                         if o.type != "comment"
                     ]
                 }
+        if method == "preprocess" and len(args) > 1:  # z.preprocess(fn, schema): the schema after it
+            return self._zod(args[1], unresolved, label, depth + 1)[0]
+        if method == "lazy" and args and _unwrap(args[0]).type in FUNCTION_NODES:
+            returned = _single_return(_unwrap(args[0]))
+            return self._zod(returned, unresolved, label, depth + 1)[0] if returned is not None else {}
         if method == "nativeEnum":
             return {}
         unresolved.append(f"input_schema.{label or '?'}: zod {method}() not converted")
@@ -1360,7 +1406,10 @@ ZOD_STRING_FORMATS = {
     "ipv4": "ipv4",
     "ipv6": "ipv6",
 }
+ZOD_OBJECT_METHODS = {"extend", "merge", "safeExtend", "partial", "pick", "omit"}
 ZOD_FACTORIES = {
+    "preprocess",
+    "lazy",
     *ZOD_BASE_TYPES,
     *ZOD_STRING_FORMATS,
     "any",
