@@ -361,7 +361,6 @@ def _flag_param_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) ->
     """A write whose flag parameter can overwrite or delete is destructive: the caller may set the flag."""
     flag = destructive_flag_param(f, lexicon) if verdict.category == "write" else None
     if flag:
-        verdict.reasons.append(verdict.reasons[0])
         verdict.decide("destructive", STRONG, f"its '{flag}' parameter can overwrite or delete existing data")
 
 
