@@ -258,3 +258,18 @@ def test_fastmcp_version_rule_follows_the_newest_release_a_requirement_allows():
     assert not fastmcp_parses_docstrings(["fastmcp<3"])
     assert not fastmcp_parses_docstrings(["fastmcp>=3.3; extra == 'dev'", "mcp>=1.17"])
     assert not fastmcp_parses_docstrings(["not a requirement ==="])
+
+
+def test_tool_from_function_reads_the_function_behind_instances_and_wraps():
+    files = list(iter_source_files(FIXTURES / "from_function", (".py",)))
+    found = extract(files)
+    tools = {tool.name: tool for tool in found.tools}
+    assert set(tools) == {"list_jobs", "cancel_job"}
+    assert tools["list_jobs"].description == "List the jobs waiting in a queue."
+    assert tools["list_jobs"].input_schema["properties"] == {
+        "queue": {"type": "string"},
+        "limit": {"type": "integer", "default": 20},
+    }
+    assert tools["list_jobs"].input_schema["required"] == ["queue"]
+    assert tools["cancel_job"].description == "Cancel a queued job."
+    assert found.warnings == []

@@ -294,7 +294,10 @@ class FileReader:
             and func.attr in ("add_tool", "tool")
             and self._is_server(func.value)
         ):
-            if call.args and not (func.attr == "tool" and _is_string_literal(call.args[0])):
+            built = self._tool_from_function(call.args[0]) if call.args and func.attr == "add_tool" else None
+            if built is not None:  # x.add_tool(Tool.from_function(fn, name=..., description=...))
+                self._add_called_tool(built.args[0], call, built.keywords)
+            elif call.args and not (func.attr == "tool" and _is_string_literal(call.args[0])):
                 self._add_called_tool(call.args[0], call, call.keywords)
             return
         if isinstance(func, ast.Call) and call.args and self._tool_decorator(func) is not None:
@@ -362,6 +365,36 @@ class FileReader:
         )
         self.result.tools.append(tool)
 
+    def _tool_from_function(self, node: ast.expr) -> ast.Call | None:
+        """`Tool.from_function(fn, ...)` (fastmcp), given inline or through a variable."""
+        node = self._follow_name(node)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "from_function"
+            and node.args
+        ):
+            return node
+        return None
+
+    def _method_of_instance(
+        self, node: ast.expr
+    ) -> tuple[Module, ast.FunctionDef | ast.AsyncFunctionDef] | None:
+        """`obj.method` where `obj = SomeClass(...)` at module level: that class's method."""
+        node = self._follow_name(node)
+        if not isinstance(node, ast.Attribute) or not isinstance(node.value, ast.Name):
+            return None
+        instance = self.project.lookup(self.module, node.value.id, "constants")
+        if instance is None or not isinstance(instance[1], ast.Call):
+            return None
+        found = self.project.lookup(instance[0], _dotted(instance[1].func).split(".")[-1], "classes")
+        if found is None:
+            return None
+        for item in found[1].body:
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == node.attr:
+                return found[0], _follow_wraps(item, found[1].body)
+        return None
+
     def _add_called_tool(
         self,
         fn_ref: ast.expr,
@@ -375,6 +408,8 @@ class FileReader:
             if found is None:
                 local = _local_function(self.module.tree, fn_ref.id)
                 found = (self.module, local) if local is not None else None
+        if found is None:
+            found = self._method_of_instance(fn_ref)
         if found is None:
             options = {k.arg: k.value for k in keywords if k.arg}
             if "name" in options:
@@ -1213,3 +1248,21 @@ def split_docstring(doc: str) -> tuple[str | None, dict[str, str]] | None:
         if parameters or structured:
             return summary, parameters
     return doc, {}
+
+
+def _follow_wraps(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, siblings: list[ast.stmt]
+) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """`@wraps(other)` copies other's name and docstring, and `inspect.signature` follows it to
+    other's parameters: so the tool is described by `other` (a sibling definition)."""
+    for decorator in fn.decorator_list:
+        if not isinstance(decorator, ast.Call) or _dotted(decorator.func) not in ("wraps", "functools.wraps"):
+            continue
+        if decorator.args and isinstance(decorator.args[0], ast.Name):
+            for item in siblings:
+                if (
+                    isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                    and item.name == decorator.args[0].id
+                ):
+                    return item
+    return fn
