@@ -52,6 +52,11 @@ def classifier_version(lexicon: Lexicon, model_path: Path | None = None) -> str:
     return f"rules-{rules_digest(lexicon.digest)}+model-{model_part}"
 
 
+def has_text(feature: ToolFeatures) -> bool:
+    """Whether the model has anything to read; with no name, description or parameters it only knows its prior."""
+    return bool(feature.tokens or feature.description.strip() or feature.params)
+
+
 def decide_all(
     features: list[ToolFeatures], lexicon: Lexicon, pipeline: Any | None
 ) -> list[tuple[Decision, Any]]:
@@ -60,7 +65,7 @@ def decide_all(
     results = []
     for index, feature in enumerate(features):
         verdict = apply_rules(feature, lexicon)
-        row_proba = proba[index] if proba is not None else None
+        row_proba = proba[index] if proba is not None and has_text(feature) else None
         results.append((combine_rules_model_annotations(feature, verdict, row_proba), verdict))
     return results
 

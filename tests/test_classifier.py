@@ -285,3 +285,9 @@ def test_read_guard_overrules_a_read_the_model_finds_plausibly_destructive():
     kept = read_guard(read, np.array([0.8, 0.1, 0.1]), RuleVerdict())
     assert guarded.category == "destructive" and "cautious" in guarded.reasons[0]
     assert kept is read
+
+
+def test_a_tool_with_nothing_to_read_gets_the_cautious_label():
+    label = classifier.classify([{"server": "s", "name": "", "description": ""}])[0]
+    assert label["category"] == "destructive"
+    assert "no clear signal" in label["reasons"][0]
