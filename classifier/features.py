@@ -72,8 +72,13 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
 
 def split_name(name: str) -> list[str]:
     """Split snake_case, camelCase, kebab-case, dotted, slashed and spaced names into lower-case tokens."""
-    spaced = _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name or ""))
-    return [token.lower() for token in _NON_ALNUM.split(spaced) if token]
+    return list(_split_cached(name or ""))
+
+
+@lru_cache(maxsize=65536)
+def _split_cached(name: str) -> tuple[str, ...]:
+    spaced = _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name))
+    return tuple(token.lower() for token in _NON_ALNUM.split(spaced) if token)
 
 
 def _verb_stem(word: str, verbs: dict[str, str]) -> str | None:
