@@ -246,3 +246,14 @@ def test_zod_object_methods_and_shapes_held_in_variables_are_followed():
     assert tools["fetch_page"].input_schema["properties"]["raw"] == {"type": "boolean", "default": False}
     assert shape("describe_repo") == (["ref"], [])
     assert tools["describe_repo"].input_schema["properties"]["ref"]["required"] == ["owner", "repo"]
+
+
+def test_map_registries_of_tool_instances_list_each_registered_definition():
+    tools, warnings = tools_of("map_registry")
+    assert warnings == []
+    assert set(tools) == {"read_clock", "set_alarm"}
+    clock = tools["read_clock"]
+    assert clock.origin == "src/tools/clock.ts:6"
+    assert clock.annotations == {"readOnlyHint": True}
+    assert clock.input_schema["properties"]["zone"] == {"type": "string", "description": "IANA time zone"}
+    assert tools["set_alarm"].input_schema["required"] == ["at"]

@@ -335,7 +335,7 @@ def _scope_declarations(module: Module, scope: Any) -> dict[str, Any]:
                 value = declarator.child_by_field_name("value")
                 if name is not None and value is not None and name.type == "identifier":
                     found[module.text(name)] = value
-        elif statement.type == "function_declaration":
+        elif statement.type in ("function_declaration", "class_declaration", "abstract_class_declaration"):
             name = statement.child_by_field_name("name")
             if name is not None:
                 found.setdefault(module.text(name), statement)
@@ -654,6 +654,10 @@ class Reader:
         if function is not None and function.type == "member_expression":
             owner = function.child_by_field_name("object")
             method = self.module.text(function.child_by_field_name("property"))
+            if self.module.text(owner) == "Array" and method == "from" and len(arguments) == 1:
+                return self.elements(arguments[0], depth + 1)
+            if method == "values" and not arguments:
+                return self._map_values(owner)
             if self.module.text(owner) == "Object" and method == "values" and arguments:
                 return self._object_values(arguments[0])
             if method in ("map", "flatMap") and arguments and _unwrap(arguments[0]).type in FUNCTION_NODES:
@@ -685,6 +689,36 @@ class Reader:
                 if listed is not None:
                     parts.append(listed)
         return _merge_elements(parts) if parts else None
+
+    def _map_values(self, node: Any) -> list[tuple[Reader, Any]] | None:
+        """The values a module-level `new Map()` receives through `M.set(key, value)` calls in its
+        module; a value that is a helper's parameter is read once per call of the helper."""
+        target = self.resolve(node)
+        if target is None or target[1].type != "new_expression":
+            return None
+        module = target[0]
+        if module.text(target[1].child_by_field_name("constructor")) != "Map":
+            return None
+        reader = self.at(module)
+        found: list[tuple[Reader, Any]] = []
+        for call in _descendants(module.root, "call_expression"):
+            function = _unwrap(call.child_by_field_name("function"))
+            if function is None or module.text(function) != f"{module.text(_unwrap(node))}.set":
+                continue
+            arguments = [
+                a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"
+            ]
+            if len(arguments) == 2:
+                binder = reader._binder(call, arguments[1])
+                found.extend((bound, arguments[1]) for bound in (binder if binder is not None else [reader]))
+        return found
+
+    def _instance_member(self, new: Any, member: str, depth: int) -> tuple[Module, Any] | None:
+        """`new SomeTool(...).member`: the member as that class (and its bases) sets it."""
+        target = self.resolve(new.child_by_field_name("constructor"))
+        if target is None or target[1].type not in CLASS_NODES:
+            return None
+        return Reader(self.project, target[0], self.result, this_class=target)._this_member(member, depth)
 
     def _object_values(self, node: Any) -> list[tuple[Reader, Any]] | None:
         bare = _unwrap(node)
@@ -867,6 +901,8 @@ class Reader:
                 if imported == "*":
                     return self._resolve_export(spec, prop, depth)
             target = self.resolve(owner, depth + 1)
+            if target is not None and target[1].type == "new_expression":
+                return self.at(target[0])._instance_member(target[1], prop, depth + 1)
             if target is not None and prop == "shape" and target[1].type == "call_expression":
                 shape = self.at(target[0])._object_shape_argument(target[1])
                 if shape is not None:
