@@ -257,3 +257,15 @@ def test_map_registries_of_tool_instances_list_each_registered_definition():
     assert clock.annotations == {"readOnlyHint": True}
     assert clock.input_schema["properties"]["zone"] == {"type": "string", "description": "IANA time zone"}
     assert tools["set_alarm"].input_schema["required"] == ["at"]
+
+
+def test_tools_passed_in_options_from_factories_and_zod_literals_are_listed():
+    tools, warnings = tools_of("factories")
+    assert warnings == []
+    assert set(tools) == {"open_tab", "close_tab"}
+    opening = tools["open_tab"]
+    assert opening.description == "Open a browser tab"
+    assert opening.input_schema["properties"]["url"] == {"type": "string", "description": "Address to open"}
+    assert opening.unresolved == []
+    assert opening.origin == "dist/index.js:40"
+    assert tools["close_tab"].input_schema == {"type": "object", "properties": {}}

@@ -335,6 +335,8 @@ def _scope_declarations(module: Module, scope: Any) -> dict[str, Any]:
                 value = declarator.child_by_field_name("value")
                 if name is not None and value is not None and name.type == "identifier":
                     found[module.text(name)] = value
+                elif name is not None and value is not None and name.type == "object_pattern":
+                    found.update(_destructured(module, name, value))
         elif statement.type in ("function_declaration", "class_declaration", "abstract_class_declaration"):
             name = statement.child_by_field_name("name")
             if name is not None:
@@ -442,6 +444,11 @@ class Reader:
         root = _root_identifier(name_node)
         if root is None or self.module.text(root) in self.bindings:
             return None
+        declared = _declaration_of(self.module, root)
+        if isinstance(declared, _Member):  # `const { tools } = options`: bind `options`
+            root = _root_identifier(declared.node) or root
+            if self.module.text(root) in self.bindings:
+                return None
         name = self.module.text(root)
         node = call.parent
         while node is not None:
@@ -713,6 +720,37 @@ class Reader:
                 found.extend((bound, arguments[1]) for bound in (binder if binder is not None else [reader]))
         return found
 
+    def _field_of(self, owner: Any, key: str, depth: int) -> tuple[Module, Any] | None:
+        target = self.resolve(owner, depth + 1)
+        if target is None or target[1].type != "object":
+            return None
+        reader = self.at(target[0])
+        fields = reader.object_fields(target[1], "", [])
+        return reader.resolve(fields[key], depth + 1) if key in fields else None
+
+    def _produced(self, call: Any, depth: int) -> tuple[Module, Any] | None:
+        """A call to a project function that returns an object or array literal (a factory such as
+        `navigate(true)`), or returns one of its parameters unchanged (`defineTool({...})`)."""
+        function = call.child_by_field_name("function")
+        if function is None or _unwrap(function).type not in ("identifier", "member_expression"):
+            return None
+        target = self.resolve(function, depth + 1)
+        if target is None or target[1].type not in FUNCTION_NODES:
+            return None
+        returned = _unwrap(_single_return(target[1]))
+        if returned is None:
+            return None
+        if returned.type in ("object", "array"):
+            return target[0], returned
+        parameters = _parameter_names(target[0], target[1])
+        if returned.type == "identifier" and target[0].text(returned) in parameters:
+            arguments = [
+                a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"
+            ]
+            index = parameters.index(target[0].text(returned))
+            return self.resolve(arguments[index], depth + 1) if index < len(arguments) else None
+        return None
+
     def _instance_member(self, new: Any, member: str, depth: int) -> tuple[Module, Any] | None:
         """`new SomeTool(...).member`: the member as that class (and its bases) sets it."""
         target = self.resolve(new.child_by_field_name("constructor"))
@@ -829,7 +867,12 @@ class Reader:
                 current.type == "pair"
                 and self.module.text(current.child_by_field_name("key")).strip("\"'") == "tools"
             ):
-                found.extend(self.elements(current.child_by_field_name("value")) or [])
+                value = current.child_by_field_name("value")
+                listed = self.elements(value)
+                if listed is None:
+                    binder = self._binder(current, _list_root(value))
+                    listed = [item for reader in binder or [] for item in reader.elements(value) or []]
+                found.extend(listed)
                 continue
             stack.extend(reversed(current.named_children))
         return found
@@ -879,9 +922,15 @@ class Reader:
         """Follow identifiers and member accesses to the expression they name (in whichever module)."""
         if isinstance(node, _Located):
             return self.at(node.module).resolve(node.node, depth)
+        if isinstance(node, _Member):
+            return self._field_of(node.node, node.key, depth)
         node = _unwrap(node)
         if node is None or depth > MAX_DEPTH:
             return None
+        if node.type == "call_expression":
+            produced = self._produced(node, depth)
+            if produced is not None:
+                return produced
         if node.type in ("identifier", "shorthand_property_identifier"):
             return self._resolve_identifier(node, depth)
         if node.type == "member_expression":
@@ -901,6 +950,10 @@ class Reader:
                 if imported == "*":
                     return self._resolve_export(spec, prop, depth)
             target = self.resolve(owner, depth + 1)
+            if target is not None and prop == "value" and target[1].type == "call_expression":
+                chain = self.at(target[0])._call_chain(target[1])
+                if len(chain) == 1 and chain[0][0] == "literal" and chain[0][1]:  # z.literal(x).value
+                    return self.at(target[0]).resolve(chain[0][1][0], depth + 1)
             if target is not None and target[1].type == "new_expression":
                 return self.at(target[0])._instance_member(target[1], prop, depth + 1)
             if target is not None and prop == "shape" and target[1].type == "call_expression":
@@ -1189,7 +1242,7 @@ class Reader:
         if value.type == "call_expression":
             function = self.module.text(value.child_by_field_name("function"))
             arguments = value.child_by_field_name("arguments").named_children
-            if re.search(r"(zodToJsonSchema|toJSONSchema|toJsonSchema)\)?$", function) and arguments:
+            if re.search(r"(zodToJsonSchema|toJSONSchema|toJsonSchema)\d*\)?$", function) and arguments:
                 return self.shape_schema(arguments[0], unresolved) or None
             if _unwrap(
                 value.child_by_field_name("function")
@@ -1717,3 +1770,48 @@ def _constructor_of(module: Module, cls: Any) -> Any | None:
 def _class_name(module: Module, cls: Any) -> str:
     name = cls.child_by_field_name("name")
     return module.text(name) if name is not None else ""
+
+
+@dataclass
+class _Member:
+    """`key` of the object `node` evaluates to: a name bound by `const { key } = node`."""
+
+    node: Any
+    key: str
+
+    @property
+    def id(self) -> int:
+        return self.node.id
+
+    @property
+    def start_byte(self) -> int:
+        return self.node.start_byte
+
+    @property
+    def end_byte(self) -> int:
+        return self.node.end_byte
+
+
+def _destructured(module: Module, pattern: Any, value: Any) -> dict[str, _Member]:
+    """Names bound by `const { a, b: c } = value` (one level, no defaults)."""
+    found: dict[str, _Member] = {}
+    for part in pattern.named_children:
+        if part.type == "shorthand_property_identifier_pattern":
+            found[module.text(part)] = _Member(value, module.text(part))
+        elif part.type == "pair_pattern":
+            key = part.child_by_field_name("key")
+            alias = part.child_by_field_name("value")
+            if key is not None and alias is not None and alias.type == "identifier":
+                found[module.text(alias)] = _Member(value, module.text(key).strip("\"'"))
+    return found
+
+
+def _list_root(node: Any) -> Any:
+    """`tools.map(...).filter(...)` -> `tools`: the name a list expression starts from."""
+    node = _unwrap(node)
+    while node is not None and node.type in ("call_expression", "member_expression"):
+        inner = node.child_by_field_name("function") if node.type == "call_expression" else node
+        if inner is None or _unwrap(inner).type != "member_expression":
+            return node
+        node = _unwrap(_unwrap(inner).child_by_field_name("object"))
+    return node
