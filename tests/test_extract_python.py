@@ -273,3 +273,20 @@ def test_tool_from_function_reads_the_function_behind_instances_and_wraps():
     assert tools["list_jobs"].input_schema["required"] == ["queue"]
     assert tools["cancel_job"].description == "Cancel a queued job."
     assert found.warnings == []
+
+
+def test_registry_decorator_methods_register_with_their_bound_title_and_annotations():
+    files = list(iter_source_files(FIXTURES / "registry_decorators", (".py",)))
+    found = extract(files)
+    tools = {tool.name: tool for tool in found.tools}
+    assert set(tools) == {"count_items", "add_item"}
+    count = tools["count_items"]
+    assert count.title == "Count items"
+    assert count.description == "Count the items on a shelf.\n\nShelves are numbered from the door."
+    assert count.annotations == {"readOnlyHint": True, "openWorldHint": False}
+    assert count.origin == "pantry.py:8"
+    adding = tools["add_item"]
+    assert adding.annotations == {"readOnlyHint": False, "destructiveHint": False}
+    assert list(adding.input_schema["properties"]) == ["shelf", "item", "quantity"]
+    assert adding.input_schema["required"] == ["shelf", "item"]
+    assert found.warnings == []

@@ -238,6 +238,7 @@ class FileReader:
         self.fastmcp = module.uses_fastmcp or (project.uses_fastmcp and not self._imports_mcp_sdk())
         self.server_params: list[set[str]] = []
         self.classes: list[ast.ClassDef] = []  # the enclosing classes, for `self.name` in tool classes
+        self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []  # the enclosing functions
 
     def _imports_mcp_sdk(self) -> bool:
         return any(source == "mcp" or source.startswith("mcp.") for source, _ in self.module.imports.values())
@@ -267,19 +268,21 @@ class FileReader:
 
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
-            registration = self._tool_decorator(decorator)
+            registration = self._tool_decorator(decorator) or self._registry_decorator(decorator, node)
             if registration is not None:
                 self._add_function_tool(node, registration, node.lineno)
             else:
                 self._visit(decorator)
         self.local_scopes.append(_local_assignments(node))
         self.server_params.append(_server_params(node))
+        self.functions.append(node)
         for default in [*node.args.defaults, *node.args.kw_defaults]:
             if default is not None:
                 self._visit(default)
         self._visit_body(node.body)
         self.local_scopes.pop()
         self.server_params.pop()
+        self.functions.pop()
 
     def _visit_call(self, call: ast.Call) -> None:
         if _is_mcp_tool_type(call, self.module) and (
@@ -301,6 +304,8 @@ class FileReader:
                 self._add_called_tool(call.args[0], call, call.keywords)
             return
         if isinstance(func, ast.Call) and call.args and self._tool_decorator(func) is not None:
+            if self._is_decorator_template(call.args[0]):
+                return  # `def decorate(fn): server.tool(...)(fn)`: read where the decorator is used
             self._add_called_tool(call.args[0], call, func.keywords, func.args)
 
     # -- recognising registrations -------------------------------------------------------------
@@ -324,6 +329,58 @@ class FileReader:
         if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute):
             if decorator.func.attr == "tool" and self._is_server(decorator.func.value):
                 return list(decorator.args), list(decorator.keywords)
+        return None
+
+    def _registry_decorator(
+        self, decorator: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> tuple[list[ast.expr], list[ast.keyword]] | None:
+        """`@tools.reader("Title")` where `tools` is an instance of a project class whose method
+        returns a decorator that calls `server.tool(...)(fn)`: the keywords of that call, with the
+        method's parameters replaced by the decorator's arguments."""
+        if not (
+            isinstance(decorator, ast.Call)
+            and isinstance(decorator.func, ast.Attribute)
+            and isinstance(decorator.func.value, ast.Name)
+        ):
+            return None
+        cls = self._instance_class(decorator.func.value.id)
+        if cls is None:
+            return None
+        template = _registration_template(cls[1], decorator.func.attr, decorator)
+        if template is None:
+            return None
+        tool_call, bindings, fn_param = template
+        keywords = []
+        for keyword in tool_call.keywords:
+            if keyword.arg not in ("name", "title", "description", "annotations"):
+                continue
+            value = keyword.value
+            if any(_is_attribute_of(n, fn_param, "__doc__") for n in ast.walk(value)):
+                value = ast.Constant(inspect.cleandoc(ast.get_docstring(fn, clean=False) or ""))
+            elif isinstance(value, ast.Name) and value.id in bindings:
+                value = bindings[value.id]
+            if isinstance(value, ast.Name) and cls[0] is not self.module:  # a constant of the class's module
+                found = self.project.lookup(cls[0], value.id, "constants")
+                value = found[1] if found is not None else value
+            keywords.append(ast.keyword(arg=keyword.arg, value=value))
+        return [], keywords
+
+    def _is_decorator_template(self, registered: ast.expr) -> bool:
+        """Whether the registered function is the parameter of the enclosing one-parameter function."""
+        if not self.functions or len(self.functions[-1].args.args) != 1:
+            return False
+        parameter = self.functions[-1].args.args[0].arg
+        return any(isinstance(n, ast.Name) and n.id == parameter for n in ast.walk(registered))
+
+    def _instance_class(self, name: str) -> tuple[Module, ast.ClassDef] | None:
+        """The class of `name`: a parameter annotated with a project class, or `name = Class(...)`."""
+        for function in reversed(self.functions):
+            for arg in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]:
+                if arg.arg == name and arg.annotation is not None:
+                    return self.project.lookup(self.module, _annotation_base(arg.annotation), "classes")
+        constant = self.project.lookup(self.module, name, "constants")
+        if constant is not None and isinstance(constant[1], ast.Call):
+            return self.project.lookup(constant[0], _dotted(constant[1].func).split(".")[-1], "classes")
         return None
 
     # -- building tools ------------------------------------------------------------------------
@@ -1266,3 +1323,60 @@ def _follow_wraps(
                 ):
                     return item
     return fn
+
+
+def _registration_template(
+    cls: ast.ClassDef, method_name: str, call: ast.Call, depth: int = 0
+) -> tuple[ast.Call, dict[str, ast.expr], str] | None:
+    """Follow `cls.method(...)` through `return self.other(...)` to a nested `def decorate(fn)`
+    that calls `x.tool(...)(...)`: that `tool(...)` call, the parameters bound, the fn parameter."""
+    method = next(
+        (
+            m
+            for m in cls.body
+            if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef) and m.name == method_name
+        ),
+        None,
+    )
+    if method is None or depth > 3:
+        return None
+    bindings = _bind_arguments(
+        method, ast.Call(func=call.func, args=[ast.Constant(None), *call.args], keywords=call.keywords)
+    )
+    body = [s for s in method.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Call):
+        inner = body[0].value
+        if isinstance(inner.func, ast.Attribute) and _dotted(inner.func.value) == "self":
+            substituted = ast.Call(
+                func=inner.func,
+                args=[bindings.get(a.id, a) if isinstance(a, ast.Name) else a for a in inner.args],
+                keywords=[
+                    ast.keyword(
+                        arg=k.arg,
+                        value=bindings.get(k.value.id, k.value) if isinstance(k.value, ast.Name) else k.value,
+                    )
+                    for k in inner.keywords
+                ],
+            )
+            return _registration_template(cls, inner.func.attr, substituted, depth + 1)
+    for nested in body:
+        if not isinstance(nested, ast.FunctionDef) or len(nested.args.args) != 1:
+            continue
+        for node in ast.walk(nested):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Call)
+                and isinstance(node.func.func, ast.Attribute)
+                and node.func.func.attr == "tool"
+            ):
+                return node.func, bindings, nested.args.args[0].arg
+    return None
+
+
+def _is_attribute_of(node: ast.AST, owner: str, attribute: str) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == attribute
+        and isinstance(node.value, ast.Name)
+        and node.value.id == owner
+    )
