@@ -35,9 +35,9 @@ import numpy as np
 
 import classifier
 from classifier.evaluation import score_labels
-from classifier.labelling import classifier_version, classify_with, load_bundle
 from classifier.features import load_lexicon
-from classifier.training import cross_validate, load_training_rows
+from classifier.labelling import classifier_version, classify_with, load_bundle
+from classifier.training import cross_fitted_confidence, cross_validate, load_training_rows, server_folds
 
 DEV = Path("/work/shared/eval/dev.jsonl")
 dev_rows = [json.loads(line) for line in DEV.read_text().splitlines() if line.strip()]
@@ -106,7 +106,8 @@ print(summary("dev, rules only", scores_rules))"""
 
 DEV_CONFUSION = """print("rules + model")
 print_confusion(scores_model)
-print("\nrules only")
+print()
+print("rules only")
 print_confusion(scores_rules)
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 plot_confusion(axes[0], scores_model, "dev: rules + model")
@@ -135,7 +136,8 @@ print(summary("CV, rules only", cv_rules))
 print()
 print("rules + model")
 print_confusion(cv_scores)
-print("\nrules only")
+print()
+print("rules only")
 print_confusion(cv_rules)"""
 
 RISK = """RISKS = ["low", "medium", "high", "critical"]
@@ -156,8 +158,7 @@ plot_reliability(axes[1], cv_scores, "CV: reliability")
 plt.tight_layout()
 plt.show()"""
 
-CV_MISTAKES = """from classifier.training import cross_fitted_confidence, server_folds
-confidence = cross_fitted_confidence(cv["decisions"], [r["label"] for r in train_rows], server_folds(train_rows))
+CV_MISTAKES = """confidence = cross_fitted_confidence(cv["decisions"], [r["label"] for r in train_rows], server_folds(train_rows))
 cv_predictions = [{"category": cv["decisions"][i].category, "confidence": confidence[i],
                    "reasons": cv["decisions"][i].reasons} for i in held]
 worst_mistakes(cv_rows, cv_predictions)"""
