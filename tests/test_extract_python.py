@@ -290,3 +290,12 @@ def test_registry_decorator_methods_register_with_their_bound_title_and_annotati
     assert list(adding.input_schema["properties"]) == ["shelf", "item", "quantity"]
     assert adding.input_schema["required"] == ["shelf", "item"]
     assert found.warnings == []
+
+
+def test_pydantic_aliases_name_the_properties_on_the_wire():
+    files = list(iter_source_files(FIXTURES / "aliases", (".py",)))
+    schema = extract(files).tools[0].input_schema
+    assert list(schema["properties"]) == ["from", "to", "context"]
+    assert schema["required"] == ["from"]
+    assert schema["properties"]["from"] == {"type": "string", "description": "Older ref", "title": "From"}
+    assert schema["properties"]["to"] == {"type": "string", "title": "To", "default": "main"}

@@ -1010,9 +1010,12 @@ class SignatureSchema:
             ):
                 continue
             prop, is_required = self.field(arg.arg, arg.annotation, default, unresolved)
-            properties[arg.arg] = prop
+            key = _field_alias(arg.annotation, default) or arg.arg  # pydantic lists a field by its alias
+            if key != arg.arg and prop.get("title") == _pydantic_title(arg.arg):
+                prop["title"] = _pydantic_title(key)
+            properties[key] = prop
             if is_required:
-                required.append(arg.arg)
+                required.append(key)
         schema: dict[str, Any] = {"type": "object", "properties": properties}
         if required:
             schema["required"] = required
@@ -1380,3 +1383,18 @@ def _is_attribute_of(node: ast.AST, owner: str, attribute: str) -> bool:
         and isinstance(node.value, ast.Name)
         and node.value.id == owner
     )
+
+
+def _field_alias(annotation: ast.expr | None, default: ast.expr | None) -> str | None:
+    """`alias=` of a pydantic `Field(...)` given as the default or inside `Annotated[...]`."""
+    fields = [default] if isinstance(default, ast.Call) else []
+    if isinstance(annotation, ast.Subscript) and _dotted(annotation.value).split(".")[-1] == "Annotated":
+        if isinstance(annotation.slice, ast.Tuple):
+            fields += [e for e in annotation.slice.elts[1:] if isinstance(e, ast.Call)]
+    for call in fields:
+        if _dotted(call.func).split(".")[-1] != "Field":
+            continue
+        for keyword in call.keywords:
+            if keyword.arg == "alias" and _is_string_literal(keyword.value):
+                return keyword.value.value  # type: ignore[attr-defined]
+    return None
