@@ -299,3 +299,18 @@ def test_pydantic_aliases_name_the_properties_on_the_wire():
     assert schema["required"] == ["from"]
     assert schema["properties"]["from"] == {"type": "string", "description": "Older ref", "title": "From"}
     assert schema["properties"]["to"] == {"type": "string", "title": "To", "default": "main"}
+
+
+def test_schema_helpers_returning_literals_are_inlined_and_merged():
+    files = list(iter_source_files(FIXTURES / "schema_helpers", (".py",)))
+    tools = {tool.name: tool for tool in extract(files).tools}
+    reading = tools["read_record"]
+    assert reading.input_schema["properties"] == {
+        "id": {"type": "string", "description": "Record id"},
+        "offset": {"type": "integer", "minimum": 0},
+        "limit": {"type": "integer", "minimum": 1},
+    }
+    assert reading.unresolved == []
+    tagging = tools["tag_record"]
+    assert list(tagging.input_schema["properties"]) == ["id"]
+    assert tagging.unresolved == ["input_schema.properties: merged from _run_time_properties() at run time"]

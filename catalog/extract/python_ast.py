@@ -825,8 +825,12 @@ class FileReader:
         if isinstance(node, ast.Dict):
             out: dict[str, Any] = {}
             for key, value in zip(node.keys, node.values, strict=True):
-                if key is None:
-                    unresolved.append(f"{label}: merged from {_dotted(value)} at run time")
+                if key is None:  # {**other}: merged when `other` is a literal dict too
+                    merged = self._json_value(value, label, [], depth + 1)
+                    if isinstance(merged, dict):
+                        out.update(merged)
+                    else:
+                        unresolved.append(f"{label}: merged from {_dotted(value)} at run time")
                     continue
                 try:
                     key_text = str(self.value(key))
@@ -837,6 +841,9 @@ class FileReader:
             return out
         if isinstance(node, ast.List | ast.Tuple):
             return [self._json_value(item, label, unresolved, depth + 1) for item in node.elts]
+        returned = self._constant_function_result(node)
+        if returned is not None:
+            return returned[0]._json_value(returned[1], label, unresolved, depth + 1)
         if isinstance(node, ast.Call) and _call_name(node) in ("model_json_schema", "schema"):
             model = node.func.value if isinstance(node.func, ast.Attribute) else None
             schema = self._model_schema(model, unresolved) if isinstance(model, ast.Name) else None
@@ -847,6 +854,26 @@ class FileReader:
         except Unresolved as error:
             unresolved.append(f"{label}: {error}")
             return None
+
+    def _constant_function_result(self, node: ast.expr) -> tuple[FileReader, ast.expr] | None:
+        """`helper()` of a module-level function without parameters whose body only returns a value."""
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and not node.args
+            and not node.keywords
+        ):
+            return None
+        found = self.project.lookup(self.module, node.func.id, "functions")
+        if found is None or found[1].args.args or found[1].args.kwonlyargs:
+            return None
+        body = [
+            s for s in found[1].body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        ]
+        if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+            return None
+        reader = self if found[0] is self.module else FileReader(self.project, found[0], self.result)
+        return reader, body[0].value
 
     def _model_schema(self, model: ast.Name, unresolved: list[str]) -> dict[str, Any] | None:
         found = self.project.lookup(self.module, model.id, "classes")
