@@ -70,6 +70,7 @@ def main() -> None:
         started = time.perf_counter()
         tools = [json.loads(line) for line in path.open(encoding="utf-8")]
         parsed = time.perf_counter()
+        parsed_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         labels = classifier.classify(tools)
         done = time.perf_counter()
         elapsed, classify_seconds = done - started, done - parsed
@@ -82,6 +83,7 @@ def main() -> None:
     print(f"parse JSONL + classify: {elapsed:.2f} s  {len(labels) / elapsed:,.0f} tools/s")
     traced = f"  peak traced (tracemalloc): {peak / 2**20:.0f} MB" if args.tracemalloc else ""
     print(f"peak RSS (getrusage, whole process incl. the parsed input): {max_rss_mb:.0f} MB{traced}")
+    print(f"peak RSS once the input was parsed, before classifying: {parsed_rss_mb:.0f} MB")
     print(f"categories: {counts}")
     sys.stdout.flush()
 
