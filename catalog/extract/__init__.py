@@ -9,7 +9,12 @@ from pathlib import Path
 from catalog.models import Tool
 
 MAX_FILE_BYTES = 2_000_000
+MAX_BUNDLE_BYTES = 10_000_000  # compiled JavaScript is often one bundle holding every tool
+BUNDLE_SUFFIXES = (".js", ".cjs", ".mjs")
 MAX_FILES = 20_000
+# Documentation and examples are skipped only near the top of a tree: a package may keep real tools
+# in a folder called docs (dist/tools/docs/), while tests are never the server's own registrations.
+TOP_ONLY_DIRS = {"docs", "examples", "example"}
 SKIP_DIRS = {
     ".git",
     "node_modules",
@@ -22,9 +27,6 @@ SKIP_DIRS = {
     "tests",
     "__tests__",
     "testdata",
-    "examples",
-    "example",
-    "docs",
     ".github",
 }
 
@@ -66,13 +68,13 @@ def iter_source_files(root: Path, suffixes: tuple[str, ...]) -> Iterator[SourceF
     count = 0
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if any(part in SKIP_DIRS for part in rel.parts[:-1]):
+        if _skipped_dir(rel.parts[:-1]):
             continue
         if path.is_symlink() or not path.is_file() or path.suffix not in suffixes:
             continue
         if path.name.endswith((".d.ts", ".min.js", ".map", "_test.go", ".test.ts", ".spec.ts", ".test.js")):
             continue
-        if path.stat().st_size > MAX_FILE_BYTES:
+        if path.stat().st_size > (MAX_BUNDLE_BYTES if path.suffix in BUNDLE_SUFFIXES else MAX_FILE_BYTES):
             continue
         count += 1
         if count > MAX_FILES:
@@ -80,15 +82,47 @@ def iter_source_files(root: Path, suffixes: tuple[str, ...]) -> Iterator[SourceF
         yield SourceFile(str(rel), path.read_text(encoding="utf-8", errors="replace"))
 
 
+def _skipped_dir(parts: tuple[str, ...]) -> bool:
+    return any(
+        part in SKIP_DIRS or (part in TOP_ONLY_DIRS and depth <= 1) for depth, part in enumerate(parts)
+    )
+
+
+def declared_requirements(root: Path) -> list[str]:
+    """The package's declared dependencies: Requires-Dist of an unpacked wheel, or pyproject's list."""
+    import email.parser
+    import tomllib
+
+    for metadata in sorted(root.glob("*.dist-info/METADATA")):
+        message = email.parser.Parser().parsestr(metadata.read_text(encoding="utf-8", errors="replace"))
+        return [str(line) for line in message.get_all("Requires-Dist") or []]
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8", errors="replace")).get(
+                "project", {}
+            )
+        except tomllib.TOMLDecodeError:
+            return []
+        return [str(line) for line in project.get("dependencies", []) if isinstance(line, str)]
+    return []
+
+
 def extract_tree(root: Path) -> Extraction:
     """Run every language extractor over the tree and merge their tools by name (first wins)."""
+    from catalog.extract import python_ast
+
     merged = Extraction()
     seen: dict[str, Tool] = {}
     for suffixes, extract in _extractors().items():
         files = list(iter_source_files(root, suffixes))
         if not files:
             continue
-        found = extract(files)
+        found = (
+            python_ast.extract(files, declared_requirements(root))
+            if extract is python_ast.extract
+            else extract(files)
+        )
         merged.files_scanned += len(files)
         merged.warnings.extend(found.warnings)
         for tool in found.tools:
