@@ -287,6 +287,21 @@ def test_read_guard_overrules_a_read_the_model_finds_plausibly_destructive():
     assert kept is read
 
 
+def test_read_guard_needs_more_model_doubt_to_overrule_a_clear_read_verb():
+    import numpy as np
+
+    from classifier.combine import read_guard
+    from classifier.rules import STRONG, RuleVerdict
+
+    clear = RuleVerdict(category="read", strength=STRONG, reasons=["verb 'list' in the name"])
+    read = Decision("read", "rule", 0.9, ["verb 'list' in the name"])
+    assert read_guard(read, np.array([0.5, 0.05, 0.45]), clear) is read
+    assert read_guard(read, np.array([0.4, 0.05, 0.55]), clear).category == "destructive"
+    label = classifier.classify([{"server": "m", "name": "list_run_inputs",
+                                  "description": "List the datasets logged as inputs of a run. (v2)"}])[0]
+    assert label["category"] == "read"
+
+
 def test_a_tool_with_nothing_to_read_gets_the_cautious_label():
     label = classifier.classify([{"server": "s", "name": "", "description": ""}])[0]
     assert label["category"] == "destructive"

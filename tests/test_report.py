@@ -116,6 +116,7 @@ def test_report_without_server_through_the_cli_writes_markdown_to_a_file(tmp_pat
 def test_label_shows_in_the_report_drives_the_policy_and_survives_recrawl_and_reclassification(tmp_path):
     listing = tools_list_file(tmp_path / "tools.json")
     assert run(tmp_path, "crawl", str(listing), "--name", "mlflow").returncode == 0
+    before = json.loads(run(tmp_path, "report", "mlflow", "--format", "json").stdout)["summary"]["destructive"]
     note = "returns every run's params, which hold credentials here"
     done = run(tmp_path, "label", "mlflow", "get_run", "destructive", "--note", note)
     assert done.returncode == 0, done.stderr
@@ -125,7 +126,7 @@ def test_label_shows_in_the_report_drives_the_policy_and_survives_recrawl_and_re
         tool = next(t for t in report["tools"] if t["name"] == "get_run")
         assert (tool["category"], tool["risk"], tool["override"]["note"]) == ("destructive", "high", note)
         assert tool["classifier"]["category"] == "read"
-        assert report["summary"]["destructive"] == 6
+        assert report["summary"]["destructive"] == before + 1
         policy = json.loads(run(tmp_path, "policy", "mlflow").stdout)
         assert policy["tools"]["get_run"]["deny_if"][0]["conditions"] == []
 
