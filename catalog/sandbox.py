@@ -261,11 +261,19 @@ def implied_binds(command: list[str]) -> list[str]:
     """Directories the command needs that the tmpfs mounts would hide: its install prefix and interpreter."""
     found: list[str] = []
     for executable in _executables_behind(command):
-        real = Path(os.path.realpath(executable))
-        prefix = real.parent.parent if real.parent.name == "bin" else real.parent
-        for candidate in (prefix, *_venv_base(prefix)):
-            if _is_hidden(candidate):
-                found.append(str(candidate))
+        # Both the path as given (a venv's bin/python) and where its symlinks lead (the base Python).
+        for path in {Path(os.path.abspath(executable)), Path(os.path.realpath(executable))}:
+            prefix = path.parent.parent if path.parent.name == "bin" else path.parent
+            found += [str(c) for c in (prefix, *_venv_base(prefix)) if _is_hidden(c) and str(c) not in found]
+    for argument in command[1:]:  # a script the user named (python /tmp/x/server.py) must stay readable
+        path = Path(os.path.abspath(argument))
+        if (
+            os.path.isabs(argument)
+            and path.is_file()
+            and _is_hidden(path.parent)
+            and str(path.parent) not in found
+        ):
+            found.append(str(path.parent))
     return found
 
 

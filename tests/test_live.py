@@ -394,3 +394,16 @@ def test_python_env_installs_and_runs_with_no_sandbox_when_asked(tmp_path):
         live.Launch(prepared.command, {}, binds=prepared.binds, sandbox=False), timeout=20
     )
     assert [tool.name for tool in listing.tools] == ["echo"]
+
+
+def test_a_venv_and_a_script_under_tmp_stay_visible_inside_the_sandbox(tmp_path):
+    """The sandbox mounts a fresh /tmp; a server installed or checked out there must still start."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    script = tmp_path / "server" / "stdlib_server.py"
+    script.parent.mkdir()
+    shutil.copy(SERVERS / "stdlib_server.py", script)
+    launch = live.Launch(command=[str(venv / "bin" / "python"), str(script)], env={}, sandbox=True)
+    listing = live.list_stdio(launch, timeout=30)
+    assert [tool.name for tool in listing.tools] == ["echo"]
+    assert str(tmp_path / "server") in sandbox.implied_binds(launch.command)
