@@ -19,6 +19,7 @@ from catalog import envs, live, sandbox
 from catalog.models import CatalogError
 from tests.fixtures.servers.packages import build_sdist, build_wheel
 from tests.fixtures.servers.tool_data import TOOLS
+from tests.test_cli import free_port, wait_listening
 
 SERVERS = Path(__file__).parent / "fixtures" / "servers"
 PY = sys.executable
@@ -33,22 +34,6 @@ def mount_points_in_home() -> set[str]:
 
 def launch(script: str, *args: str, env: dict[str, str] | None = None, sandboxed: bool = True) -> live.Launch:
     return live.Launch(command=[PY, str(SERVERS / script), *args], env=env or {}, sandbox=sandboxed)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_listening(port: int, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listens on {port}")
 
 
 def processes_with(token: str) -> list[int]:
