@@ -109,6 +109,12 @@ def run_bulk(
     crawled_servers: set[str] = set()
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="crawl")
     pending: dict[Future, WorkItem] = {}
+
+    def collect_next() -> None:
+        """Store whatever has finished, once at least one crawl has."""
+        done = wait(pending, return_when=FIRST_COMPLETED).done
+        _collect(done, pending, store, summary, crawled_servers, notify)
+
     try:
         for item in items:
             if item.key in fresh:
@@ -116,24 +122,10 @@ def run_bulk(
                 notify("skipped", item.key, None)
                 continue
             while len(pending) >= jobs * 4:  # keep the queue short so a registry is read lazily
-                _collect(
-                    wait(pending, return_when=FIRST_COMPLETED).done,
-                    pending,
-                    store,
-                    summary,
-                    crawled_servers,
-                    notify,
-                )
+                collect_next()
             pending[pool.submit(_crawl_item, item, options)] = item
         while pending:
-            _collect(
-                wait(pending, return_when=FIRST_COMPLETED).done,
-                pending,
-                store,
-                summary,
-                crawled_servers,
-                notify,
-            )
+            collect_next()
     except KeyboardInterrupt:
         summary.interrupted = True
         for future in pending:
