@@ -362,7 +362,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     from catalog.models import CatalogError
 
     stream = sys.stdin if str(path) == "-" else None
-    if stream is None and not (path.is_file() or path.exists() and not path.is_dir()):
+    if stream is None and (not path.exists() or path.is_dir()):
         raise CatalogError(f"no such file: {path}", kind="usage")
     rows = []
     lines = stream or path.open(encoding="utf-8")
