@@ -13,7 +13,9 @@ RULE_WEIGHT = {NONE: 0.0, WEAK: 0.8, MEDIUM: 1.6, STRONG: 3.0}
 ANNOTATION_WEIGHT = {MEDIUM: 1.2, WEAK: 0.5}
 MODEL_WEIGHT = 2.0
 READ_GUARD = 0.4  # model P(destructive) at which a read label is overruled (see training CV figures)
-READ_GUARD_CLEAR_READ = 0.5  # the same when a strong rule reads it as a read: a plain list_run_inputs stays read
+READ_GUARD_CLEAR_READ = (
+    0.5  # the same when a strong rule reads it as a read: a plain list_run_inputs stays read
+)
 DANGER_BONUS = 0.15  # ties go to the more dangerous category, as a cautious reviewer would
 RULES_ONLY_CONFIDENCE = {"rule": 0.93, "blend": 0.7}
 

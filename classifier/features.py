@@ -216,6 +216,7 @@ class SiblingSummary:
     tool_count: int = 0
     destructive_verbs: dict[str, list[str]] = field(default_factory=dict)
     write_count: int = 0
+    trades: bool = False  # a sibling places or changes orders of stocks, crypto or options
 
     def destructive_examples(self, exclude: str, limit: int = 2) -> list[str]:
         names = [n for verb_names in self.destructive_verbs.values() for n in verb_names if n != exclude]
@@ -245,6 +246,14 @@ def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:
     )
 
 
+def _places_trades(feature: ToolFeatures, lexicon: Lexicon) -> bool:
+    """An order or position in the name and a market word (stock, crypto, shares ...) in the description."""
+    if not set(feature.tokens) & lexicon.sets["trading_objects"]:
+        return False
+    words = set(_WORD.findall(feature.description[:400].lower()))
+    return bool(words & (lexicon.sets["trading_words"] - {"option", "options"}))
+
+
 def summarize_siblings(features: Iterable[ToolFeatures], lexicon: Lexicon) -> dict[str, SiblingSummary]:
     """Per server: how many tools, which destructive verbs its tools carry (delete_*, drop_* ...)."""
     summaries: dict[str, SiblingSummary] = defaultdict(SiblingSummary)
@@ -258,6 +267,7 @@ def summarize_siblings(features: Iterable[ToolFeatures], lexicon: Lexicon) -> di
                 summary.destructive_verbs.setdefault(verb, []).append(feature.name)
         if feature.verb and lexicon.verb_category.get(feature.verb) == "write":
             summary.write_count += 1
+        summary.trades = summary.trades or _places_trades(feature, lexicon)
     return dict(summaries)
 
 

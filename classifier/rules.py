@@ -29,6 +29,7 @@ _ARBITRARY_PAYLOAD = re.compile(
     r"\b(arbitrary|any|raw)\b[\w\s/-]{0,30}?\b(code|commands?|sql|statements?|quer(y|ies)|scripts?|"
     r"gremlin|cypher|opencypher|transactions?|operations?|http method|api calls?)\b"
 )
+_RUNS_WORD = re.compile(r"\b(run|runs|execute|executes|exec)\b", re.I)
 _GRAPH_LANGUAGE = re.compile(r"\b(gremlin|cypher|opencypher|sparql)\b")
 _CONNECTORS = frozenset({"and", "or", "then"})
 
@@ -161,20 +162,15 @@ def _only_detaches(f: ToolFeatures, destructive_values: list[str], lexicon: Lexi
     return destructive_values == ["remove"] and _relation(f, lexicon) is not None
 
 
+_SENDING_VERBS = frozenset({"send", "call", "invoke", "run", "execute", "request"})
+
+
 def _http_method_of_a_saved_request(f: ToolFeatures, values: set[str], lexicon: Lexicon) -> bool:
     """A 'method' enum of HTTP verbs on a tool that creates or edits a request definition, not one that sends it."""
     return (
         {"get", "post"} <= values
         and lexicon.verb_category.get(f.verb or "") == "write"
-        and f.verb
-        not in {
-            "send",
-            "call",
-            "invoke",
-            "run",
-            "execute",
-            "request",
-        }
+        and f.verb not in _SENDING_VERBS
     )
 
 
@@ -233,9 +229,11 @@ def _money_context(f: ToolFeatures, lexicon: Lexicon) -> bool:
 
 
 def _trading(f: ToolFeatures, lexicon: Lexicon) -> bool:
-    """An order or position (in the name) of stocks, crypto or options (in the description)."""
+    """An order or position (in the name) of stocks, crypto or options (in the description or a sibling's)."""
     if not set(f.tokens) & lexicon.sets["trading_objects"]:
         return False
+    if f.siblings is not None and f.siblings.trades:
+        return True
     return bool(set(re.findall(r"[a-z]+", f.description[:400].lower())) & lexicon.sets["trading_words"])
 
 
@@ -364,6 +362,92 @@ def _flag_param_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) ->
         verdict.decide("destructive", STRONG, f"its '{flag}' parameter can overwrite or delete existing data")
 
 
+def _payload_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    """A whole manifest, patch, YAML/XML config or pipeline applied over an existing resource: arbitrary changes."""
+    if f.verb not in lexicon.sets["modifies_existing_verbs"]:
+        return None
+    for p in f.params:
+        tokens = split_name(p.name)
+        if tokens and tokens[-1] in lexicon.sets["payload_params"] and p.type in ("", "string", "object"):
+            return p.name
+    return None
+
+
+def _any_http_method(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    """A generic request tool whose method parameter allows DELETE (not one that only saves a request)."""
+    if lexicon.verb_category.get(f.verb or "") == "write" and f.verb not in _SENDING_VERBS:
+        return None
+    for p in f.params:
+        if p.name.lower() not in lexicon.sets["http_method_params"]:
+            continue
+        values = {v.lower() for v in p.enum}
+        if "delete" in values or (not values and "delete" in p.description.lower()):
+            return p.name
+    return None
+
+
+def _param_that_destroys(f: ToolFeatures, lexicon: Lexicon) -> tuple[str, str] | None:
+    """A parameter whose own description says it deletes, overwrites or archives."""
+    for p in f.params:
+        hit = phrase_hit(p.description.lower(), _tuple(lexicon, "param_destroys_phrases"))
+        if hit:
+            return p.name, hit
+    return None
+
+
+def _bulk_update_by_filter(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    """update(filter=...) rewrites every matching record at once, with no backup of the old values."""
+    if f.verb not in lexicon.sets["bulk_update_verbs"]:
+        return None
+    return next((p.name for p in f.params if p.name.lower() in lexicon.sets["filter_params"]), None)
+
+
+def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
+    """What the input schema allows can make a write destructive: a command, a whole manifest, DELETE, a filter."""
+    if verdict.category == "destructive" or verdict.category == "read":
+        return
+    method = _any_http_method(f, lexicon)
+    if method:
+        verdict.flags.add("exec")
+        verdict.decide(
+            "destructive", STRONG, f"its '{method}' parameter allows any HTTP method, DELETE included"
+        )
+        return
+    if verdict.category is None:
+        return
+    command = next((p.name for p in f.params if p.name.lower() in lexicon.sets["command_params"]), None)
+    if command and _RUNS_WORD.search(f.description[:300]):
+        verdict.flags.add("exec")
+        verdict.decide("destructive", STRONG, f"takes an arbitrary '{command}' parameter to run")
+        return
+    payload = _payload_param(f, lexicon)
+    if payload:
+        verdict.decide(
+            "destructive",
+            STRONG,
+            f"applies a whole '{payload}' it is given: it can change or remove anything",
+        )
+        return
+    destroying = _param_that_destroys(f, lexicon)
+    if destroying:
+        verdict.decide(
+            "destructive", MEDIUM, f"its '{destroying[0]}' parameter is described as '{destroying[1]}'"
+        )
+        return
+    said = phrase_hit(f.description.lower(), _tuple(lexicon, "write_destroys_phrases"))
+    if said:
+        verdict.decide("destructive", MEDIUM, f"a write whose description says '{said}'")
+        return
+    by_filter = _bulk_update_by_filter(f, lexicon)
+    if by_filter:
+        verdict.flags.add("bulk")
+        verdict.decide(
+            "destructive",
+            MEDIUM,
+            f"'{f.verb}' with a '{by_filter}': overwrites every matching record, no backup",
+        )
+
+
 def apply_rules(f: ToolFeatures, lexicon: Lexicon) -> RuleVerdict:
     """Run the rules in order of decisiveness: execution, action enums, the name's verb, the description."""
     verdict = RuleVerdict()
@@ -372,6 +456,7 @@ def apply_rules(f: ToolFeatures, lexicon: Lexicon) -> RuleVerdict:
         if rule(f, lexicon, verdict) is not None:
             break
     _flag_param_rule(f, lexicon, verdict)
+    _schema_rule(f, lexicon, verdict)
     for flag in sorted(verdict.flags):
         if flag.startswith("danger_param:") and verdict.category != "read":
             name = flag.split(":", 1)[1]
