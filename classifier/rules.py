@@ -402,6 +402,34 @@ def _bulk_update_by_filter(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     return next((p.name for p in f.params if p.name.lower() in lexicon.sets["filter_params"]), None)
 
 
+def _unsafe_flag(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    """A boolean that switches a safety check off (allowDangerous, unsafe)."""
+    for p in f.params:
+        if set(split_name(p.name)) & lexicon.sets["unsafe_flag_params"] and p.type in ("", "boolean"):
+            return p.name
+    return None
+
+
+def _action_values_described(f: ToolFeatures, lexicon: Lexicon) -> tuple[str, str] | None:
+    """An action parameter without an enum whose description (or its 'Args:' line) names a destructive value."""
+    for p in f.params:
+        if p.enum or p.name.lower() not in {"action", "operation", "op"}:
+            continue
+        args_line = re.search(rf"^\s*{re.escape(p.name)}\s*(\([^)]*\))?:(.*)$", f.description, re.M)
+        text = (p.description + " " + (args_line.group(2) if args_line else "")).lower()
+        words = set(re.findall(r"[a-z_]+", text)) & lexicon.sets["destructive_enum_values"]
+        if words and not _only_detaches(f, sorted(words), lexicon):
+            return p.name, sorted(words)[0]
+    return None
+
+
+def _calls_any_tool(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    """execute_tool(name, arguments): runs whichever tool or operation it is named, deletes included."""
+    if f.verb not in lexicon.sets["exec_verbs"]:
+        return None
+    return next((t for t in f.tokens[f.verb_index + 1 :] if t in lexicon.sets["proxy_objects"]), None)
+
+
 def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
     """What the input schema allows can make a write destructive: a command, a whole manifest, DELETE, a filter."""
     if verdict.category == "destructive" or verdict.category == "read":
@@ -415,11 +443,26 @@ def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> Non
         return
     if verdict.category is None:
         return
+    for check in (_write_that_runs_anything, _write_that_overwrites):
+        if check(f, lexicon, verdict):
+            return
+
+
+def _write_that_runs_anything(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> bool:
     command = next((p.name for p in f.params if p.name.lower() in lexicon.sets["command_params"]), None)
     if command and _RUNS_WORD.search(f.description[:300]):
         verdict.flags.add("exec")
         verdict.decide("destructive", STRONG, f"takes an arbitrary '{command}' parameter to run")
-        return
+        return True
+    proxied = _calls_any_tool(f, lexicon)
+    if proxied:
+        verdict.flags.add("exec")
+        verdict.decide(
+            "destructive",
+            STRONG,
+            f"verb '{f.verb}' calls whichever '{proxied}' it is named, deletes included",
+        )
+        return True
     payload = _payload_param(f, lexicon)
     if payload:
         verdict.decide(
@@ -427,25 +470,41 @@ def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> Non
             STRONG,
             f"applies a whole '{payload}' it is given: it can change or remove anything",
         )
-        return
+        return True
+    action = _action_values_described(f, lexicon)
+    if action:
+        verdict.decide(
+            "destructive", STRONG, f"its '{action[0]}' parameter is described as accepting '{action[1]}'"
+        )
+        return True
+    unsafe = _unsafe_flag(f, lexicon)
+    if unsafe:
+        verdict.decide("destructive", MEDIUM, f"its '{unsafe}' parameter switches a safety check off")
+        return True
+    return False
+
+
+def _write_that_overwrites(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> bool:
     destroying = _param_that_destroys(f, lexicon)
     if destroying:
         verdict.decide(
             "destructive", MEDIUM, f"its '{destroying[0]}' parameter is described as '{destroying[1]}'"
         )
-        return
+        return True
     said = phrase_hit(f.description.lower(), _tuple(lexicon, "write_destroys_phrases"))
     if said:
-        verdict.decide("destructive", MEDIUM, f"a write whose description says '{said}'")
-        return
+        verdict.decide("destructive", STRONG, f"a write whose description says '{said}'")
+        return True
     by_filter = _bulk_update_by_filter(f, lexicon)
     if by_filter:
         verdict.flags.add("bulk")
         verdict.decide(
             "destructive",
-            MEDIUM,
+            STRONG,
             f"'{f.verb}' with a '{by_filter}': overwrites every matching record, no backup",
         )
+        return True
+    return False
 
 
 def apply_rules(f: ToolFeatures, lexicon: Lexicon) -> RuleVerdict:
