@@ -97,6 +97,9 @@ def _sql_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict, signal: s
     text = (f.description[:1500] + " " + " ".join(p.description for p in f.params)).lower()
     verdict.flags.add("sql")
     read_only = phrase_hit(text, _tuple(lexicon, "sql_read_only_phrases"))
+    if read_only and re.search(rf"{re.escape(read_only)}[\w\s-]{{0,12}}\bby default\b", text):
+        verdict.reasons.append(f"'{read_only}' holds only by default: the caller can lift it")
+        read_only = None
     if read_only:
         verdict.flags |= {"exposes_data", "stated_read_only"}
         return verdict.decide("read", STRONG, f"{signal}, but the description says '{read_only}'")
@@ -430,9 +433,26 @@ def _calls_any_tool(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     return next((t for t in f.tokens[f.verb_index + 1 :] if t in lexicon.sets["proxy_objects"]), None)
 
 
+def _read_with_reset_switch(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
+    """A read whose boolean 'reset'/'purge' switch clears the state it reports on is not a pure read."""
+    switch = next(
+        (
+            p.name
+            for p in f.params
+            if p.name.lower() in lexicon.sets["read_reset_switches"] and p.type == "boolean"
+        ),
+        None,
+    )
+    if switch and verdict.strength < STRONG:
+        verdict.decide("destructive", MEDIUM, f"its boolean '{switch}' parameter clears the state it reads")
+
+
 def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
     """What the input schema allows can make a write destructive: a command, a whole manifest, DELETE, a filter."""
-    if verdict.category == "destructive" or verdict.category == "read":
+    if verdict.category == "read":
+        _read_with_reset_switch(f, lexicon, verdict)
+        return
+    if verdict.category == "destructive":
         return
     method = _any_http_method(f, lexicon)
     if method:
