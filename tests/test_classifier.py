@@ -297,8 +297,15 @@ def test_read_guard_needs_more_model_doubt_to_overrule_a_clear_read_verb():
     read = Decision("read", "rule", 0.9, ["verb 'list' in the name"])
     assert read_guard(read, np.array([0.5, 0.05, 0.45]), clear) is read
     assert read_guard(read, np.array([0.4, 0.05, 0.55]), clear).category == "destructive"
-    label = classifier.classify([{"server": "m", "name": "list_run_inputs",
-                                  "description": "List the datasets logged as inputs of a run. (v2)"}])[0]
+    label = classifier.classify(
+        [
+            {
+                "server": "m",
+                "name": "list_run_inputs",
+                "description": "List the datasets logged as inputs of a run. (v2)",
+            }
+        ]
+    )[0]
     assert label["category"] == "read"
 
 
@@ -306,3 +313,58 @@ def test_a_tool_with_nothing_to_read_gets_the_cautious_label():
     label = classifier.classify([{"server": "s", "name": "", "description": ""}])[0]
     assert label["category"] == "destructive"
     assert "no clear signal" in label["reasons"][0]
+
+
+def test_a_generic_request_tool_whose_method_allows_delete_is_destructive():
+    label = label_one(
+        "api_request",
+        "Perform an HTTP request against the service API.",
+        input_schema=schema(
+            method={"type": "string", "description": "HTTP method (GET, POST, PUT, DELETE)"},
+            path={"type": "string"},
+        ),
+    )
+    assert label["category"] == "destructive"
+    assert "allows any HTTP method, DELETE included" in label["reasons"][0]
+
+
+def test_applying_a_whole_manifest_to_a_cluster_is_destructive():
+    label = label_one(
+        "cluster_apply",
+        "Apply a YAML manifest to the cluster.",
+        input_schema=schema(manifest={"type": "string"}, namespace={"type": "string"}),
+    )
+    assert label["category"] == "destructive"
+    assert "whole 'manifest'" in label["reasons"][0]
+
+
+def test_updating_every_record_matching_a_filter_is_destructive_and_bulk():
+    label = label_one(
+        "update_documents",
+        "Update documents in a collection.",
+        input_schema=schema(filter={"type": "object"}, update={"type": "object"}),
+    )
+    assert (label["category"], label["risk"]) == ("destructive", "critical")
+
+
+def test_cancelling_an_order_on_a_server_that_trades_stocks_moves_money():
+    tools = [
+        {
+            "server": "test:broker",
+            "name": "place_order",
+            "description": "Place an order to buy or sell stock.",
+        },
+        {"server": "test:broker", "name": "cancel_order", "description": "Cancel an open order by id."},
+    ]
+    label = classifier.classify(tools)[1]
+    assert label["category"] == "destructive"
+    assert "moves money" in label["reasons"][0]
+
+
+def test_sql_that_is_read_only_only_by_default_is_destructive():
+    label = label_one(
+        "run_query",
+        "Execute SQL queries. Queries run in read-only mode by default.",
+        input_schema=schema(query={"type": "string"}),
+    )
+    assert label["category"] == "destructive"
