@@ -26,7 +26,9 @@ DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 class Limits:
     """Resource limits applied with prlimit in front of the server's command."""
 
-    address_space_bytes: int = 4 * 1024**3  # prlimit 2.38 crashes on suffixes like "4G": give bytes
+    # RLIMIT_DATA, not RLIMIT_AS: V8 reserves many GB of address space for WebAssembly (Node's fetch
+    # needs it), which an address-space cap refuses. prlimit 2.38 crashes on "4G": give bytes.
+    data_bytes: int = 4 * 1024**3
     cpu_seconds: int = 120
 
 
@@ -204,12 +206,13 @@ def run(
     enabled: bool = True,
     timeout: float = 900,
     cwd: str | None = None,
+    limits: Limits | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a command to completion in the sandbox (an install step), output captured; its whole tree is
     killed afterwards, and a CatalogError is raised when it outlives `timeout`."""
     for path in writable or []:
         Path(path).mkdir(parents=True, exist_ok=True)
-    with sandboxed(command, env, binds, cwd, enabled, None, writable, network) as box:
+    with sandboxed(command, env, binds, cwd, enabled, limits, writable, network) as box:
         try:
             return subprocess.run(
                 box.command,
@@ -336,4 +339,4 @@ def _limit_prefix(limits: Limits | None, warnings: list[str]) -> list[str]:
     if prlimit is None:
         warnings.append("prlimit not found: the server ran without memory and CPU limits")
         return []
-    return [prlimit, f"--as={limits.address_space_bytes}", f"--cpu={limits.cpu_seconds}", "--"]
+    return [prlimit, f"--data={limits.data_bytes}", f"--cpu={limits.cpu_seconds}", "--"]

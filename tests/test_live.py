@@ -152,6 +152,13 @@ def test_crash_mid_handshake_reports_the_last_stderr_line():
     assert "RuntimeError: database file is corrupt" in str(failure.value)
 
 
+def test_crash_report_names_the_error_line_not_the_stack_or_the_runtime_footer():
+    with pytest.raises(CatalogError) as failure:
+        live.list_stdio(launch("crashes_like_node.py"), timeout=20)
+    assert "RangeError: Cannot allocate memory" in str(failure.value)
+    assert "Node.js v20" not in str(failure.value)
+
+
 def test_missing_required_key_is_needs_config():
     with pytest.raises(CatalogError) as failure:
         live.list_stdio(launch("needs_key.py"), timeout=20)
@@ -224,6 +231,24 @@ def test_unusable_bwrap_fails_with_one_line_suggesting_no_sandbox(tmp_path, monk
     message = str(failure.value)
     assert failure.value.kind == "sandbox" and "\n" not in message
     assert "bwrap" in message and "--no-sandbox" in message
+
+
+def test_the_memory_limit_stops_a_process_that_allocates_past_it():
+    limits = sandbox.Limits(data_bytes=300 * 1024**2)
+    grab = [PY, "-c", "blocks = [bytearray(50 * 1024**2) for _ in range(20)]"]
+    done = sandbox.run(grab, {}, timeout=60, limits=limits)
+    assert done.returncode != 0 and "MemoryError" in done.stderr
+    small = sandbox.run([PY, "-c", "blocks = [bytearray(50 * 1024**2) for _ in range(2)]"], {}, limits=limits)
+    assert small.returncode == 0, small.stderr
+
+
+def test_node_can_reserve_webassembly_memory_under_the_default_limits():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not installed")
+    script = "new WebAssembly.Memory({initial: 1}); console.log('reserved')"
+    done = sandbox.run([node, "-e", script], {}, timeout=60, limits=sandbox.Limits())
+    assert done.returncode == 0 and "reserved" in done.stdout, done.stderr
 
 
 def test_bwrap_is_usable_on_this_machine():
