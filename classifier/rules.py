@@ -13,7 +13,8 @@ CATEGORIES = ("read", "write", "destructive")
 DANGER = {"read": 0, "write": 1, "destructive": 2}
 
 _SQL_MENTION = re.compile(
-    r"\b(sql|cypher|sparql|select \*|select statement|sql statement|postgres|mysql|sqlite|duckdb|bigquery|snowflake)\b",
+    r"\b(sql|ddl|dml|cypher|sparql|select \*|select statement|sql statement|postgres|mysql|sqlite|duckdb|bigquery|"
+    r"snowflake)\b",
     re.I,
 )
 _NON_SQL_QUERY_LANGUAGES = frozenset(
@@ -231,6 +232,16 @@ def _money_context(f: ToolFeatures, lexicon: Lexicon) -> bool:
     )
 
 
+def _money_movement(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    """The payment, refund or transfer a write verb creates or sends (create_refund, send_transaction)."""
+    head = f.tokens[-1] if f.tokens else ""
+    if f.verb in lexicon.sets["money_creating_verbs"] and head in lexicon.sets["money_movement_objects"]:
+        return head
+    if f.verb in lexicon.sets["value_sending_verbs"] and head in lexicon.sets["value_objects"]:
+        return head if _money_context(f, lexicon) else None
+    return None
+
+
 def _trading(f: ToolFeatures, lexicon: Lexicon) -> bool:
     """An order or position (in the name) of stocks, crypto or options (in the description or a sibling's)."""
     if not set(f.tokens) & lexicon.sets["trading_objects"]:
@@ -247,6 +258,17 @@ def _trading_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> Ru
         return None
     verdict.flags.add("money")
     return verdict.decide("destructive", STRONG, f"'{verb}' on an order or position: it moves money")
+
+
+def _saved_file_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    """The parameter naming where a download, export or conversion saves its result, if any."""
+    if f.verb in lexicon.sets["file_producing_verbs"]:
+        wanted = lexicon.sets["save_params"]
+    elif f.verb in lexicon.sets["output_producing_verbs"]:
+        wanted = lexicon.sets["output_params"]
+    else:
+        return None
+    return next((p.name for p in f.params if p.name.lower() in wanted), None)
 
 
 def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
@@ -268,17 +290,22 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
         return verdict.decide(
             "write", STRONG, f"verb '{verb}' only detaches a '{relation}', which can be re-added"
         )
-    if verb in {"download", "export", "save", "screenshot", "snapshot"}:
-        save_param = next((p.name for p in f.params if p.name.lower() in lexicon.sets["save_params"]), None)
-        if save_param:
-            return verdict.decide(
-                "write", MEDIUM, f"verb '{verb}' with a '{save_param}' parameter: it saves a local file"
-            )
+    save_param = _saved_file_param(f, lexicon)
+    if save_param:
+        return verdict.decide(
+            "write", MEDIUM, f"verb '{verb}' with a '{save_param}' parameter: it saves a local file"
+        )
     if verb in lexicon.sets["money_verbs"]:
         if _money_context(f, lexicon):
             verdict.flags.add("money")
             return verdict.decide("destructive", STRONG, f"verb '{verb}' moves money")
         return verdict.decide("write", MEDIUM, f"verb '{verb}' in the name (no money involved)")
+    moved = _money_movement(f, lexicon)
+    if moved:
+        verdict.flags.add("money")
+        return verdict.decide("destructive", STRONG, f"verb '{verb}' on a '{moved}': it moves money")
+    if verb == "restore" and set(following) & lexicon.sets["restorable_objects"]:
+        return verdict.decide("destructive", MEDIUM, "restoring a backup overwrites the current data")
     if verb in lexicon.sets["exec_verbs"] and category != "read":
         returned = next((t for t in following if t in lexicon.sets["read_job_objects"]), None)
         if returned:

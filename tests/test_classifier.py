@@ -368,3 +368,58 @@ def test_sql_that_is_read_only_only_by_default_is_destructive():
         input_schema=schema(query={"type": "string"}),
     )
     assert label["category"] == "destructive"
+
+
+@pytest.mark.parametrize(
+    ("name", "description", "properties"),
+    [
+        ("create_refund", "Refund a payment.", {"payment_intent": {"type": "string"}}),
+        ("send_transaction", "Send ETH from the wallet to an address.", {"to": {"type": "string"}}),
+    ],
+)
+def test_creating_or_sending_a_refund_or_transaction_moves_money(name, description, properties):
+    label = label_one(name, description, input_schema=schema(**properties))
+    assert (label["category"], label["risk"]) == ("destructive", "critical")
+    assert "moves money" in label["reasons"][0]
+
+
+def test_creating_a_payment_link_moves_no_money():
+    label = label_one("create_payment_link", "Create a payment link for a product.")
+    assert label["category"] == "write"
+
+
+def test_a_migration_that_runs_ddl_from_a_query_parameter_is_destructive():
+    label = label_one(
+        "apply_migration",
+        "Applies a migration to the database. Use this when executing DDL operations.",
+        input_schema=schema(name={"type": "string"}, query={"type": "string"}),
+    )
+    assert (label["category"], label["risk"]) == ("destructive", "critical")
+    assert "'ddl'" in label["reasons"][0]
+
+
+def test_emptying_the_trash_is_destructive_but_moving_to_it_is_a_write():
+    tools = [
+        {"server": "test:mail", "name": "empty_trash", "description": "Empty the trash folder."},
+        {"server": "test:mail", "name": "move_to_trash", "description": "Move an email to the trash."},
+    ]
+    emptied, moved = classifier.classify(tools)
+    assert emptied["category"] == "destructive" and moved["category"] == "write"
+
+
+def test_restoring_a_backup_overwrites_the_current_data():
+    label = label_one("restore_backup", "Restore the database from a backup.")
+    assert label["category"] == "destructive"
+    assert "overwrites the current data" in label["reasons"][0]
+
+
+def test_converting_to_an_output_file_is_a_write_not_a_read():
+    label = label_one(
+        "render_diagram",
+        "Render a Mermaid diagram to an image.",
+        input_schema=schema(source={"type": "string"}, output_path={"type": "string"}),
+    )
+    plain = label_one(
+        "convert_units", "Convert a value between units.", input_schema=schema(value={"type": "number"})
+    )
+    assert label["category"] == "write" and plain["category"] == "read"
