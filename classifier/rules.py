@@ -227,8 +227,11 @@ def _later_verb(f: ToolFeatures, lexicon: Lexicon) -> tuple[str, str] | None:
 
 def _money_context(f: ToolFeatures, lexicon: Lexicon) -> bool:
     words = set(f.tokens) | set(re.findall(r"[a-z]+", f.description[:400].lower()))
+    words.discard(f.verb or "")  # 'transfer' alone names no money: transfer_repository moves none
     return f.verb in {"pay", "refund", "payout", "withdraw", "purchase", "buy", "sell", "charge"} or bool(
-        words & lexicon.sets["money_tokens"] - {"order", "balance", "subscription", "checkout"}
+        words
+        & (lexicon.sets["money_tokens"] | lexicon.sets["value_objects"] - {"tokens"})
+        - {"order", "balance", "subscription", "checkout"}
     )
 
 

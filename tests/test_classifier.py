@@ -423,3 +423,18 @@ def test_converting_to_an_output_file_is_a_write_not_a_read():
         "convert_units", "Convert a value between units.", input_schema=schema(value={"type": "number"})
     )
     assert label["category"] == "write" and plain["category"] == "read"
+
+
+def test_transferring_a_repository_moves_no_money():
+    label = label_one("transfer_repository", "Transfer a repository to another owner.")
+    assert label["category"] == "write"
+    assert not any("money" in reason for reason in label["reasons"])
+
+
+def test_running_a_playbook_runs_arbitrary_tasks():
+    label = label_one(
+        "run_playbook",
+        "Run an Ansible playbook against the inventory.",
+        input_schema=schema(playbook={"type": "string"}),
+    )
+    assert (label["category"], label["risk"]) == ("destructive", "critical")
