@@ -428,7 +428,7 @@ def test_converting_to_an_output_file_is_a_write_not_a_read():
 def test_transferring_a_repository_moves_no_money():
     label = label_one("transfer_repository", "Transfer a repository to another owner.")
     assert label["category"] == "write"
-    assert not any("money" in reason for reason in label["reasons"])
+    assert "no money involved" in label["reasons"][0]
 
 
 def test_running_a_playbook_runs_arbitrary_tasks():
