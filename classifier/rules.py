@@ -380,10 +380,15 @@ def _risk_flags(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None
 
 
 def destructive_flag_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
-    """A parameter that switches a write into destruction (overwrite, force, prune, dropTarget, in_trash)."""
+    """A parameter that switches a write into destruction (overwrite, prune, dropTarget, in_trash), or a 'force'
+    on a verb that then overwrites (push, checkout, rollback); forcing a stop or a login destroys nothing."""
     for p in f.params:
         tokens = set(split_name(p.name))
-        if tokens & lexicon.sets["destructive_flag_params"] and p.type in ("", "boolean"):
+        if p.type not in ("", "boolean"):
+            continue
+        if tokens & lexicon.sets["destructive_flag_params"] - {"force"}:
+            return p.name
+        if "force" in tokens and f.verb in lexicon.sets["force_overwrites_verbs"]:
             return p.name
     return None
 

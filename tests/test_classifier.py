@@ -438,3 +438,19 @@ def test_running_a_playbook_runs_arbitrary_tasks():
         input_schema=schema(playbook={"type": "string"}),
     )
     assert (label["category"], label["risk"]) == ("destructive", "critical")
+
+
+def test_forcing_a_stop_destroys_nothing_but_forcing_a_checkout_overwrites():
+    stop = label_one(
+        "stop_instance",
+        "Stop a running instance.",
+        input_schema=schema(instance_id={"type": "string"}, force={"type": "boolean"}),
+    )
+    checkout = label_one(
+        "git_checkout",
+        "Switch branches or restore working tree files.",
+        input_schema=schema(target={"type": "string"}, force={"type": "boolean"}),
+    )
+    assert stop["category"] == "write"
+    assert checkout["category"] == "destructive"
+    assert "'force' parameter can overwrite" in checkout["reasons"][0]
