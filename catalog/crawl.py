@@ -6,10 +6,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.models import CatalogError, Classification, CrawlResult, Tool
 from catalog.sources import ResolveOptions, Target, default_cache_dir, resolve
 from catalog.store import Store, now
+
+if TYPE_CHECKING:
+    from catalog.live import Launch
 
 DEFAULT_MAX_TOOLS = 5000
 
@@ -146,8 +150,14 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
             target.url, headers=None, timeout=options.timeout, max_tools=options.max_tools
         )
     else:
-        launch = _launch_for(target, options)
-        listing = live.list_stdio(launch, timeout=options.timeout, max_tools=options.max_tools)
+        launch, notes = _launch_for(target, options)
+        result.warnings.extend(notes)
+        try:
+            listing = live.list_stdio(launch, timeout=options.timeout, max_tools=options.max_tools)
+        except CatalogError as error:
+            if notes:
+                raise CatalogError(f"{error} ({'; '.join(notes)})", kind=error.kind) from None
+            raise
         result.route += f"; run live{' in a sandbox' if launch.sandbox else ''}: {' '.join(launch.command)}"
     result.method = "live"
     result.tools = listing.tools
@@ -160,11 +170,12 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
     _check_problems(result, problems)
 
 
-def _launch_for(target: Target, options: CrawlOptions):
+def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str]]:
+    """How to start the server live, and what its install noted (install scripts that failed)."""
     from catalog import live
 
     if target.command:
-        return live.Launch(command=list(target.command), env=dict(target.env), sandbox=options.sandbox)
+        return live.Launch(command=list(target.command), env=dict(target.env), sandbox=options.sandbox), []
     if target.package is None:
         raise CatalogError(
             f"{target.server.id}: nothing to run live (no published package found)", kind="unsupported"
@@ -173,13 +184,12 @@ def _launch_for(target: Target, options: CrawlOptions):
 
     prepare = envs.python_env if target.package.registry == "pypi" else envs.npm_env
     env_dir = options.cache_dir / "envs"
-    prepared = prepare(
-        target.package.name, target.package.version, env_dir, sandbox_enabled=options.sandbox
-    )
+    prepared = prepare(target.package.name, target.package.version, env_dir, sandbox_enabled=options.sandbox)
     result_env = dict(options.env)
-    return live.Launch(
+    launch = live.Launch(
         command=prepared.command, env=result_env, binds=list(prepared.binds), sandbox=options.sandbox
     )
+    return launch, prepared.notes
 
 
 def _check_problems(result: CrawlResult, problems: list[str]) -> None:

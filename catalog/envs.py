@@ -14,12 +14,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from catalog import sandbox
 from catalog.models import CatalogError
 
 COMPLETE = ".catalog-complete"
+INSTALL_NOTES = ".catalog-install-notes"
 PYPI_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 NPM_NAME = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$", re.IGNORECASE)
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
@@ -82,18 +84,31 @@ def python_env(
 
 
 def npm_env(
-    name: str, version: str, env_dir: Path, *, sandbox_enabled: bool = True, timeout: float = 900
+    name: str,
+    version: str,
+    env_dir: Path,
+    *,
+    tarball: Path | None = None,
+    sandbox_enabled: bool = True,
+    timeout: float = 900,
 ) -> Prepared:
-    """An npm prefix holding NAME@VERSION (install scripts never run) and the command of its `bin`."""
+    """An npm prefix holding NAME@VERSION and the command of its `bin`. Packages install without their
+    scripts; the scripts (native builds) then run by themselves in the sandbox, never outside it.
+
+    With `tarball`, the package comes from that local file instead of the registry."""
     _check_name(name, version, NPM_NAME, "npm")
     root = Path(env_dir).absolute() / "npm" / f"{name.replace('/', '+')}-{version}"
     node = _tool("node")
 
     def install(target: Path) -> None:
-        _install_npm(name, version, target, sandbox_enabled, timeout)
+        spec = str(Path(tarball).absolute()) if tarball else f"{name}@{version}"
+        _install_npm(spec, f"{name}@{version}", target, sandbox_enabled, timeout)
 
     _ensure_installed(root, install)
-    return Prepared(command=[node, str(npm_entry_point(root, name))], binds=[str(root)], root=root)
+    notes_file = root / INSTALL_NOTES
+    notes = notes_file.read_text(encoding="utf-8").splitlines() if notes_file.is_file() else []
+    binds = [str(root)] + ([str(Path(tarball).absolute().parent)] if tarball else [])
+    return Prepared(command=[node, str(npm_entry_point(root, name))], binds=binds, root=root, notes=notes)
 
 
 def python_entry_point(root: Path, name: str) -> list[str]:
@@ -213,23 +228,53 @@ def _install_python(
             )
 
 
-def _install_npm(name: str, version: str, root: Path, sandbox_enabled: bool, timeout: float) -> None:
+def _install_npm(spec: str, label: str, root: Path, sandbox_enabled: bool, timeout: float) -> None:
     cache = root.parent / ".npm-cache"
-    command = [_tool("npm"), "install", "--prefix", str(root), "--cache", str(cache), "--ignore-scripts"]
-    command += ["--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error", f"{name}@{version}"]
-    done = sandbox.run(
-        command,
-        install_env(),
+    options = [
+        "--prefix",
+        str(root),
+        "--cache",
+        str(cache),
+        "--no-audit",
+        "--no-fund",
+        "--no-update-notifier",
+    ]
+    options += ["--loglevel=error"]
+    binds = [str(Path(spec).parent)] if spec.startswith("/") else []
+    run = partial(
+        sandbox.run,
+        binds=binds,
         writable=[str(root), str(cache)],
         network=True,
         enabled=sandbox_enabled,
         timeout=timeout,
         cwd=str(root),
     )
+    done = run([_tool("npm"), "install", "--ignore-scripts", *options, spec], install_env())
     if done.returncode != 0:
-        raise CatalogError(
-            f"installing {name}@{version} failed: {_last_line(done.stderr)}", kind="install_failed"
-        )
+        raise CatalogError(f"installing {label} failed: {_last_line(done.stderr)}", kind="install_failed")
+    if not sandbox_enabled:
+        (root / INSTALL_NOTES).write_text("install scripts not run: they run only in the sandbox\n")
+        return
+    built = run([_tool("npm"), "rebuild", *options], {**install_env(), **_node_headers()})
+    if built.returncode != 0:
+        (root / INSTALL_NOTES).write_text(f"install scripts failed: {_npm_failure(built.stderr)}\n")
+
+
+def _npm_failure(stderr: str) -> str:
+    """Which package's script failed (npm names its path), else the last line that is not the log pointer."""
+    for line in stderr.splitlines():
+        if line.startswith("npm error path "):
+            return f"the script of {Path(line.removeprefix('npm error path ').strip()).name} failed"
+    return _last_line("\n".join(line for line in stderr.splitlines() if "complete log" not in line))
+
+
+def _node_headers() -> dict[str, str]:
+    """Point native builds at the headers installed with node, so compiling needs no header download."""
+    prefix = Path(_tool("node")).resolve().parent.parent
+    if (prefix / "include" / "node" / "node_api.h").is_file():
+        return {"npm_config_nodedir": str(prefix)}
+    return {}
 
 
 def install_env() -> dict[str, str]:

@@ -22,6 +22,7 @@ from tests.fixtures.servers.tool_data import TOOLS
 from tests.test_cli import free_port, wait_listening
 
 SERVERS = Path(__file__).parent / "fixtures" / "servers"
+NPM_SCRIPTED = Path(__file__).parent / "fixtures" / "npm_scripted"
 PY = sys.executable
 ALWAYS_SET = {"HOME", "PATH", "PWD", "LC_CTYPE"}  # PWD from bwrap, LC_CTYPE from Python's locale coercion
 
@@ -381,6 +382,39 @@ def test_npm_entry_point_refuses_missing_ambiguous_or_escaping_bins(tmp_path, bi
     with pytest.raises(CatalogError) as failure:
         envs.npm_entry_point(tmp_path, "server-z")
     assert failure.value.kind in ("no_entry_point", "bad_package")
+
+
+def packed_scripted_server(tmp_path: Path) -> Path:
+    """The stand-in package whose install script writes the module its server needs, packed with npm."""
+    subprocess.run(
+        ["npm", "pack", str(NPM_SCRIPTED), "--pack-destination", str(tmp_path), "--loglevel=error"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return tmp_path / "catalog-scripted-server-1.0.0.tgz"
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm not installed")
+def test_npm_install_scripts_run_in_the_sandbox_without_home_or_the_users_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("CATALOG_TEST_DECOY", "must-not-leak")
+    tarball = packed_scripted_server(tmp_path)
+    prepared = envs.npm_env("catalog-scripted-server", "1.0.0", tmp_path / "envs", tarball=tarball)
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=30)
+    assert [tool.name for tool in listing.tools] == ["built_by_install_script"]
+    seen = json.loads(listing.tools[0].description)
+    assert seen["decoy"] == "" and seen["home"] != os.path.expanduser("~")
+    assert prepared.notes == []
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm not installed")
+def test_without_the_sandbox_npm_install_scripts_are_skipped_and_noted(tmp_path):
+    tarball = packed_scripted_server(tmp_path)
+    prepared = envs.npm_env(
+        "catalog-scripted-server", "1.0.0", tmp_path / "envs", tarball=tarball, sandbox_enabled=False
+    )
+    assert prepared.notes == ["install scripts not run: they run only in the sandbox"]
+    assert not (prepared.root / "node_modules" / "catalog-scripted-server" / "generated.js").exists()
 
 
 @pytest.mark.integration
