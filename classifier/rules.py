@@ -114,7 +114,8 @@ def _sql_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict, signal: s
     if arbitrary:
         verdict.flags.add("exec")
         return verdict.decide("destructive", STRONG, f"{signal}; the description says '{arbitrary.group(0)}'")
-    if verb_kind == "read" and not signal.startswith("takes an arbitrary"):
+    # A name that says it reads (read_query, list_sql_instances) is taken at its word; a bare "query" is not.
+    if verb_kind == "read" and f.verb != "query" and not signal.startswith("takes an arbitrary"):
         verdict.flags.add("exposes_data")
         return verdict.decide("read", MEDIUM, f"{signal}; verb '{f.verb}' suggests a read-only query")
     verdict.flags.add("exec")
@@ -307,6 +308,11 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
     if moved:
         verdict.flags.add("money")
         return verdict.decide("destructive", STRONG, f"verb '{verb}' on a '{moved}': it moves money")
+    shrunk = next((t for t in following if t in lexicon.sets["kept_data_objects"]), None)
+    if verb in lexicon.sets["shrinking_verbs"] and shrunk:
+        return verdict.decide(
+            "destructive", MEDIUM, f"shrinking the '{shrunk}' discards data beyond the new limit"
+        )
     if verb == "restore" and set(following) & lexicon.sets["restorable_objects"]:
         return verdict.decide("destructive", MEDIUM, "restoring a backup overwrites the current data")
     if verb in lexicon.sets["exec_verbs"] and category != "read":

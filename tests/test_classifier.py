@@ -454,3 +454,18 @@ def test_forcing_a_stop_destroys_nothing_but_forcing_a_checkout_overwrites():
     assert stop["category"] == "write"
     assert checkout["category"] == "destructive"
     assert "'force' parameter can overwrite" in checkout["reasons"][0]
+
+
+def test_a_bare_query_tool_running_any_sql_is_destructive_but_a_read_query_is_read():
+    sql = schema(query={"type": "string", "description": "SQL query to execute"})
+    bare = label_one("query", "Execute a query on the DuckDB database", input_schema=sql)
+    named_read = label_one("read_query", "Execute a SELECT query on the SQLite database", input_schema=sql)
+    assert (bare["category"], bare["risk"]) == ("destructive", "critical")
+    assert named_read["category"] == "read"
+
+
+def test_shrinking_a_retention_period_discards_data_but_growing_it_is_a_write():
+    shrink = label_one("decrease_stream_retention_period", "Decreases the retention period of a stream.")
+    grow = label_one("increase_stream_retention_period", "Increases the retention period of a stream.")
+    assert shrink["category"] == "destructive" and "discards data" in shrink["reasons"][0]
+    assert grow["category"] == "write"
