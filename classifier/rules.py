@@ -275,6 +275,31 @@ def _saved_file_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     return next((p.name for p in f.params if p.name.lower() in wanted), None)
 
 
+def _description_says_otherwise(f: ToolFeatures, lexicon: Lexicon, category: str) -> tuple[str, str] | None:
+    """The description's opening verb corrects the name's: a write that says it deletes (unwatch_topic:
+    'Delete a saved watch'), or a leading word that may be a noun (label_values: 'Get all values')."""
+    dverb = f.description_verb
+    if dverb is None or dverb in {"return", "returns"}:
+        return None
+    dcategory = lexicon.verb_category[dverb]
+    if category == "write" and dverb in lexicon.sets["core_destructive_verbs"] - {"remove", "rm"}:
+        return "destructive", f"verb '{f.verb}' in the name, but the description opens with '{dverb}'"
+    if (
+        f.verb in lexicon.sets["ambiguous_leading"]
+        and dcategory != category
+        and dverb not in lexicon.sets["exec_verbs"]
+        and _leads(f, lexicon)
+    ):
+        return dcategory, f"'{f.verb}' may name a thing here; the description opens with '{dverb}'"
+    return None
+
+
+def _leads(f: ToolFeatures, lexicon: Lexicon) -> bool:
+    """The name's verb is its first word after any service prefixes."""
+    first = next((i for i, t in enumerate(f.tokens) if t not in lexicon.sets["service_prefixes"]), 0)
+    return f.verb_index == first
+
+
 def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
     verb = f.verb
     if verb is None:
@@ -322,6 +347,9 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
         return verdict.decide("write", MEDIUM, f"verb '{verb}' starts a job (no code or command argument)")
     if later and later[1] == "write" and category == "read":
         return verdict.decide("write", STRONG, f"verb '{later[0]}' in the name")
+    described = _description_says_otherwise(f, lexicon, category)
+    if described:
+        return verdict.decide(described[0], MEDIUM, described[1])
     if category == "write":
         irreversible = phrase_hit(f.description.lower(), _tuple(lexicon, "irreversible_phrases"))
         if irreversible:

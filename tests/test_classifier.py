@@ -469,3 +469,20 @@ def test_shrinking_a_retention_period_discards_data_but_growing_it_is_a_write():
     grow = label_one("increase_stream_retention_period", "Increases the retention period of a stream.")
     assert shrink["category"] == "destructive" and "discards data" in shrink["reasons"][0]
     assert grow["category"] == "write"
+
+
+def test_accepting_rebooting_or_unpausing_is_a_write_whatever_the_hint():
+    for name in ("accept_calendar_event", "reboot_instance", "unpause_vm", "prepend_value"):
+        label = label_one(name, "", annotations={"destructiveHint": True})
+        assert label["category"] == "write", name
+
+
+def test_a_write_named_verb_whose_description_deletes_is_destructive():
+    label = label_one("unwatch_topic", "Delete a saved topic watch and its state.")
+    assert label["category"] == "destructive"
+    assert "the description opens with 'delete'" in label["reasons"][0]
+
+
+def test_a_leading_word_that_names_a_thing_yields_to_the_description():
+    label = label_one("prometheus_label_values", "Get all values for a specific Prometheus label.")
+    assert label["category"] == "read"
