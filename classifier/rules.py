@@ -17,9 +17,15 @@ _SQL_MENTION = re.compile(
     r"snowflake)\b",
     re.I,
 )
-_NON_SQL_QUERY_LANGUAGES = frozenset(
-    {"promql", "logql", "traceql", "kql", "insights", "lucene", "jql", "cql", "graphql", "search"}
+_EXECUTES_SQL = re.compile(
+    r"\b(execut(e|es|ing)|run(s|ning)?)\b( the| any| arbitrary| raw| generated| custom| your)*"
+    r" (ddl|dml|sql)( statements?| quer(y|ies)| commands?| scripts?)?\b",
+    re.I,
 )
+_NON_SQL_QUERY_LANGUAGES = frozenset(
+    {"promql", "logql", "traceql", "kql", "insights", "lucene", "jql", "cql", "graphql", "search", "dql"}
+)
+_WRITE_MODE = re.compile(r"\bread[-/ ]write\b|\bwrite mode\b|\ballow[-_ ]writes?\b")
 _SHELL_MENTION = re.compile(
     r"\b(shell|bash|terminal|command line|commands?|scripts?|javascript|python code|code)\b", re.I
 )
@@ -66,16 +72,27 @@ def _tuple(lexicon: Lexicon, group: str) -> tuple[str, ...]:
     return tuple(sorted(lexicon.sets[group]))
 
 
+def _is_sql_param(name: str) -> bool:
+    """sql, statement, cypher, migrationSql, sql_query, raw_sql; not sql_warehouse_id or dqlStatement."""
+    tokens = split_name(name)
+    if not tokens or set(tokens) & _NON_SQL_QUERY_LANGUAGES:
+        return False
+    if name.lower() in {"sqlquery", "rawsql", "sqlstatement", "sqlstatements"}:
+        return True
+    head = tokens[-1]
+    return head in {"sql", "cypher", "statement", "statements"} or (
+        head in {"query", "queries"} and bool(set(tokens) & {"sql", "cypher"})
+    )
+
+
 def _sql_capable(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     """The parameter or token that makes this a SQL/Cypher runner, if any."""
-    sql_params = [
-        p.name
-        for p in f.params
-        if p.name.lower()
-        in {"sql", "statement", "statements", "cypher", "sql_query", "raw_sql", "query_sql", "sqlquery"}
-    ]
+    sql_params = [p.name for p in f.params if _is_sql_param(p.name)]
     if sql_params:
         return f"takes an arbitrary '{sql_params[0]}' parameter"
+    said = _EXECUTES_SQL.search(f.description[:1000])
+    if said:
+        return f"the description says '{said.group(0).lower()}'"
     if set(f.tokens) & _NON_SQL_QUERY_LANGUAGES:
         return None
     mentions_sql = bool(_SQL_MENTION.search(f.description[:600]))
@@ -100,6 +117,12 @@ def _sql_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict, signal: s
     read_only = phrase_hit(text, _tuple(lexicon, "sql_read_only_phrases"))
     if read_only and re.search(rf"{re.escape(read_only)}[\w\s-]{{0,12}}\bby default\b", text):
         verdict.reasons.append(f"'{read_only}' holds only by default: the caller can lift it")
+        read_only = None
+    other_mode = _WRITE_MODE.search(text)
+    if read_only and other_mode:
+        verdict.reasons.append(
+            f"'{read_only}' is one mode; the description also names '{other_mode.group(0)}'"
+        )
         read_only = None
     if read_only:
         verdict.flags |= {"exposes_data", "stated_read_only"}

@@ -486,3 +486,31 @@ def test_a_write_named_verb_whose_description_deletes_is_destructive():
 def test_a_leading_word_that_names_a_thing_yields_to_the_description():
     label = label_one("prometheus_label_values", "Get all values for a specific Prometheus label.")
     assert label["category"] == "read"
+
+
+def test_a_write_whose_description_says_it_executes_ddl_is_destructive():
+    label = label_one(
+        "prepare_database_migration",
+        "This tool performs database schema migrations by automatically generating and executing DDL statements.",
+        input_schema=schema(params={"type": "object"}),
+    )
+    assert (label["category"], label["risk"]) == ("destructive", "critical")
+
+
+def test_sql_parameters_are_recognised_by_their_last_word_not_any_word():
+    runner = label_one(
+        "apply_change", "Apply a change.", input_schema=schema(migrationSql={"type": "string"})
+    )
+    lookup = label_one(
+        "search_traces", "Search traces.", input_schema=schema(sql_warehouse_id={"type": "string"})
+    )
+    assert runner["category"] == "destructive" and lookup["category"] == "read"
+
+
+def test_read_only_that_is_only_one_of_two_modes_is_no_limit():
+    label = label_one(
+        "transact",
+        "Execute SQL statements in a transaction. READ-ONLY MODE: only SELECT. READ-WRITE MODE: any DML or DDL.",
+        input_schema=schema(sql_list={"type": "array"}, statement={"type": "string"}),
+    )
+    assert label["category"] == "destructive"
