@@ -202,6 +202,12 @@ def _http_method_of_a_saved_request(f: ToolFeatures, values: set[str], lexicon: 
     )
 
 
+def _leading_word(value: str) -> str:
+    """The verb an enum value starts with: 'delete_project_item' -> 'delete'; 'drop' -> 'drop'."""
+    words = split_name(value)
+    return words[0] if words else value
+
+
 def _action_enum_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
     """An action/operation parameter whose values include delete (manage_repo(action='delete'))."""
     for p in f.params:
@@ -209,7 +215,7 @@ def _action_enum_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -
         if lowered not in lexicon.sets["action_params"] and not lowered.endswith(("_action", "_operation")):
             continue
         values = {v.lower() for v in p.enum}
-        destructive = sorted(values & lexicon.sets["destructive_enum_values"])
+        destructive = sorted(v for v in values if _leading_word(v) in lexicon.sets["destructive_enum_values"])
         if destructive and _only_detaches(f, destructive, lexicon):
             return verdict.decide(
                 "write", STRONG, f"its '{p.name}' parameter only adds or removes a '{_relation(f, lexicon)}'"

@@ -514,3 +514,13 @@ def test_read_only_that_is_only_one_of_two_modes_is_no_limit():
         input_schema=schema(sql_list={"type": "array"}, statement={"type": "string"}),
     )
     assert label["category"] == "destructive"
+
+
+def test_a_method_enum_with_a_compound_delete_value_is_destructive():
+    label = label_one(
+        "manage_board",
+        "Manage a board.",
+        input_schema=schema(method={"type": "string", "enum": ["add_item", "update_item", "delete_item"]}),
+    )
+    assert label["category"] == "destructive"
+    assert "accepts 'delete_item'" in label["reasons"][0]
