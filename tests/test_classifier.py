@@ -524,3 +524,8 @@ def test_a_method_enum_with_a_compound_delete_value_is_destructive():
     )
     assert label["category"] == "destructive"
     assert "accepts 'delete_item'" in label["reasons"][0]
+
+
+@pytest.mark.parametrize("name", ["lpop", "json_arrtrim", "flushdb", "pop_stash"])
+def test_redis_style_pops_trims_and_flushes_remove_data(name: str):
+    assert label_one(name, "")["category"] == "destructive"
