@@ -22,6 +22,12 @@ _EXECUTES_SQL = re.compile(
     r" (ddl|dml|sql)( statements?| quer(y|ies)| commands?| scripts?)?\b",
     re.I,
 )
+_FROM_A_BACKUP = re.compile(r"\bfrom (a |an |the |its )?(backup|snapshot)", re.I)
+_LISTS_A_DELETE = re.compile(
+    r"\b(add|create|insert|update|modify|upsert|install|edit)\w*(\s*(/|,|or|and|, or)\s*\w+)*?"
+    r"\s*(/|,|or|and|, or)\s*(delete|drop|destroy|purge|uninstall|truncate|wipe|erase)\w*\b",
+    re.I,
+)
 _NON_SQL_QUERY_LANGUAGES = frozenset(
     {"promql", "logql", "traceql", "kql", "insights", "lucene", "jql", "cql", "graphql", "search", "dql"}
 )
@@ -145,6 +151,30 @@ def _sql_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict, signal: s
     return verdict.decide("destructive", MEDIUM, f"{signal} with no read-only limit: assumed able to write")
 
 
+def _later_runner(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    """An execute/run after the first verb, followed by what it runs (insert_execute_code_cell)."""
+    tokens = f.tokens
+    for index in range(f.verb_index + 1, len(tokens)):
+        if (
+            tokens[index] in {"execute", "exec", "run", "eval"}
+            and set(tokens[index + 1 :]) & lexicon.sets["exec_objects"]
+        ):
+            return tokens[index]
+    return None
+
+
+def _input_to_a_terminal(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    """Typing or sending text into a terminal, shell or REPL (send_keys, interact_with_process)."""
+    sender = (
+        f.verb in lexicon.sets["input_sending_verbs"]
+        or f.description_verb in lexicon.sets["input_sending_verbs"]
+    )
+    if not sender:
+        return None
+    words = set(re.findall(r"[a-z]+", f.description[:300].lower())) | set(f.tokens)
+    return next((w for w in sorted(words) if w in lexicon.sets["terminal_words"]), None)
+
+
 def _exec_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
     """Arbitrary code, shell and SQL execution: destructive (and critical)."""
     if f.verb in lexicon.sets["read_modifiers"]:
@@ -155,12 +185,19 @@ def _exec_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleV
         return _sql_rule(f, lexicon, verdict, sql_signal)
     objects = [t for t in f.tokens if t in lexicon.sets["exec_objects"] and t != f.verb]
     param = _exec_param(f, lexicon)
-    if f.verb in {"shell", "bash", "sh", "sudo", "exec", "eval"} or (exec_verb and (objects or param)):
+    runner = f.verb if exec_verb else _later_runner(f, lexicon)
+    if f.verb in {"shell", "bash", "sh", "sudo", "exec", "eval"} or (runner and (objects or param)):
         what = (
             f"'{objects[0]}'" if objects else f"an arbitrary '{param}' parameter" if param else f"'{f.verb}'"
         )
         verdict.flags.add("exec")
-        return verdict.decide("destructive", STRONG, f"runs arbitrary code: verb '{f.verb}' with {what}")
+        return verdict.decide(
+            "destructive", STRONG, f"runs arbitrary code: verb '{runner or f.verb}' with {what}"
+        )
+    terminal = _input_to_a_terminal(f, lexicon)
+    if terminal:
+        verdict.flags.add("exec")
+        return verdict.decide("destructive", MEDIUM, f"sends input to a {terminal}: it can run any command")
     if (
         f.verb is None
         and param
@@ -301,7 +338,7 @@ def _saved_file_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
         wanted = lexicon.sets["output_params"]
     else:
         return None
-    return next((p.name for p in f.params if p.name.lower() in wanted), None)
+    return next((p.name for p in f.params if "_".join(split_name(p.name)) in wanted), None)
 
 
 def _description_says_otherwise(f: ToolFeatures, lexicon: Lexicon, category: str) -> tuple[str, str] | None:
@@ -313,6 +350,11 @@ def _description_says_otherwise(f: ToolFeatures, lexicon: Lexicon, category: str
     dcategory = lexicon.verb_category[dverb]
     if category == "write" and dverb in lexicon.sets["core_destructive_verbs"] - {"remove", "rm"}:
         return "destructive", f"verb '{f.verb}' in the name, but the description opens with '{dverb}'"
+    if category == "write" and dverb in lexicon.sets["money_verbs"] and _money_context(f, lexicon):
+        return (
+            "destructive",
+            f"verb '{f.verb}' in the name, but the description opens with '{dverb}': it moves money",
+        )
     if (
         f.verb in lexicon.sets["ambiguous_leading"]
         and dcategory != category
@@ -367,8 +409,14 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
         return verdict.decide(
             "destructive", MEDIUM, f"shrinking the '{shrunk}' discards data beyond the new limit"
         )
-    if verb == "restore" and set(following) & lexicon.sets["restorable_objects"]:
+    if verb == "restore" and (
+        set(following) & lexicon.sets["restorable_objects"] or _FROM_A_BACKUP.search(f.description[:300])
+    ):
         return verdict.decide("destructive", MEDIUM, "restoring a backup overwrites the current data")
+    if verb == "apply" and set(following) & lexicon.sets["applied_plan_objects"]:
+        return verdict.decide(
+            "destructive", MEDIUM, "applying a planned run can replace or destroy what it manages"
+        )
     if verb in lexicon.sets["exec_verbs"] and category != "read":
         returned = next((t for t in following if t in lexicon.sets["read_job_objects"]), None)
         if returned:
@@ -378,6 +426,9 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
         return verdict.decide("write", STRONG, f"verb '{later[0]}' in the name")
     described = _description_says_otherwise(f, lexicon, category)
     if described:
+        if described[1].endswith("moves money"):
+            verdict.flags.add("money")
+            return verdict.decide(described[0], STRONG, described[1])
         return verdict.decide(described[0], MEDIUM, described[1])
     if category == "write":
         irreversible = phrase_hit(f.description.lower(), _tuple(lexicon, "irreversible_phrases"))
@@ -547,9 +598,6 @@ def _read_with_reset_switch(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerd
 
 def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
     """What the input schema allows can make a write destructive: a command, a whole manifest, DELETE, a filter."""
-    if verdict.category == "read":
-        _read_with_reset_switch(f, lexicon, verdict)
-        return
     if verdict.category == "destructive":
         return
     method = _any_http_method(f, lexicon)
@@ -558,6 +606,9 @@ def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> Non
         verdict.decide(
             "destructive", STRONG, f"its '{method}' parameter allows any HTTP method, DELETE included"
         )
+        return
+    if verdict.category == "read":
+        _read_with_reset_switch(f, lexicon, verdict)
         return
     if verdict.category is None:
         return
@@ -612,6 +663,10 @@ def _write_that_overwrites(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdi
     said = phrase_hit(f.description.lower(), _tuple(lexicon, "write_destroys_phrases"))
     if said:
         verdict.decide("destructive", STRONG, f"a write whose description says '{said}'")
+        return True
+    listed = _LISTS_A_DELETE.search(f.description[:600])
+    if listed:
+        verdict.decide("destructive", MEDIUM, f"its description lists '{listed.group(0)}' among what it does")
         return True
     by_filter = _bulk_update_by_filter(f, lexicon)
     if by_filter:

@@ -529,3 +529,57 @@ def test_a_method_enum_with_a_compound_delete_value_is_destructive():
 @pytest.mark.parametrize("name", ["lpop", "json_arrtrim", "flushdb", "pop_stash"])
 def test_redis_style_pops_trims_and_flushes_remove_data(name: str):
     assert label_one(name, "")["category"] == "destructive"
+
+
+def test_restoring_from_a_backup_named_in_the_description_overwrites():
+    label = label_one("restore_droplet", "Restore a droplet from a backup or snapshot.")
+    assert label["category"] == "destructive"
+
+
+def test_applying_a_planned_run_can_destroy_what_it_manages():
+    label = label_one("apply_run", "Apply a run that has been planned.")
+    assert label["category"] == "destructive"
+    assert "applying a planned run" in label["reasons"][0]
+
+
+def test_sending_input_to_a_terminal_runs_any_command():
+    label = label_one(
+        "interact_with_process",
+        "Send input to an existing terminal or REPL process and return the new output.",
+        input_schema=schema(pid={"type": "integer"}, input={"type": "string"}),
+    )
+    assert (label["category"], label["risk"]) == ("destructive", "critical")
+
+
+def test_a_create_whose_description_purchases_moves_money():
+    label = label_one("create_incoming_phone_number", "Purchase a phone number for the account.")
+    assert (label["category"], label["risk"]) == ("destructive", "critical")
+
+
+def test_an_execute_after_the_first_verb_still_runs_the_code():
+    label = label_one("insert_execute_code_cell", "Insert a cell and run it.")
+    assert label["category"] == "destructive"
+    assert "verb 'execute'" in label["reasons"][0]
+
+
+def test_a_write_whose_description_lists_a_delete_among_its_operations_is_destructive():
+    label = label_one("all_api_write", "Execute GraphQL mutations to create, update, or delete data.")
+    assert label["category"] == "destructive"
+
+
+def test_a_read_whose_method_parameter_allows_delete_is_destructive():
+    label = label_one(
+        "GenericOpenSearchApiTool",
+        "A flexible tool for calling any OpenSearch API endpoint.",
+        input_schema=schema(method={"type": "string", "enum": ["GET", "POST", "PUT", "DELETE"]}),
+    )
+    assert label["category"] == "destructive"
+
+
+def test_a_camel_case_local_path_makes_a_download_a_write():
+    label = label_one(
+        "downloadFile",
+        "Download a Drive file to a local path.",
+        input_schema=schema(fileId={"type": "string"}, localPath={"type": "string"}),
+    )
+    assert label["category"] == "write"
