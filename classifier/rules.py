@@ -31,7 +31,9 @@ _LISTS_A_DELETE = re.compile(
 _NON_SQL_QUERY_LANGUAGES = frozenset(
     {"promql", "logql", "traceql", "kql", "insights", "lucene", "jql", "cql", "graphql", "search", "dql"}
 )
-_WRITE_MODE = re.compile(r"\bread[-/ ]write\b|\bwrite mode\b|\ballow[-_ ]writes?\b")
+_WRITE_MODE = re.compile(
+    r"\bread[-/ ]write\b|\bwrite mode\b|\ballow[-_ ]writes?\b|\bwhether writes are (permitted|allowed)\b"
+)
 _SHELL_MENTION = re.compile(
     r"\b(shell|bash|terminal|command line|commands?|scripts?|javascript|python code|code)\b", re.I
 )
@@ -121,7 +123,7 @@ def _sql_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict, signal: s
     text = (f.description[:1500] + " " + " ".join(p.description for p in f.params)).lower()
     verdict.flags.add("sql")
     read_only = phrase_hit(text, _tuple(lexicon, "sql_read_only_phrases"))
-    if read_only and re.search(rf"{re.escape(read_only)}[\w\s-]{{0,12}}\bby default\b", text):
+    if read_only and re.search(rf"{re.escape(read_only)}[\w\s(-]{{0,12}}\b(by )?default\b", text):
         verdict.reasons.append(f"'{read_only}' holds only by default: the caller can lift it")
         read_only = None
     other_mode = _WRITE_MODE.search(text)
@@ -596,6 +598,17 @@ def _read_with_reset_switch(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerd
         verdict.decide("destructive", MEDIUM, f"its boolean '{switch}' parameter clears the state it reads")
 
 
+def _aggregation_that_can_write(f: ToolFeatures, verdict: RuleVerdict) -> None:
+    """A free-form aggregation pipeline (MongoDB and kin) can write with $out or $merge stages."""
+    pipeline = next((p.name for p in f.params if p.name.lower() == "pipeline"), None)
+    over_collections = re.search(r"\bcollections?\b|\$match|\$group", f.description[:600], re.I)
+    if pipeline and {"aggregate", "aggregation"} & set(f.tokens) and over_collections:
+        verdict.flags.add("exec")
+        verdict.decide(
+            "destructive", STRONG, f"its free-form '{pipeline}' can write with $out or $merge stages"
+        )
+
+
 def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
     """What the input schema allows can make a write destructive: a command, a whole manifest, DELETE, a filter."""
     if verdict.category == "destructive":
@@ -609,6 +622,7 @@ def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> Non
         return
     if verdict.category == "read":
         _read_with_reset_switch(f, lexicon, verdict)
+        _aggregation_that_can_write(f, verdict)
         return
     if verdict.category is None:
         return

@@ -583,3 +583,24 @@ def test_a_camel_case_local_path_makes_a_download_a_write():
         input_schema=schema(fileId={"type": "string"}, localPath={"type": "string"}),
     )
     assert label["category"] == "write"
+
+
+def test_a_mongodb_aggregation_pipeline_can_write():
+    label = label_one(
+        "aggregate",
+        "Run an aggregation against a MongoDB collection.",
+        input_schema=schema(collection={"type": "string"}, pipeline={"type": "array"}),
+        annotations={"readOnlyHint": True},
+    )
+    assert label["category"] == "destructive"
+
+
+def test_sql_read_only_only_as_the_default_mode_is_no_limit():
+    label = label_one(
+        "execute_query",
+        "Execute one SQL statement. Read-only (default): the statement runs in a read-only transaction.",
+        input_schema=schema(
+            sql={"type": "string", "description": "Whether writes are permitted is fixed by the server."}
+        ),
+    )
+    assert label["category"] == "destructive"
