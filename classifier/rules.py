@@ -23,11 +23,13 @@ _EXECUTES_SQL = re.compile(
     re.I,
 )
 _FROM_A_BACKUP = re.compile(r"\bfrom (a |an |the |its )?(backup|snapshot)", re.I)
+_LIST_SEPARATOR = r"(\s*/\s*|\s*,\s*(and\s+|or\s+)?|\s+(and|or)\s+)"
 _LISTS_A_DELETE = re.compile(
-    r"\b(add|create|insert|update|modify|upsert|install|edit)\w*(\s*(/|,|or|and|, or)\s*\w+)*?"
-    r"\s*(/|,|or|and|, or)\s*(delete|drop|destroy|purge|uninstall|truncate|wipe|erase)\w*\b",
+    rf"\b(add|create|insert|update|modify|upsert|install|edit)\w*({_LIST_SEPARATOR}\w+)*?"
+    rf"{_LIST_SEPARATOR}(delete|drop|destroy|purge|uninstall|truncate|wipe|erase)\w*\b",
     re.I,
 )
+_MOVES_MONEY_TO = re.compile(r"\bto refund\b", re.I)
 _NON_SQL_QUERY_LANGUAGES = frozenset(
     {"promql", "logql", "traceql", "kql", "insights", "lucene", "jql", "cql", "graphql", "search", "dql"}
 )
@@ -352,6 +354,11 @@ def _description_says_otherwise(f: ToolFeatures, lexicon: Lexicon, category: str
     dcategory = lexicon.verb_category[dverb]
     if category == "write" and dverb in lexicon.sets["core_destructive_verbs"] - {"remove", "rm"}:
         return "destructive", f"verb '{f.verb}' in the name, but the description opens with '{dverb}'"
+    if category == "write" and _MOVES_MONEY_TO.search(f.description[:300]):
+        return (
+            "destructive",
+            f"verb '{f.verb}' in the name, but the description says it is made to refund: it moves money",
+        )
     if category == "write" and dverb in lexicon.sets["money_verbs"] and _money_context(f, lexicon):
         return (
             "destructive",

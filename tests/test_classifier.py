@@ -604,3 +604,31 @@ def test_sql_read_only_only_as_the_default_mode_is_no_limit():
         ),
     )
     assert label["category"] == "destructive"
+
+
+def test_an_update_that_removes_the_line_items_it_is_not_given_is_destructive():
+    label = label_one(
+        "update_invoice",
+        "Update a draft invoice. All line items must be provided. Any line items not provided will be removed.",
+    )
+    assert label["category"] == "destructive"
+
+
+def test_a_deprecation_notice_is_no_removal():
+    label = label_one(
+        "trigger_pipeline",
+        "Trigger a pipeline. template_id is deprecated and will be removed in a future version.",
+    )
+    assert label["category"] == "write"
+
+
+def test_an_adjustment_made_to_refund_moves_money():
+    label = label_one(
+        "create_adjustment", "Create an adjustment to refund or credit all or part of a transaction."
+    )
+    assert (label["category"], label["risk"]) == ("destructive", "critical")
+
+
+def test_a_list_of_operations_with_and_deleting_is_destructive():
+    label = label_one("batch_update_form", "Apply batch updates: adding, updating, and deleting form items.")
+    assert label["category"] == "destructive"
