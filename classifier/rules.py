@@ -25,8 +25,8 @@ _EXECUTES_SQL = re.compile(
 _FROM_A_BACKUP = re.compile(r"\bfrom (a |an |the |its )?(backup|snapshot)", re.I)
 _LIST_SEPARATOR = r"(\s*/\s*|\s*,\s*(and\s+|or\s+)?|\s+(and|or)\s+)"
 _LISTS_A_DELETE = re.compile(
-    rf"\b(add|create|insert|update|modify|upsert|install|edit)\w*({_LIST_SEPARATOR}\w+)*?"
-    rf"{_LIST_SEPARATOR}(delete|drop|destroy|purge|uninstall|truncate|wipe|erase)\w*\b",
+    rf"\b(add(s|ed|ing)?|creat\w*|insert\w*|updat\w*|modif\w*|upsert\w*|install\w*|edit\w*)({_LIST_SEPARATOR}\w+)*?"
+    rf"{_LIST_SEPARATOR}(delet|drop|destroy|purg|uninstall|truncat|wip|eras)\w*\b",
     re.I,
 )
 _MOVES_MONEY_TO = re.compile(r"\bto refund\b", re.I)
