@@ -212,20 +212,28 @@ def _install_python(
     binds = [str(base), *([str(find_links)] if find_links else [])]
     writable = [str(root), str(cache)]
     python = _base_python(base)
-    steps = [
-        [uv, "venv", "--quiet", "--python", python, str(root)],
-        [uv, "pip", "install", "--quiet", "--no-progress", "--python", str(root / "bin" / "python")]
-        + (["--no-index", "--find-links", str(find_links)] if find_links else [])
-        + [f"{name}=={version}"],
-    ]
-    for step in steps:
-        done = sandbox.run(
-            step, env, binds=binds, writable=writable, network=True, enabled=sandbox_enabled, timeout=timeout
+    run = partial(
+        sandbox.run, binds=binds, writable=writable, network=True, enabled=sandbox_enabled, timeout=timeout
+    )
+    venv = run([uv, "venv", "--quiet", "--python", python, str(root)], env)
+    if venv.returncode != 0:
+        raise CatalogError(
+            f"installing {name}=={version} failed: {_uv_failure(venv.stderr)}", kind="install_failed"
         )
-        if done.returncode != 0:
-            raise CatalogError(
-                f"installing {name}=={version} failed: {_last_line(done.stderr)}", kind="install_failed"
-            )
+    install = [uv, "pip", "install", "--quiet", "--no-progress", "--python", str(root / "bin" / "python")]
+    install += ["--no-index", "--find-links", str(find_links)] if find_links else []
+    # Most servers are written for mcp 1.x and many leave it unpinned; 2.x removed mcp.server.fastmcp.
+    # Prefer 1.x, and take 2.x only for a server that requires it.
+    constraints = cache / "prefer-mcp-1.txt"
+    cache.mkdir(parents=True, exist_ok=True)
+    constraints.write_text("mcp<2\n")
+    done = run([*install, "--constraint", str(constraints), f"{name}=={version}"], env)
+    if done.returncode != 0:
+        done = run([*install, f"{name}=={version}"], env)
+    if done.returncode != 0:
+        raise CatalogError(
+            f"installing {name}=={version} failed: {_uv_failure(done.stderr)}", kind="install_failed"
+        )
 
 
 def _install_npm(spec: str, label: str, root: Path, sandbox_enabled: bool, timeout: float) -> None:
@@ -355,6 +363,12 @@ def _tool(program: str) -> str:
 
 def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _uv_failure(stderr: str) -> str:
+    """uv's reason, not just its verdict: the 'Because ...' line when it explains an unsatisfiable set."""
+    because = re.search(r"\bBecause\b[^\n]*", stderr)
+    return because.group(0)[:300] if because else _last_line(stderr)
 
 
 def _last_line(text: str) -> str:

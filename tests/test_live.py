@@ -17,7 +17,7 @@ import pytest
 
 from catalog import envs, live, sandbox
 from catalog.models import CatalogError
-from tests.fixtures.servers.packages import build_sdist, build_wheel
+from tests.fixtures.servers.packages import build_sdist, build_wheel, wheel_bytes
 from tests.fixtures.servers.tool_data import TOOLS
 from tests.test_cli import free_port, wait_listening
 
@@ -275,6 +275,38 @@ def test_python_env_installs_a_wheel_and_runs_its_console_script_in_the_sandbox(
     assert prepared.command == [str(prepared.root / "bin" / "catalog-echo")]  # not catalog-echo-admin
     listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=20)
     assert [(tool.name, tool.description) for tool in listing.tools] == [("echo", "echo from catalog_echo")]
+
+
+def stand_in_mcp_wheels(links: Path) -> None:
+    """Two releases of a stand-in 'mcp' distribution, as the index offers both majors."""
+    for version in ("1.9", "2.0"):
+        links.mkdir(parents=True, exist_ok=True)
+        files = {"mcp/__init__.py": f"VERSION = {version!r}\n"}
+        (links / f"mcp-{version}-py3-none-any.whl").write_bytes(wheel_bytes("mcp", version, files, {}))
+
+
+def installed_version(root: Path, dist: str) -> str:
+    found = sorted(root.glob(f"lib/python*/site-packages/{dist}-*.dist-info"))
+    assert len(found) == 1, found
+    return found[0].name.removeprefix(f"{dist}-").removesuffix(".dist-info")
+
+
+@pytest.mark.parametrize(("requirement", "expected"), [("mcp", "1.9"), ("mcp>=1", "1.9"), ("mcp>=2", "2.0")])
+def test_a_python_server_gets_mcp_1_unless_it_requires_2(tmp_path, requirement, expected):
+    links = tmp_path / "links"
+    stand_in_mcp_wheels(links)
+    build_wheel(links, "catalog-echo", requires=(requirement,), scripts={"catalog-echo": "catalog_echo:main"})
+    prepared = envs.python_env("catalog-echo", "1.0", tmp_path / "envs", find_links=links)
+    assert installed_version(prepared.root, "mcp") == expected
+
+
+def test_an_unsatisfiable_install_says_why_not_only_that_it_failed(tmp_path):
+    links = tmp_path / "links"
+    build_wheel(links, "catalog-echo", requires=("catalog-missing-dependency>=3",))
+    with pytest.raises(CatalogError) as failure:
+        envs.python_env("catalog-echo", "1.0", tmp_path / "envs", find_links=links)
+    assert failure.value.kind == "install_failed"
+    assert "catalog-missing-dependency" in str(failure.value) and "\n" not in str(failure.value)
 
 
 def test_python_env_is_reused_once_complete(tmp_path):
