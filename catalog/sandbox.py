@@ -270,14 +270,27 @@ def implied_binds(command: list[str]) -> list[str]:
             found += [str(c) for c in (prefix, *_venv_base(prefix)) if _is_hidden(c) and str(c) not in found]
     for argument in command[1:]:  # a script the user named (python /tmp/x/server.py) must stay readable
         path = Path(os.path.abspath(argument))
-        if (
-            os.path.isabs(argument)
-            and path.is_file()
-            and _is_hidden(path.parent)
-            and str(path.parent) not in found
-        ):
-            found.append(str(path.parent))
+        if os.path.isabs(argument) and path.is_file() and _is_hidden(path.parent):
+            root = str(_project_root(path))
+            if root not in found:
+                found.append(root)
     return found
+
+
+PROJECT_MARKERS = ("node_modules", "package.json", "pyproject.toml", "setup.py", ".git")
+
+
+def _project_root(script: Path) -> Path:
+    """The outermost folder above a script that holds a project or its dependencies (package.json,
+    node_modules, pyproject.toml, .git): node and Python resolve imports up there. Never a home or /tmp."""
+    stops = {Path("/"), Path("/tmp"), *(Path(h) for h in _hidden_homes())}
+    root = script.parent
+    for folder in script.parents:
+        if folder in stops:
+            break
+        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+            root = folder
+    return root
 
 
 def _executables_behind(command: list[str]) -> list[str]:

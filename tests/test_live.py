@@ -483,3 +483,17 @@ def test_a_venv_and_a_script_under_tmp_stay_visible_inside_the_sandbox(tmp_path)
     listing = live.list_stdio(launch, timeout=30)
     assert [tool.name for tool in listing.tools] == ["echo"]
     assert str(tmp_path / "server") in sandbox.implied_binds(launch.command)
+
+
+def test_a_script_inside_a_project_gets_the_whole_project_visible_in_the_sandbox(tmp_path):
+    """node and Python resolve imports above the script (node_modules, the package root): bind the project."""
+    project = tmp_path / "env" / "prefix"
+    script = project / "node_modules" / "server-x" / "dist" / "stdlib_server.py"
+    script.parent.mkdir(parents=True)
+    (project / "package.json").write_text("{}")
+    (project / "node_modules" / "server-x" / "package.json").write_text("{}")
+    shutil.copy(SERVERS / "stdlib_server.py", script)
+    command = [PY, str(script)]
+    assert str(project) in sandbox.implied_binds(command)
+    listing = live.list_stdio(live.Launch(command=command, env={}, sandbox=True), timeout=30)
+    assert [tool.name for tool in listing.tools] == ["echo"]
