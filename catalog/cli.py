@@ -103,6 +103,10 @@ def crawl(
     env: Annotated[
         list[str] | None, typer.Option("--env", help="KEY=VALUE for a live server (repeatable).")
     ] = None,
+    server_args: Annotated[
+        list[str] | None,
+        typer.Option("--arg", help="An argument for a package's server command, e.g. stdio (repeatable)."),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds a live crawl may take.")] = 60.0,
     name: Annotated[
         str | None, typer.Option("--name", help="Server id for sources that carry no name.")
@@ -140,9 +144,14 @@ def crawl(
     all_sources = list(sources or []) + [f"stdio:{c}" for c in cmd or []]
     if not all_sources and not from_file and not registry:
         raise CatalogError("give a SOURCE, --cmd, --from FILE or --registry", kind="usage")
+    if server_args and (not live or cmd):
+        raise CatalogError(
+            "--arg goes with --live and a package (put arguments in --cmd itself)", kind="usage"
+        )
     options = CrawlOptions(
         live=live,
         env=_parse_env(env or []),
+        server_args=list(server_args or []),
         timeout=timeout,
         name=name,
         max_tools=max_tools,
@@ -591,7 +600,11 @@ def search(
     for row in rows:
         first_line = ((row["description"] or "").strip().splitlines() or [""])[0][:80]
         table.add_row(
-            row["server_id"], row["name"], row["effective_category"] or "", row["effective_risk"] or "", first_line
+            row["server_id"],
+            row["name"],
+            row["effective_category"] or "",
+            row["effective_risk"] or "",
+            first_line,
         )
     Console().print(table)
 

@@ -24,6 +24,7 @@ class CrawlOptions:
 
     live: bool = False
     env: dict[str, str] = field(default_factory=dict)
+    server_args: list[str] = field(default_factory=list)  # after a package's own command (e.g. "stdio")
     timeout: float = 60.0
     name: str | None = None
     cache_dir: Path = field(default_factory=default_cache_dir)
@@ -187,7 +188,10 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
     prepared = prepare(target.package.name, target.package.version, env_dir, sandbox_enabled=options.sandbox)
     result_env = dict(options.env)
     launch = live.Launch(
-        command=prepared.command, env=result_env, binds=list(prepared.binds), sandbox=options.sandbox
+        command=[*prepared.command, *options.server_args],
+        env=result_env,
+        binds=list(prepared.binds),
+        sandbox=options.sandbox,
     )
     return launch, prepared.notes
 

@@ -165,6 +165,12 @@ def test_unknown_source_is_a_usage_error(tmp_path):
     assert "unknown source" in one_line_error(done)
 
 
+def test_server_arguments_without_live_are_a_usage_error(tmp_path):
+    done = run(tmp_path, "crawl", "npm:some-server", "--arg", "stdio")
+    assert done.returncode == 2
+    assert "--arg goes with --live" in one_line_error(done)
+
+
 def test_label_override_survives_a_recrawl(tmp_path):
     assert run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "fx").returncode == 0
     done = run(tmp_path, "label", "fx", "search_docs", "write", "--note", "logs every query to billing")
