@@ -108,7 +108,15 @@ def npm_env(
     notes_file = root / INSTALL_NOTES
     notes = notes_file.read_text(encoding="utf-8").splitlines() if notes_file.is_file() else []
     binds = [str(root)] + ([str(Path(tarball).absolute().parent)] if tarball else [])
-    return Prepared(command=[node, str(npm_entry_point(root, name))], binds=binds, root=root, notes=notes)
+    entry = npm_entry_point(root, name)
+    command = [str(entry)] if _is_native_binary(entry) else [node, str(entry)]
+    return Prepared(command=command, binds=binds, root=root, notes=notes)
+
+
+def _is_native_binary(path: Path) -> bool:
+    """A bin that is a compiled program (a Go or Rust server shipped through npm), not JavaScript."""
+    with open(path, "rb") as handle:
+        return handle.read(4) == b"\x7fELF"
 
 
 def python_entry_point(root: Path, name: str) -> list[str]:

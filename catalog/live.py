@@ -389,13 +389,15 @@ def _leaf(error: BaseException) -> BaseException:
 
 _ERROR_LINE = re.compile(r"^(\w+\.)*\w*(Error|Exception)\b|^(error|fatal)\b", re.IGNORECASE)
 _RUNTIME_FOOTER = re.compile(r"^Node\.js v\d")
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def _stderr_tail(errlog: IO[str]) -> str:
     """The line of the server's stderr that best says why it stopped: the last error line, else the
     last line that is not a runtime's version footer."""
     errlog.seek(0)
-    lines = [line.strip() for line in errlog.read()[-20_000:].splitlines() if line.strip()]
+    text = _ANSI_ESCAPE.sub("", errlog.read()[-20_000:])
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     errors = [line for line in lines if _ERROR_LINE.match(line)]
     if errors:
         return errors[-1][:300]

@@ -266,7 +266,7 @@ def implied_binds(command: list[str]) -> list[str]:
     for executable in _executables_behind(command):
         # Both the path as given (a venv's bin/python) and where its symlinks lead (the base Python).
         for path in {Path(os.path.abspath(executable)), Path(os.path.realpath(executable))}:
-            prefix = path.parent.parent if path.parent.name == "bin" else path.parent
+            prefix = path.parent.parent if path.parent.name == "bin" else _project_root(path)
             found += [str(c) for c in (prefix, *_venv_base(prefix)) if _is_hidden(c) and str(c) not in found]
     for argument in command[1:]:  # a script the user named (python /tmp/x/server.py) must stay readable
         path = Path(os.path.abspath(argument))

@@ -153,7 +153,7 @@ def test_crash_mid_handshake_reports_the_last_stderr_line():
     assert "RuntimeError: database file is corrupt" in str(failure.value)
 
 
-def test_crash_report_names_the_error_line_not_the_stack_or_the_runtime_footer():
+def test_crash_report_names_the_error_line_without_colour_codes_stack_or_runtime_footer():
     with pytest.raises(CatalogError) as failure:
         live.list_stdio(launch("crashes_like_node.py"), timeout=20)
     assert "RangeError: Cannot allocate memory" in str(failure.value)
@@ -497,3 +497,25 @@ def test_a_script_inside_a_project_gets_the_whole_project_visible_in_the_sandbox
     assert str(project) in sandbox.implied_binds(command)
     listing = live.list_stdio(live.Launch(command=command, env={}, sandbox=True), timeout=30)
     assert [tool.name for tool in listing.tools] == ["echo"]
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm not installed")
+def test_an_npm_bin_that_is_a_compiled_program_is_run_directly_not_with_node(tmp_path):
+    package = tmp_path / "package"
+    (package / "bin").mkdir(parents=True)
+    shutil.copy("/bin/true", package / "bin" / "server")
+    manifest = {
+        "name": "catalog-native-server",
+        "version": "1.0.0",
+        "bin": {"catalog-native-server": "bin/server"},
+    }
+    (package / "package.json").write_text(json.dumps(manifest))
+    subprocess.run(
+        ["npm", "pack", str(package), "--pack-destination", str(tmp_path), "--loglevel=error"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    tarball = tmp_path / "catalog-native-server-1.0.0.tgz"
+    prepared = envs.npm_env("catalog-native-server", "1.0.0", tmp_path / "envs", tarball=tarball)
+    assert len(prepared.command) == 1 and prepared.command[0].endswith("bin/server")
