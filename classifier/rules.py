@@ -22,6 +22,11 @@ _EXECUTES_SQL = re.compile(
     r" (ddl|dml|sql)( statements?| quer(y|ies)| commands?| scripts?)?\b",
     re.I,
 )
+_CONDITIONAL_READ_ONLY = re.compile(
+    r"\b(when|if|unless)\s+(the\s+)?(server\s+is\s+)?(in\s+)?read[- ]only( mode)?\b|read[- ]only\b[^.]{0,40}\bunless\b"
+    r"|\bcurrently disabled\b",
+    re.I,
+)
 _FROM_A_BACKUP = re.compile(r"\bfrom (a |an |the |its )?(backup|snapshot)", re.I)
 _LIST_SEPARATOR = r"(\s*/\s*|\s*,\s*(and\s+|or\s+)?|\s+(and|or)\s+)"
 _LISTS_A_DELETE = re.compile(
@@ -127,6 +132,9 @@ def _sql_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict, signal: s
     read_only = phrase_hit(text, _tuple(lexicon, "sql_read_only_phrases"))
     if read_only and re.search(rf"{re.escape(read_only)}[\w\s(-]{{0,12}}\b(by )?default\b", text):
         verdict.reasons.append(f"'{read_only}' holds only by default: the caller can lift it")
+        read_only = None
+    if read_only and _CONDITIONAL_READ_ONLY.search(text):
+        verdict.reasons.append(f"'{read_only}' holds only when the operator configures it")
         read_only = None
     other_mode = _WRITE_MODE.search(text)
     if read_only and other_mode:
@@ -386,6 +394,21 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
         return None
     if verb in lexicon.sets["read_modifiers"] or {"dry", "run"} <= set(f.tokens) or "dryrun" in f.tokens:
         return verdict.decide("read", STRONG, f"'{verb}' only previews: it changes nothing")
+    if lexicon.verb_category[verb] == "read" and verb not in {
+        "get",
+        "list",
+        "search",
+        "find",
+        "read",
+        "show",
+        "view",
+        "describe",
+    }:
+        irreversible = phrase_hit(f.description.lower(), _tuple(lexicon, "irreversible_phrases"))
+        if irreversible:
+            return verdict.decide(
+                "destructive", MEDIUM, f"verb '{verb}', but the description says '{irreversible}'"
+            )
     later = _later_verb(f, lexicon)
     if later and later[1] == "destructive":
         return verdict.decide("destructive", STRONG, f"verb '{later[0]}' in the name")

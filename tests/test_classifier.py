@@ -632,3 +632,22 @@ def test_an_adjustment_made_to_refund_moves_money():
 def test_a_list_of_operations_with_and_deleting_is_destructive():
     label = label_one("batch_update_form", "Apply batch updates: adding, updating, and deleting form items.")
     assert label["category"] == "destructive"
+
+
+def test_a_conversion_the_description_calls_irreversible_is_destructive():
+    label = label_one("convert_vm_to_template", "Convert a VM into a template (irreversible).")
+    assert label["category"] == "destructive"
+
+
+def test_sql_read_only_only_if_the_operator_sets_it_is_no_limit():
+    label = label_one(
+        "query",
+        "Execute a SQL query. Writes are blocked if the server is read-only.",
+        input_schema=schema(sql={"type": "string"}),
+    )
+    enforced = label_one(
+        "run_query",
+        "Run a SQL query. This server is in READ-ONLY mode. Only SELECT queries are permitted.",
+        input_schema=schema(sql={"type": "string"}),
+    )
+    assert label["category"] == "destructive" and enforced["category"] == "read"
