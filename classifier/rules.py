@@ -24,7 +24,7 @@ _EXECUTES_SQL = re.compile(
 )
 _CONDITIONAL_READ_ONLY = re.compile(
     r"\b(when|if|unless)\s+(the\s+)?(server\s+is\s+)?(in\s+)?read[- ]only( mode)?\b|read[- ]only\b[^.]{0,40}\bunless\b"
-    r"|\bcurrently disabled\b",
+    r"|\bcurrently disabled\b|\bin read[- ]only mode,",
     re.I,
 )
 _FROM_A_BACKUP = re.compile(r"\bfrom (a |an |the |its )?(backup|snapshot)", re.I)

@@ -650,4 +650,10 @@ def test_sql_read_only_only_if_the_operator_sets_it_is_no_limit():
         "Run a SQL query. This server is in READ-ONLY mode. Only SELECT queries are permitted.",
         input_schema=schema(sql={"type": "string"}),
     )
+    conditional = label_one(
+        "run_sql",
+        "Execute a SQL query. In read-only mode, INSERT and UPDATE are rejected.",
+        input_schema=schema(sql={"type": "string"}),
+    )
     assert label["category"] == "destructive" and enforced["category"] == "read"
+    assert conditional["category"] == "destructive"
