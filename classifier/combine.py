@@ -14,7 +14,7 @@ ANNOTATION_WEIGHT = {MEDIUM: 1.2, WEAK: 0.5}
 MODEL_WEIGHT = 2.0
 READ_GUARD = 0.4  # model P(destructive) at which a read label is overruled (see training CV figures)
 READ_GUARD_CLEAR_READ = (
-    0.5  # the same when a strong rule reads it as a read: a plain list_run_inputs stays read
+    0.6  # the same when a strong rule reads it as a read: a plain list_run_inputs stays read
 )
 DANGER_BONUS = 0.15  # ties go to the more dangerous category, as a cautious reviewer would
 RULES_ONLY_CONFIDENCE = {"rule": 0.93, "blend": 0.7}
@@ -113,6 +113,10 @@ def _decide(feature: ToolFeatures, verdict: RuleVerdict, proba: np.ndarray | Non
         return Decision(verdict.category, "rule", raw, reasons)
     scores = _blend(verdict, annotation, proba)
     category = CATEGORIES[int(np.argmax(scores))]
+    if verdict.category is None and annotation[0] and DANGER[annotation[0]] > DANGER[category]:
+        # Nothing in the name, text or schema speaks: the author's hints (with the spec's defaults) are
+        # the only stated evidence, and the more dangerous reading of them is kept.
+        category = annotation[0]
     reasons = _blend_reasons(category, verdict, annotation, model_note)
     if proba is None:
         raw = RULES_ONLY_CONFIDENCE["blend"]

@@ -295,8 +295,8 @@ def test_read_guard_needs_more_model_doubt_to_overrule_a_clear_read_verb():
 
     clear = RuleVerdict(category="read", strength=STRONG, reasons=["verb 'list' in the name"])
     read = Decision("read", "rule", 0.9, ["verb 'list' in the name"])
-    assert read_guard(read, np.array([0.5, 0.05, 0.45]), clear) is read
-    assert read_guard(read, np.array([0.4, 0.05, 0.55]), clear).category == "destructive"
+    assert read_guard(read, np.array([0.4, 0.05, 0.55]), clear) is read
+    assert read_guard(read, np.array([0.3, 0.05, 0.65]), clear).category == "destructive"
     label = classifier.classify(
         [
             {
