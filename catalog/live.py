@@ -377,7 +377,8 @@ def _kind_from_stderr(line: str) -> str:
 def _is_connection_closed(error: BaseException) -> bool:
     from mcp.shared.exceptions import McpError
 
-    return isinstance(error, McpError | anyio.ClosedResourceError | anyio.EndOfStream | BrokenPipeError)
+    closed = anyio.ClosedResourceError | anyio.BrokenResourceError | anyio.EndOfStream | BrokenPipeError
+    return isinstance(error, McpError | closed)
 
 
 def _leaf(error: BaseException) -> BaseException:
