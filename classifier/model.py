@@ -52,7 +52,12 @@ def build_pipeline(seed: int = 0) -> Any:
             (
                 "name_chars",
                 TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, dtype=np.float64
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    min_df=2,
+                    max_features=15000,
+                    sublinear_tf=True,
+                    dtype=np.float64,
                 ),
                 0,
             ),
@@ -61,7 +66,7 @@ def build_pipeline(seed: int = 0) -> Any:
                 TfidfVectorizer(
                     ngram_range=(1, 2),
                     min_df=2,
-                    max_features=40000,
+                    max_features=20000,
                     sublinear_tf=True,
                     token_pattern=r"(?u)\b\w[\w']+\b",
                     dtype=np.float64,
