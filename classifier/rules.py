@@ -389,36 +389,57 @@ def _leads(f: ToolFeatures, lexicon: Lexicon) -> bool:
 
 
 def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
+    """The name's verb decides, read through what follows it (objects, parameters, the description)."""
     verb = f.verb
     if verb is None:
         return None
     if verb in lexicon.sets["read_modifiers"] or {"dry", "run"} <= set(f.tokens) or "dryrun" in f.tokens:
         return verdict.decide("read", STRONG, f"'{verb}' only previews: it changes nothing")
-    if lexicon.verb_category[verb] == "read" and verb not in {
-        "get",
-        "list",
-        "search",
-        "find",
-        "read",
-        "show",
-        "view",
-        "describe",
-    }:
-        irreversible = phrase_hit(f.description.lower(), _tuple(lexicon, "irreversible_phrases"))
-        if irreversible:
-            return verdict.decide(
-                "destructive", MEDIUM, f"verb '{verb}', but the description says '{irreversible}'"
-            )
+    irreversible = phrase_hit(f.description.lower(), _tuple(lexicon, "irreversible_phrases"))
+    if irreversible and lexicon.verb_category[verb] == "read" and verb not in _PLAIN_READ_VERBS:
+        return verdict.decide(
+            "destructive", MEDIUM, f"verb '{verb}', but the description says '{irreversible}'"
+        )
     later = _later_verb(f, lexicon)
     if later and later[1] == "destructive":
         return verdict.decide("destructive", STRONG, f"verb '{later[0]}' in the name")
+    decided = _verb_and_object(f, lexicon, verdict) or _verb_and_money(f, lexicon, verdict)
+    if decided is not None:
+        return decided
     category = lexicon.verb_category[verb]
-    following = f.tokens[f.verb_index + 1 :]
-    if (
-        verb in {"remove", "unassign", "detach", "unlink"}
-        and set(following) & lexicon.sets["relation_objects"]
-    ):
-        relation = next(t for t in following if t in lexicon.sets["relation_objects"])
+    if verb in lexicon.sets["exec_verbs"] and category != "read":
+        following = f.tokens[f.verb_index + 1 :]
+        returned = next((t for t in following if t in lexicon.sets["read_job_objects"]), None)
+        if returned:
+            return verdict.decide("read", MEDIUM, f"verb '{verb}' runs a '{returned}' and returns its result")
+        return verdict.decide("write", MEDIUM, f"verb '{verb}' starts a job (no code or command argument)")
+    if later and later[1] == "write" and category == "read":
+        return verdict.decide("write", STRONG, f"verb '{later[0]}' in the name")
+    described = _description_says_otherwise(f, lexicon, category)
+    if described:
+        money = described[1].endswith("moves money")
+        if money:
+            verdict.flags.add("money")
+        return verdict.decide(described[0], STRONG if money else MEDIUM, described[1])
+    if category == "write":
+        if irreversible:
+            verdict.reasons.append(f"verb '{verb}' in the name")
+            return verdict.decide("destructive", MEDIUM, f"the description says '{irreversible}'")
+        if verb in lexicon.sets["modifies_existing_verbs"]:
+            verdict.flags.add("modifies_existing")
+    strength = MEDIUM if verb in lexicon.sets["soft_verbs"] else STRONG
+    return verdict.decide(category, strength, f"verb '{verb}' in the name")
+
+
+_PLAIN_READ_VERBS = frozenset({"get", "list", "search", "find", "read", "show", "view", "describe"})
+
+
+def _verb_and_object(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
+    """What the verb does to the object after it: detach a relation, save a file, shrink retention,
+    restore a backup, apply a planned run."""
+    verb, following = f.verb, f.tokens[f.verb_index + 1 :]
+    relation = next((t for t in following if t in lexicon.sets["relation_objects"]), None)
+    if verb in {"remove", "unassign", "detach", "unlink"} and relation:
         return verdict.decide(
             "write", STRONG, f"verb '{verb}' only detaches a '{relation}', which can be re-added"
         )
@@ -427,6 +448,24 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
         return verdict.decide(
             "write", MEDIUM, f"verb '{verb}' with a '{save_param}' parameter: it saves a local file"
         )
+    shrunk = next((t for t in following if t in lexicon.sets["kept_data_objects"]), None)
+    if verb in lexicon.sets["shrinking_verbs"] and shrunk:
+        return verdict.decide(
+            "destructive", MEDIUM, f"shrinking the '{shrunk}' discards data beyond the new limit"
+        )
+    backup = set(following) & lexicon.sets["restorable_objects"] or _FROM_A_BACKUP.search(f.description[:300])
+    if verb == "restore" and backup:
+        return verdict.decide("destructive", MEDIUM, "restoring a backup overwrites the current data")
+    if verb == "apply" and set(following) & lexicon.sets["applied_plan_objects"]:
+        return verdict.decide(
+            "destructive", MEDIUM, "applying a planned run can replace or destroy what it manages"
+        )
+    return None
+
+
+def _verb_and_money(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
+    """Money verbs (pay, refund, buy) with money in view, and refunds, payments or transactions created or sent."""
+    verb = f.verb
     if verb in lexicon.sets["money_verbs"]:
         if _money_context(f, lexicon):
             verdict.flags.add("money")
@@ -436,41 +475,7 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
     if moved:
         verdict.flags.add("money")
         return verdict.decide("destructive", STRONG, f"verb '{verb}' on a '{moved}': it moves money")
-    shrunk = next((t for t in following if t in lexicon.sets["kept_data_objects"]), None)
-    if verb in lexicon.sets["shrinking_verbs"] and shrunk:
-        return verdict.decide(
-            "destructive", MEDIUM, f"shrinking the '{shrunk}' discards data beyond the new limit"
-        )
-    if verb == "restore" and (
-        set(following) & lexicon.sets["restorable_objects"] or _FROM_A_BACKUP.search(f.description[:300])
-    ):
-        return verdict.decide("destructive", MEDIUM, "restoring a backup overwrites the current data")
-    if verb == "apply" and set(following) & lexicon.sets["applied_plan_objects"]:
-        return verdict.decide(
-            "destructive", MEDIUM, "applying a planned run can replace or destroy what it manages"
-        )
-    if verb in lexicon.sets["exec_verbs"] and category != "read":
-        returned = next((t for t in following if t in lexicon.sets["read_job_objects"]), None)
-        if returned:
-            return verdict.decide("read", MEDIUM, f"verb '{verb}' runs a '{returned}' and returns its result")
-        return verdict.decide("write", MEDIUM, f"verb '{verb}' starts a job (no code or command argument)")
-    if later and later[1] == "write" and category == "read":
-        return verdict.decide("write", STRONG, f"verb '{later[0]}' in the name")
-    described = _description_says_otherwise(f, lexicon, category)
-    if described:
-        if described[1].endswith("moves money"):
-            verdict.flags.add("money")
-            return verdict.decide(described[0], STRONG, described[1])
-        return verdict.decide(described[0], MEDIUM, described[1])
-    if category == "write":
-        irreversible = phrase_hit(f.description.lower(), _tuple(lexicon, "irreversible_phrases"))
-        if irreversible:
-            verdict.reasons.append(f"verb '{verb}' in the name")
-            return verdict.decide("destructive", MEDIUM, f"the description says '{irreversible}'")
-        if verb in lexicon.sets["modifies_existing_verbs"]:
-            verdict.flags.add("modifies_existing")
-    strength = MEDIUM if verb in lexicon.sets["soft_verbs"] else STRONG
-    return verdict.decide(category, strength, f"verb '{verb}' in the name")
+    return None
 
 
 def _description_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
