@@ -268,7 +268,7 @@ def _install_npm(spec: str, label: str, root: Path, sandbox_enabled: bool, timeo
     )
     done = run([_tool("npm"), "install", "--ignore-scripts", *options, spec], install_env())
     if done.returncode != 0:
-        raise CatalogError(f"installing {label} failed: {_last_line(done.stderr)}", kind="install_failed")
+        raise CatalogError(f"installing {label} failed: {_npm_failure(done.stderr)}", kind="install_failed")
     if not sandbox_enabled:
         (root / INSTALL_NOTES).write_text("install scripts not run: they run only in the sandbox\n")
         return
@@ -278,11 +278,16 @@ def _install_npm(spec: str, label: str, root: Path, sandbox_enabled: bool, timeo
 
 
 def _npm_failure(stderr: str) -> str:
-    """Which package's script failed (npm names its path), else the last line that is not the log pointer."""
-    for line in stderr.splitlines():
+    """Why npm failed: the package whose script failed (npm names its path), a 404, else the last line
+    that is not npm's pointer to a log file (which it prunes)."""
+    lines = stderr.splitlines()
+    for line in lines:
         if line.startswith("npm error path "):
             return f"the script of {Path(line.removeprefix('npm error path ').strip()).name} failed"
-    return _last_line("\n".join(line for line in stderr.splitlines() if "complete log" not in line))
+    missing = next((line for line in lines if line.startswith("npm error 404") and "'" in line), None)
+    if missing:
+        return " ".join(missing.removeprefix("npm error ").split())[:300]
+    return _last_line("\n".join(line for line in lines if "complete log" not in line and "_logs" not in line))
 
 
 def _node_headers() -> dict[str, str]:

@@ -519,3 +519,32 @@ def test_an_npm_bin_that_is_a_compiled_program_is_run_directly_not_with_node(tmp
     tarball = tmp_path / "catalog-native-server-1.0.0.tgz"
     prepared = envs.npm_env("catalog-native-server", "1.0.0", tmp_path / "envs", tarball=tarball)
     assert len(prepared.command) == 1 and prepared.command[0].endswith("bin/server")
+
+
+@pytest.mark.integration
+def test_an_npm_install_that_misses_a_dependency_names_it_not_a_log_file(tmp_path):
+    package = tmp_path / "package"
+    package.mkdir()
+    manifest = {
+        "name": "catalog-broken-server",
+        "version": "1.0.0",
+        "bin": {"catalog-broken-server": "index.js"},
+        "dependencies": {"catalog-test-dependency-that-is-not-published": "^1.0.0"},
+    }
+    (package / "package.json").write_text(json.dumps(manifest))
+    (package / "index.js").write_text("#!/usr/bin/env node\n")
+    subprocess.run(
+        ["npm", "pack", str(package), "--pack-destination", str(tmp_path), "--loglevel=error"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    with pytest.raises(CatalogError) as failure:
+        envs.npm_env(
+            "catalog-broken-server",
+            "1.0.0",
+            tmp_path / "envs",
+            tarball=tmp_path / "catalog-broken-server-1.0.0.tgz",
+        )
+    message = str(failure.value)
+    assert "catalog-test-dependency-that-is-not-published" in message and "_logs" not in message
