@@ -107,12 +107,15 @@ _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def _drop_run_specific_state(bundle: dict[str, Any]) -> None:
-    """Remove fitted attributes that hold object ids of this process (TfidfVectorizer._stop_words_id)."""
+    """Remove fitted attributes that hold object ids of this process (TfidfVectorizer._stop_words_id),
+    and hold vocabulary indices as plain ints: skops writes each numpy int as a file of its own."""
     pipeline = bundle.get("pipeline")
     steps = getattr(pipeline, "named_steps", {})
     for _, transformer, _ in getattr(steps.get("text"), "transformers_", []):
         if hasattr(transformer, "_stop_words_id"):
             del transformer._stop_words_id
+        if hasattr(transformer, "vocabulary_"):
+            transformer.vocabulary_ = {term: int(index) for term, index in transformer.vocabulary_.items()}
 
 
 def canonical_skops(raw: bytes) -> bytes:
