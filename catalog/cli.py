@@ -441,8 +441,12 @@ def train(
 ) -> None:
     """Rebuild the shipped model from the labelled data in data/, reproducibly."""
     import classifier
+    from catalog.models import CatalogError
 
-    stats = classifier.train(data_dir or classifier.DATA_DIR, out or classifier.MODEL_PATH)
+    try:
+        stats = classifier.train(data_dir or classifier.DATA_DIR, out or classifier.MODEL_PATH)
+    except classifier.TrainingError as exc:
+        raise CatalogError(str(exc), kind=exc.kind) from None
     if as_json:
         _print_json(stats)
     else:

@@ -19,12 +19,12 @@ BATCH_SIZE = 4096
 
 
 @lru_cache(maxsize=4)
-def _cached_bundle(path: str, mtime_ns: int) -> dict[str, Any]:
+def _cached_bundle(path: str, mtime_ns: int) -> model_module.Bundle:
     return model_module.load(Path(path))
 
 
-def load_bundle(path: Path | None = None) -> dict[str, Any] | None:
-    """The shipped model bundle (pipeline + confidence calibrators), or None: then rules decide alone."""
+def load_bundle(path: Path | None = None) -> model_module.Bundle | None:
+    """The shipped model bundle (text model + confidence calibrators), or None: then rules decide alone."""
     path = path or model_module.MODEL_PATH
     if not path.exists():
         return None
@@ -58,10 +58,10 @@ def has_text(feature: ToolFeatures) -> bool:
 
 
 def decide_all(
-    features: list[ToolFeatures], lexicon: Lexicon, pipeline: Any | None
+    features: list[ToolFeatures], lexicon: Lexicon, text_model: model_module.TextModel | None
 ) -> list[tuple[Decision, Any]]:
     """Rules, model and annotations for a batch: the Decision and the rule verdict of every tool."""
-    proba = model_module.predict_proba(pipeline, features) if pipeline is not None and features else None
+    proba = text_model.predict_proba(features) if text_model is not None and features else None
     results = []
     for index, feature in enumerate(features):
         verdict = apply_rules(feature, lexicon)
@@ -70,7 +70,9 @@ def decide_all(
     return results
 
 
-def calibrate(decisions: list[Decision], calibrators: dict[str, Any] | None) -> np.ndarray:
+def calibrate(
+    decisions: list[Decision], calibrators: dict[str, model_module.Calibrator] | None
+) -> np.ndarray:
     """Map each raw confidence through its route's isotonic calibrator, else the pooled 'all' one.
 
     The calibrators were fitted on decisions about servers the model had not seen (training.cross_validate).
@@ -88,12 +90,12 @@ def calibrate(decisions: list[Decision], calibrators: dict[str, Any] | None) -> 
 
 
 def classify_with(
-    tools: list[dict[str, Any]], bundle: dict[str, Any] | None, version: str
+    tools: list[dict[str, Any]], bundle: model_module.Bundle | None, version: str
 ) -> list[dict[str, Any]]:
     lexicon = load_lexicon()
     features = build_features(tools, lexicon)
-    decided = decide_all(features, lexicon, bundle["pipeline"] if bundle else None)
-    confidences = calibrate([d for d, _ in decided], bundle.get("calibrators") if bundle else None)
+    decided = decide_all(features, lexicon, bundle.model if bundle else None)
+    confidences = calibrate([d for d, _ in decided], bundle.calibrators if bundle else None)
     labels = []
     for feature, (decision, verdict), confidence in zip(features, decided, confidences, strict=True):
         risk, risk_reasons = risk_level(decision.category, verdict, feature, lexicon)

@@ -1,11 +1,20 @@
-"""The learned part: a scikit-learn Pipeline over tool text, saved and loaded safely with skops."""
+"""The learned part at run time: TF-IDF + logistic regression held as plain numpy arrays (data/model.npz).
+
+Training (classifier/training.py, with scikit-learn) exports the fitted pipeline into the arrays kept here;
+predicting needs numpy only. The file is an .npz read with allow_pickle=False: a JSON header (format,
+classes, vectorizer settings, training stats) plus vocabularies, idf weights, coefficients, intercepts and
+the confidence calibrators' points. Nothing in it can run code.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,150 +23,271 @@ import numpy as np
 from classifier.features import ToolFeatures, model_text
 
 CLASSES = ("read", "write", "destructive")
-MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "model.skops"
-
-# The only types data/model.skops may contain. skops refuses anything else: the file's own
-# list of types is never consulted, so a crafted file cannot smuggle in a callable.
-TRUSTED_TYPES = [
-    "numpy.float64",
-    "numpy.int64",
-    "numpy.dtype",
-    "numpy.ndarray",
-    "builtins.dict",
-    "builtins.list",
-    "builtins.tuple",
-    "builtins.str",
-    "builtins.int",
-    "builtins.float",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.isotonic.IsotonicRegression",
-    "scipy.sparse._csr.csr_matrix",
-    "scipy.interpolate._interpolate.interp1d",
-]
-
-
-def build_pipeline(seed: int = 0) -> Any:
-    """TF-IDF char n-grams over name and params + word n-grams over everything, into logistic regression."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-
-    text_features = ColumnTransformer(
-        [
-            (
-                "name_chars",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=(2, 5),
-                    min_df=2,
-                    max_features=15000,
-                    sublinear_tf=True,
-                    dtype=np.float64,
-                ),
-                0,
-            ),
-            (
-                "words",
-                TfidfVectorizer(
-                    ngram_range=(1, 2),
-                    min_df=2,
-                    max_features=20000,
-                    sublinear_tf=True,
-                    token_pattern=r"(?u)\b\w[\w']+\b",
-                    dtype=np.float64,
-                ),
-                1,
-            ),
-        ]
-    )
-    classifier = LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000, random_state=seed)
-    return Pipeline([("text", text_features), ("classify", classifier)])
-
-
-def texts(features: list[ToolFeatures]) -> np.ndarray:
-    """The (n, 2) object array of text fields the pipeline reads."""
-    array = np.empty((len(features), 2), dtype=object)
-    for row, feature in enumerate(features):
-        array[row, 0], array[row, 1] = model_text(feature)
-    return array
-
-
-def fit(features: list[ToolFeatures], labels: list[str], seed: int = 0) -> Any:
-    pipeline = build_pipeline(seed)
-    pipeline.fit(texts(features), np.array(labels))
-    return pipeline
-
-
-def predict_proba(pipeline: Any, features: list[ToolFeatures]) -> np.ndarray:
-    """Probabilities in CLASSES order (read, write, destructive), whatever order the estimator learned."""
-    if not features:
-        return np.zeros((0, len(CLASSES)))
-    raw = pipeline.predict_proba(texts(features))
-    order = [list(pipeline.classes_).index(c) for c in CLASSES]
-    return raw[:, order]
-
-
-_SKOPS_ID = re.compile(r'("__id__": |"file": ")(\d+)')
+MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "model.npz"
+FORMAT = "mcp-catalog/tfidf-logreg/1"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_TERM_SEPARATOR = "\n"
+WORD_CACHE_LIMIT = 200_000  # char n-grams cached per distinct word; cleared when full, so memory stays flat
 
 
-def _drop_run_specific_state(bundle: dict[str, Any]) -> None:
-    """Remove fitted attributes that hold object ids of this process (TfidfVectorizer._stop_words_id),
-    and hold vocabulary indices as plain ints: skops writes each numpy int as a file of its own."""
-    pipeline = bundle.get("pipeline")
-    steps = getattr(pipeline, "named_steps", {})
-    for _, transformer, _ in getattr(steps.get("text"), "transformers_", []):
-        if hasattr(transformer, "_stop_words_id"):
-            del transformer._stop_words_id
-        if hasattr(transformer, "vocabulary_"):
-            transformer.vocabulary_ = {term: int(index) for term, index in transformer.vocabulary_.items()}
+@dataclass(frozen=True)
+class Calibrator:
+    """An isotonic map from raw to calibrated confidence: clip to [x_min, x_max], interpolate linearly."""
+
+    x: np.ndarray
+    y: np.ndarray
+    x_min: float
+    x_max: float
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        raw = np.asarray(raw, dtype=float)
+        if len(self.y) == 1:
+            return np.full(raw.shape, float(self.y[0]))
+        return np.interp(np.clip(raw, self.x_min, self.x_max), self.x, self.y)
 
 
-def canonical_skops(raw: bytes) -> bytes:
-    """Rewrite a skops archive so the same model gives the same bytes: ids renumbered, fixed times, sorted."""
-    source = zipfile.ZipFile(io.BytesIO(raw))
-    schema = source.read("schema.json").decode("utf-8")
-    renumbered: dict[str, str] = {}
+@dataclass
+class TextField:
+    """One TF-IDF vectorizer: its vocabulary (term -> column), idf weights and analyzer settings.
 
-    def renumber(match: re.Match[str]) -> str:
-        number = renumbered.setdefault(match.group(2), str(len(renumbered) + 1))
-        return match.group(1) + number
+    Sublinear tf (1 + log count), times idf, rows scaled to unit L2 norm: the settings training uses.
+    """
 
-    files = {"schema.json": _SKOPS_ID.sub(renumber, schema).encode("utf-8")}
-    for name in source.namelist():
-        if name != "schema.json":
-            stem, dot, ext = name.partition(".")
-            files[renumbered.get(stem, stem) + dot + ext] = source.read(name)
+    name: str
+    analyzer: str  # "char_wb" or "word"
+    ngram_range: tuple[int, int]
+    token_pattern: str
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    offset: int  # first column of this field in the model's coefficients
+    _word_cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._token = re.compile(self.token_pattern)
+        self._empty = np.zeros(0, dtype=np.int64)
+
+    @property
+    def size(self) -> int:
+        return len(self.idf)
+
+    def _char_columns(self, word: str) -> np.ndarray:
+        """The columns of one whitespace-free word's char n-grams (padded by a space each side), cached."""
+        cached = self._word_cache.get(word)
+        if cached is not None:
+            return cached
+        padded = f" {word} "
+        length = len(padded)
+        low, high = self.ngram_range
+        get = self.vocabulary.get
+        found = []
+        for n in range(low, high + 1):
+            if length <= n:
+                column = get(padded)
+                if column is not None:
+                    found.append(column)
+                break
+            for start in range(length - n + 1):
+                column = get(padded[start : start + n])
+                if column is not None:
+                    found.append(column)
+        columns = np.array(found, dtype=np.int64) if found else self._empty
+        if len(self._word_cache) >= WORD_CACHE_LIMIT:
+            self._word_cache.clear()
+        self._word_cache[word] = columns
+        return columns
+
+    def char_columns(self, text: str) -> np.ndarray:
+        words = text.lower().split()
+        if not words:
+            return self._empty
+        if len(words) == 1:
+            return self._char_columns(words[0])
+        return np.concatenate([self._char_columns(word) for word in words])
+
+    def word_columns(self, text: str) -> np.ndarray:
+        """Unigram then bigram columns of the text's tokens (the vectorizer's token pattern, lower-cased)."""
+        tokens = self._token.findall(text.lower())
+        get = self.vocabulary.get
+        found = [c for c in map(get, tokens) if c is not None]
+        low, high = self.ngram_range
+        if high >= 2 and len(tokens) > 1:
+            for n in range(max(2, low), high + 1):
+                grams = map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
+                found += [c for c in map(get, grams) if c is not None]
+        return np.array(found, dtype=np.int64) if found else self._empty
+
+    def columns(self, text: str) -> np.ndarray:
+        return self.char_columns(text) if self.analyzer == "char_wb" else self.word_columns(text)
+
+    def weights(self, per_row: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, column, tf-idf weight) of every non-zero in the batch, each row at unit L2 norm."""
+        lengths = np.fromiter((len(c) for c in per_row), dtype=np.int64, count=len(per_row))
+        if not lengths.sum():
+            empty = np.zeros(0)
+            return empty.astype(np.int64), empty.astype(np.int64), empty
+        rows = np.repeat(np.arange(len(per_row), dtype=np.int64), lengths)
+        keys, counts = np.unique(rows * self.size + np.concatenate(per_row), return_counts=True)
+        rows, columns = np.divmod(keys, self.size)
+        values = (np.log(counts) + 1.0) * self.idf[columns]
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(per_row)))
+        return rows, columns, values / norms[rows]
+
+
+@dataclass
+class TextModel:
+    """Logistic regression over the TF-IDF fields, with coefficient rows in CLASSES order."""
+
+    fields: list[TextField]
+    coef: np.ndarray  # (len(CLASSES), total columns)
+    intercept: np.ndarray  # (len(CLASSES),)
+
+    def decision(self, texts: list[tuple[str, ...]]) -> np.ndarray:
+        scores = np.tile(self.intercept, (len(texts), 1))
+        for index, text_field in enumerate(self.fields):
+            per_row = [text_field.columns(text[index]) for text in texts]
+            rows, columns, values = text_field.weights(per_row)
+            for k in range(len(CLASSES)):
+                scores[:, k] += np.bincount(
+                    rows, weights=values * self.coef[k, text_field.offset + columns], minlength=len(texts)
+                )
+        return scores
+
+    def predict_proba(self, features: list[ToolFeatures]) -> np.ndarray:
+        """Probabilities in CLASSES order (softmax of the decision scores)."""
+        if not features:
+            return np.zeros((0, len(CLASSES)))
+        scores = self.decision([model_text(f) for f in features])
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class Bundle:
+    """What data/model.npz holds: the text model, the confidence calibrators per route, training stats."""
+
+    model: TextModel
+    calibrators: dict[str, Calibrator]
+    stats: dict[str, Any]
+
+
+def predict_proba(model: TextModel, features: list[ToolFeatures]) -> np.ndarray:
+    return model.predict_proba(features)
+
+
+def _bytes_array(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def _text_of(array: np.ndarray) -> str:
+    return array.tobytes().decode("utf-8")
+
+
+def to_arrays(bundle: Bundle) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The JSON header and the named arrays that describe a bundle (vocabularies in column order)."""
+    arrays: dict[str, np.ndarray] = {}
+    fields = []
+    for text_field in bundle.model.fields:
+        terms = sorted(text_field.vocabulary, key=text_field.vocabulary.__getitem__)
+        if any(_TERM_SEPARATOR in term for term in terms):
+            raise ValueError(f"a term of {text_field.name} contains a newline")
+        arrays[f"{text_field.name}.terms"] = _bytes_array(_TERM_SEPARATOR.join(terms))
+        arrays[f"{text_field.name}.idf"] = np.ascontiguousarray(text_field.idf, dtype=np.float64)
+        fields.append(
+            {
+                "name": text_field.name,
+                "analyzer": text_field.analyzer,
+                "ngram_range": list(text_field.ngram_range),
+                "token_pattern": text_field.token_pattern,
+                "offset": text_field.offset,
+                "size": text_field.size,
+            }
+        )
+    arrays["coef"] = np.ascontiguousarray(bundle.model.coef, dtype=np.float64)
+    arrays["intercept"] = np.ascontiguousarray(bundle.model.intercept, dtype=np.float64)
+    calibrators = {}
+    for route, calibrator in sorted(bundle.calibrators.items()):
+        arrays[f"calibrator.{route}.x"] = np.ascontiguousarray(calibrator.x, dtype=np.float64)
+        arrays[f"calibrator.{route}.y"] = np.ascontiguousarray(calibrator.y, dtype=np.float64)
+        calibrators[route] = {"x_min": calibrator.x_min, "x_max": calibrator.x_max}
+    header = {
+        "format": FORMAT,
+        "classes": list(CLASSES),
+        "fields": fields,
+        "calibrators": calibrators,
+        "stats": bundle.stats,
+    }
+    return header, arrays
+
+
+def save(bundle: Bundle, path: Path) -> None:
+    """Write the bundle as a compressed .npz, byte-for-byte the same for the same model (fixed times, order)."""
+    header, arrays = to_arrays(bundle)
+    arrays = {"header": _bytes_array(json.dumps(header, sort_keys=True, separators=(",", ":"))), **arrays}
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for name in sorted(files, key=lambda n: (n != "schema.json", len(n), n)):
-            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in sorted(arrays):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, arrays[name], allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            target.writestr(info, files[name], compresslevel=9)
-    return out.getvalue()
-
-
-def save(bundle: dict[str, Any], path: Path) -> None:
-    """Write the bundle with skops (no pickle), byte-for-byte reproducible for the same fitted model."""
-    import skops.io
-
-    _drop_run_specific_state(bundle)
+            archive.writestr(info, buffer.getvalue(), compresslevel=9)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(canonical_skops(skops.io.dumps(bundle)))
+    path.write_bytes(out.getvalue())
 
 
-def load(path: Path = MODEL_PATH) -> dict[str, Any]:
-    """Load a model bundle, refusing any type not in TRUSTED_TYPES."""
-    import skops.io
+class ModelFileError(ValueError):
+    """The model file is not one this code can read."""
 
-    return skops.io.load(path, trusted=TRUSTED_TYPES)
+
+def load(path: Path = MODEL_PATH) -> Bundle:
+    """Read a bundle written by save(): plain arrays only (allow_pickle=False), checked against its header."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    try:
+        header = json.loads(_text_of(arrays.pop("header")))
+    except (KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: no readable header ({exc})") from None
+    if header.get("format") != FORMAT or tuple(header.get("classes", ())) != CLASSES:
+        raise ModelFileError(f"{path}: format {header.get('format')!r}, expected {FORMAT!r}")
+    fields = []
+    for spec in header["fields"]:
+        terms = _text_of(arrays[f"{spec['name']}.terms"]).split(_TERM_SEPARATOR)
+        idf = arrays[f"{spec['name']}.idf"]
+        if len(terms) != spec["size"] or len(idf) != spec["size"]:
+            raise ModelFileError(f"{path}: field {spec['name']} has inconsistent sizes")
+        fields.append(
+            TextField(
+                name=spec["name"],
+                analyzer=spec["analyzer"],
+                ngram_range=(int(spec["ngram_range"][0]), int(spec["ngram_range"][1])),
+                token_pattern=spec["token_pattern"],
+                vocabulary=dict(zip(terms, range(len(terms)), strict=True)),
+                idf=idf,
+                offset=int(spec["offset"]),
+            )
+        )
+    coef, intercept = arrays["coef"], arrays["intercept"]
+    if coef.shape != (len(CLASSES), sum(f.size for f in fields)) or intercept.shape != (len(CLASSES),):
+        raise ModelFileError(f"{path}: coefficients of shape {coef.shape} do not fit the vocabularies")
+    calibrators = {
+        route: Calibrator(
+            arrays[f"calibrator.{route}.x"], arrays[f"calibrator.{route}.y"], bounds["x_min"], bounds["x_max"]
+        )
+        for route, bounds in header["calibrators"].items()
+    }
+    return Bundle(TextModel(fields, coef, intercept), calibrators, header["stats"])
 
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def texts(features: Iterable[ToolFeatures], text_of: Callable[[ToolFeatures], tuple[str, str]] = model_text):
+    """The (n, 2) object array of text fields the scikit-learn pipeline reads in training."""
+    rows = [text_of(f) for f in features]
+    array = np.empty((len(rows), 2), dtype=object)
+    for index, (first, second) in enumerate(rows):
+        array[index, 0], array[index, 1] = first, second
+    return array

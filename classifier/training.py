@@ -1,4 +1,8 @@
-"""train(): rebuild data/model.skops from labelled rows, reproducibly, with confidence calibrators."""
+"""train(): rebuild data/model.npz from labelled rows, reproducibly, with confidence calibrators.
+
+Fitting needs scikit-learn (the `train` extra); the fitted pipeline is exported to the plain arrays of
+classifier.model, which is all that labelling needs at run time.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from classifier import model as model_module
-from classifier.features import build_features, load_lexicon
+from classifier.features import ToolFeatures, build_features, load_lexicon
 from classifier.labelling import decide_all
 from classifier.rules import CATEGORIES
 
@@ -23,6 +27,121 @@ SEED_SERVER_PREFIX = "seed:"
 FOLDS = 10
 MIN_ROUTE_ROWS = 30
 SEED = 0
+TOKEN_PATTERN = r"(?u)\b\w[\w']+\b"
+
+
+class TrainingError(Exception):
+    """Training cannot run: no usable labelled data, or scikit-learn is not installed."""
+
+    def __init__(self, message: str, kind: str = "error"):
+        super().__init__(message)
+        self.kind = kind
+
+
+def build_pipeline(seed: int = 0) -> Any:
+    """TF-IDF char n-grams over name and params + word n-grams over everything, into logistic regression."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    text_features = ColumnTransformer(
+        [
+            (
+                "name_chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    min_df=2,
+                    max_features=15000,
+                    sublinear_tf=True,
+                    dtype=np.float64,
+                ),
+                0,
+            ),
+            (
+                "words",
+                TfidfVectorizer(
+                    ngram_range=(1, 2),
+                    min_df=2,
+                    max_features=20000,
+                    sublinear_tf=True,
+                    token_pattern=TOKEN_PATTERN,
+                    dtype=np.float64,
+                ),
+                1,
+            ),
+        ]
+    )
+    classifier = LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000, random_state=seed)
+    return Pipeline([("text", text_features), ("classify", classifier)])
+
+
+def fit_pipeline(features: list[ToolFeatures], labels: list[str], seed: int = 0) -> Any:
+    """The fitted scikit-learn pipeline (the reference the exported arrays are tested against)."""
+    pipeline = build_pipeline(seed)
+    pipeline.fit(model_module.texts(features), np.array(labels))
+    return pipeline
+
+
+def pipeline_proba(pipeline: Any, features: list[ToolFeatures]) -> np.ndarray:
+    """The scikit-learn pipeline's probabilities in CLASSES order."""
+    raw = pipeline.predict_proba(model_module.texts(features))
+    return raw[:, [list(pipeline.classes_).index(c) for c in model_module.CLASSES]]
+
+
+def _check_exportable(vectorizer: Any) -> None:
+    settings = vectorizer.get_params()
+    expected = {
+        "lowercase": True,
+        "norm": "l2",
+        "use_idf": True,
+        "sublinear_tf": True,
+        "binary": False,
+        "preprocessor": None,
+        "tokenizer": None,
+        "stop_words": None,
+        "strip_accents": None,
+    }
+    wrong = {key: settings[key] for key, value in expected.items() if settings[key] != value}
+    if wrong or settings["analyzer"] not in ("char_wb", "word"):
+        raise ValueError(
+            f"the numpy model cannot reproduce a vectorizer with {wrong or settings['analyzer']}"
+        )
+
+
+def export_pipeline(pipeline: Any) -> model_module.TextModel:
+    """The fitted pipeline as plain arrays: per field vocabulary and idf, then coefficients in CLASSES order."""
+    fields, offset = [], 0
+    for name, vectorizer, column in pipeline.named_steps["text"].transformers_:
+        if isinstance(vectorizer, str):  # "drop" / "passthrough" remainder
+            continue
+        _check_exportable(vectorizer)
+        if column != len(fields):
+            raise ValueError(f"field {name} reads text column {column}, expected {len(fields)}")
+        vocabulary = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+        fields.append(
+            model_module.TextField(
+                name=name,
+                analyzer=vectorizer.analyzer,
+                ngram_range=tuple(vectorizer.ngram_range),
+                token_pattern=vectorizer.token_pattern if vectorizer.analyzer == "word" else "",
+                vocabulary=vocabulary,
+                idf=np.array(vectorizer.idf_, dtype=np.float64),
+                offset=offset,
+            )
+        )
+        offset += len(vocabulary)
+    logistic = pipeline.named_steps["classify"]
+    order = [list(logistic.classes_).index(c) for c in model_module.CLASSES]
+    coef = np.ascontiguousarray(logistic.coef_[order], dtype=np.float64)
+    intercept = np.ascontiguousarray(logistic.intercept_[order], dtype=np.float64)
+    return model_module.TextModel(fields, coef, intercept)
+
+
+def fit(features: list[ToolFeatures], labels: list[str], seed: int = 0) -> model_module.TextModel:
+    """Fit with scikit-learn, keep the exported arrays."""
+    return export_pipeline(fit_pipeline(features, labels, seed))
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -86,22 +205,36 @@ def cross_validated_decisions(rows: list[dict[str, Any]], folds: int = FOLDS) ->
         kept = np.flatnonzero(fold_ids != fold)
         if len(held_out) == 0 or len(set(labels[kept])) < len(CATEGORIES):
             continue
-        pipeline = model_module.fit([features[i] for i in kept], list(labels[kept]), SEED)
+        text_model = fit([features[i] for i in kept], list(labels[kept]), SEED)
         for index, (decision, _) in zip(
-            held_out, decide_all([features[i] for i in held_out], lexicon, pipeline), strict=True
+            held_out, decide_all([features[i] for i in held_out], lexicon, text_model), strict=True
         ):
             decisions[index] = decision
     return decisions
 
 
-def _isotonic(raw: np.ndarray, correct: np.ndarray) -> Any:
+def _isotonic(raw: np.ndarray, correct: np.ndarray) -> model_module.Calibrator:
     from sklearn.isotonic import IsotonicRegression
 
-    calibrator = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True)
-    return calibrator.fit(raw, correct)
+    fitted = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True).fit(raw, correct)
+    return export_isotonic(fitted)
 
 
-def fit_calibrators(decisions: list[Any], labels: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def export_isotonic(fitted: Any) -> model_module.Calibrator:
+    """The points of a fitted IsotonicRegression (out_of_bounds='clip'): it predicts by linear interpolation."""
+    if fitted.out_of_bounds != "clip":
+        raise ValueError("only out_of_bounds='clip' calibrators can be exported")
+    return model_module.Calibrator(
+        np.array(fitted.X_thresholds_, dtype=np.float64),
+        np.array(fitted.y_thresholds_, dtype=np.float64),
+        float(fitted.X_min_),
+        float(fitted.X_max_),
+    )
+
+
+def fit_calibrators(
+    decisions: list[Any], labels: list[str]
+) -> tuple[dict[str, model_module.Calibrator], dict[str, Any]]:
     """Isotonic maps from raw confidence to the observed rate of being right: one per route, plus 'all'.
 
     A route with fewer than MIN_ROUTE_ROWS held-out decisions uses the pooled 'all' map instead.
@@ -111,7 +244,8 @@ def fit_calibrators(decisions: list[Any], labels: list[str]) -> tuple[dict[str, 
         for d, label in zip(decisions, labels, strict=True)
         if d
     ]
-    calibrators, stats = {}, {}
+    calibrators: dict[str, model_module.Calibrator] = {}
+    stats: dict[str, Any] = {}
     for route in ["all"] + sorted({p[0] for p in pairs}):
         chosen = [p for p in pairs if route in ("all", p[0])]
         if not chosen or (route != "all" and len(chosen) < MIN_ROUTE_ROWS):
@@ -166,17 +300,22 @@ def _provenance(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 def train(data_dir: Path, out: Path) -> dict[str, Any]:
     """Fit the model on data_dir's seed.jsonl + labelled/*.jsonl, calibrate on held-out servers, save to `out`."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise TrainingError(
+            "training needs scikit-learn: install the train extra (pip install 'mcp-catalog[train]')",
+            kind="missing_dependency",
+        ) from None
     rows = load_training_rows(Path(data_dir))
     if len({r["label"] for r in rows}) < len(CATEGORIES):
-        from catalog.models import CatalogError
-
-        raise CatalogError(
+        raise TrainingError(
             f"training needs labelled rows of all three categories in {data_dir}", kind="no_data"
         )
     labels = [r["label"] for r in rows]
     cv = cross_validate(rows)
     features = build_features(rows, load_lexicon())
-    pipeline = model_module.fit(features, labels, SEED)
+    text_model = fit(features, labels, SEED)
     scores = cv["scores"]
     stats = {
         "rows": len(rows),
@@ -193,10 +332,7 @@ def train(data_dir: Path, out: Path) -> dict[str, Any]:
         "cv_expected_calibration_error": round(scores["expected_calibration_error"], 4),
         "routes": cv["route_stats"],
     }
-    model_module.save(
-        {"pipeline": pipeline, "calibrators": cv["calibrators"], "stats": json.dumps(stats, sort_keys=True)},
-        Path(out),
-    )
+    model_module.save(model_module.Bundle(text_model, cv["calibrators"], stats), Path(out))
     stats["model"] = str(out)
     stats["model_digest"] = model_module.file_digest(Path(out))
     return stats

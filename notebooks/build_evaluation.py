@@ -12,7 +12,7 @@ NOTEBOOK = HERE / "evaluation.ipynb"
 
 INTRO = """# Classifier evaluation
 
-Two honest measurements of the shipped classifier (rules + the scikit-learn model in `data/model.skops`):
+Two honest measurements of the shipped classifier (rules + the TF-IDF + logistic regression model in `data/model.npz`, trained with scikit-learn):
 
 1. **dev.jsonl** (`/work/shared/eval/dev.jsonl`): 617 hand-labelled tools of 34 real servers. Used only to
    measure: never trained on, rules never tuned to its names.
@@ -45,8 +45,8 @@ bundle = load_bundle()
 version = classifier_version(load_lexicon())
 print("classifier version:", version)
 print("dev tools:", len(dev_rows), "servers:", len({r["server"] for r in dev_rows}))
-print("model training stats:", json.loads(bundle["stats"])["rows"], "rows,",
-      json.loads(bundle["stats"])["servers"], "servers")"""
+print("model training stats:", bundle.stats["rows"], "rows,",
+      bundle.stats["servers"], "servers")"""
 
 HELPERS = """CATS = ["read", "write", "destructive"]
 
