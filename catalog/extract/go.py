@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.extract import Extraction, SourceFile
+from catalog.extract.budget import Budget, BudgetHit, charge, check_length
+from catalog.extract.syntax import enclosing
 from catalog.models import Tool
 
 HINT_OPTIONS = {
@@ -72,6 +74,7 @@ KNOWN_GO_TYPES: dict[str, dict[str, Any]] = {
 TRANSLATION_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 REQUIRED_FROM_TAGS = re.compile(rb"RequiredFromJSONSchemaTags:\s*true")
 MAX_DEPTH = 40
+FUNCTION_NODES = ("function_declaration", "method_declaration", "func_literal")
 
 
 class Unresolved(Exception):
@@ -100,32 +103,47 @@ class SourceText:
     directory: str = ""
 
     def text(self, node: Any) -> str:
+        charge(1 + (node.end_byte - node.start_byte) // 256)
         return self.source[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
 
-def extract(files: list[SourceFile]) -> Extraction:
-    """Parse every Go file and return the tools declared anywhere in them."""
+def extract(files: list[SourceFile], budget: Budget | None = None) -> Extraction:
+    """Parse every Go file and return the tools declared anywhere in them, each file parsed and
+    read within `budget` (a fresh default one when not given)."""
     import tree_sitter
     import tree_sitter_go
 
+    budget = budget or Budget()
+    first_hit = len(budget.hits)
     language = tree_sitter.Language(tree_sitter_go.language())
     parser = tree_sitter.Parser(language)
     calls = tree_sitter.Query(language, "(call_expression) @call (composite_literal) @literal")
     result = Extraction(files_scanned=len(files))
-    sources = []
-    for file in files:
+    sources: list[SourceText] = []
+
+    def parse(file: SourceFile) -> None:
         data = file.text.encode("utf-8")
+        charge(1 + len(data) // 256)
         sources.append(SourceText(file.path, data, parser.parse(data).root_node))
-    project = Project(sources)
-    for source in sources:
+
+    def read(source: SourceText) -> None:
         reader = Reader(project, source, result)
         captures = tree_sitter.QueryCursor(calls).captures(source.root)
         nodes = sorted([*captures.get("call", []), *captures.get("literal", [])], key=lambda n: n.start_byte)
         for node in nodes:
+            charge()
             try:
                 reader.read(node)
             except RecursionError:
-                result.warnings.append(f"{reader.origin(node)}: too deeply nested to read")
+                line = node.start_point[0] + 1
+                budget.hits.append(BudgetHit(source.path, f"line {line}: too deeply nested to read"))
+
+    for file in files:
+        budget.read(file.path, len(file.text), lambda f=file: parse(f))
+    project = Project(sources)
+    for source in sources:
+        budget.read(source.path, len(source.source), lambda s=source: read(s))
+    result.record_budget(budget, first_hit)
     return result
 
 
@@ -199,6 +217,7 @@ def _descendants(node: Any, node_type: str) -> Iterator[Any]:
     stack = [node]
     while stack:
         current = stack.pop()
+        charge()
         if current.type == node_type:
             yield current
         stack.extend(reversed(current.named_children))
@@ -331,7 +350,7 @@ class Reader:
         """The enclosing function when the tool's name is one of its parameters (and not yet bound)."""
         if self.bindings or name_node.type != "identifier":
             return None
-        function = _enclosing_function(name_node)
+        function = _enclosing_function(self.source.root, name_node)
         if function is None or function.type != "function_declaration":
             return None
         if self.source.text(name_node) not in _parameter_names(self.source, function):
@@ -553,6 +572,7 @@ class Reader:
         return types[-1] if types else None
 
     def _type_schema(self, node: Any, dialect: str, seen: frozenset[str]) -> dict[str, Any]:
+        charge()
         if len(seen) > MAX_DEPTH:
             raise Unresolved("type nested too deeply")
         kind = node.type
@@ -705,7 +725,7 @@ class Reader:
         if declaration is None or declaration.type not in ("short_var_declaration", "assignment_statement"):
             return None
         variable = self.source.text(declaration.child_by_field_name("left"))
-        function = _enclosing_function(literal)
+        function = _enclosing_function(self.source.root, literal)
         for call in _descendants(function, "call_expression") if function is not None else []:
             arguments = _arguments(call)
             if (
@@ -792,6 +812,7 @@ class Reader:
 
     def _json_value(self, node: Any, unresolved: list[str], depth: int) -> Any:
         """A value inside a schema literal: scalars, slices, maps and nested schema literals."""
+        charge()
         node = _strip_address(node)
         if node.type in ("composite_literal", "literal_value") and depth < MAX_DEPTH:
             type_node = node.child_by_field_name("type") if node.type == "composite_literal" else None
@@ -830,7 +851,7 @@ class Reader:
 
     def _copied_into(self, variable: Any) -> list[Any]:
         """The sources of `maps.Copy(variable, source)` calls in the function that declares the variable."""
-        function = _enclosing_function(variable)
+        function = _enclosing_function(self.source.root, variable)
         name = self.source.text(variable)
         sources = []
         for call in _descendants(function, "call_expression") if function is not None else []:
@@ -895,18 +916,13 @@ class Reader:
         if node.type != "identifier":
             return node
         name = self.source.text(node)
-        scope = (anchor or node).parent
-        while scope is not None and scope.type not in (
-            "function_declaration",
-            "method_declaration",
-            "func_literal",
-        ):
-            scope = scope.parent
+        scope = _enclosing_function(self.source.root, anchor or node)
         if scope is None:
             return node
         stack = [scope]
         while stack:
             current = stack.pop()
+            charge()
             if current.type == "short_var_declaration":
                 left, right = current.child_by_field_name("left"), current.child_by_field_name("right")
                 names = [self.source.text(n) for n in left.named_children] if left is not None else []
@@ -932,6 +948,7 @@ class Reader:
         return text
 
     def literal(self, node: Any) -> Any:
+        charge()
         node = self._resolve_local(node)
         if node.type in ("true", "false"):
             return node.type == "true"
@@ -960,6 +977,7 @@ class Reader:
 
     def string(self, node: Any, depth: int = 0) -> tuple[str, list[str]]:
         """Resolve a string expression; returns the text and any `{...}` placeholders left in it."""
+        charge()
         if depth > MAX_DEPTH:
             raise Unresolved("too deeply nested")
         if node.type in ("interpreted_string_literal", "raw_string_literal"):
@@ -969,6 +987,7 @@ class Reader:
         if node.type == "binary_expression" and self.source.text(node.child_by_field_name("operator")) == "+":
             left = self._string_part(node.child_by_field_name("left"), depth)
             right = self._string_part(node.child_by_field_name("right"), depth)
+            check_length(len(left[0]) + len(right[0]))
             return left[0] + right[0], left[1] + right[1]
         if node.type == "identifier":
             return self._named(self.project.package_of(self.source), self.source.text(node), node, depth)
@@ -1049,6 +1068,7 @@ class Reader:
                     text = self.source.text(argument)
                 pieces.append(text)
                 holes.extend(more)
+        check_length(sum(len(piece) for piece in pieces))
         return "".join(pieces), holes
 
 
@@ -1093,15 +1113,8 @@ def _is_list_expression(node: Any) -> bool:
     return node.type in ("variadic_argument", "identifier", "composite_literal", "call_expression")
 
 
-def _enclosing_function(node: Any) -> Any | None:
-    scope = node.parent
-    while scope is not None and scope.type not in (
-        "function_declaration",
-        "method_declaration",
-        "func_literal",
-    ):
-        scope = scope.parent
-    return scope
+def _enclosing_function(root: Any, node: Any) -> Any | None:
+    return enclosing(root, node, FUNCTION_NODES)
 
 
 def _parameter_names(source: SourceText, function: Any) -> list[str]:

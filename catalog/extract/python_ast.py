@@ -29,11 +29,13 @@ import ast
 import inspect
 import re
 import textwrap
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.extract import Extraction, SourceFile
+from catalog.extract.budget import Budget, charge, check_length
 from catalog.models import Tool
 
 SERVER_CLASSES = {"FastMCP", "MCPServer", "Server", "LowLevelServer"}
@@ -89,30 +91,52 @@ class Module:
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # alias -> (module, name)
     uses_fastmcp: bool = False
+    size: int = 0  # characters of source, for the file's work budget
+    all_functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] | None = None  # nested ones too
 
 
-def extract(files: list[SourceFile], requirements: Sequence[str] = ()) -> Extraction:
+def extract(
+    files: list[SourceFile], requirements: Sequence[str] = (), budget: Budget | None = None
+) -> Extraction:
     """Parse every Python file and return the tools registered anywhere in them; `requirements`
-    are the package's declared dependencies (``Requires-Dist`` lines), when known."""
+    are the package's declared dependencies (``Requires-Dist`` lines), when known. Each file is
+    parsed and read within `budget` (a fresh default one when not given)."""
+    budget = budget or Budget()
+    first_hit = len(budget.hits)
     result = Extraction(files_scanned=len(files))
-    modules = [m for f in files if (m := _parse(f, result.warnings)) is not None]
+    modules: list[Module] = []
+    for source in files:
+        budget.read(source.path, len(source.text), lambda s=source: _parse_into(s, modules, result.warnings))
     project = Project(modules)
     project.parses_docstrings = fastmcp_parses_docstrings(requirements)
     for module in modules:
-        try:
-            FileReader(project, module, result).read()
-        except RecursionError:
-            result.warnings.append(f"{module.path}: too deeply nested to read")
+        budget.read(module.path, module.size, FileReader(project, module, result).read)
+    result.record_budget(budget, first_hit)
     return result
+
+
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
+    """`ast.parse`, one call at a time: CPython 3.11's parser is not thread-safe (issue 106905)."""
+    with _PARSE_LOCK:
+        return ast.parse(source, filename=filename)
+
+
+def _parse_into(source: SourceFile, modules: list[Module], warnings: list[str]) -> None:
+    module = _parse(source, warnings)
+    if module is not None:
+        modules.append(module)
 
 
 def _parse(source: SourceFile, warnings: list[str]) -> Module | None:
     try:
-        tree = ast.parse(source.text, filename=source.path)
+        tree = parse_python(source.text, filename=source.path)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         warnings.append(f"{source.path}: not parsed ({type(error).__name__})")
         return None
-    module = Module(source.path, _dotted_name(source.path), tree)
+    module = Module(source.path, _dotted_name(source.path), tree, size=len(source.text))
     _index_module(module)
     return module
 
@@ -186,6 +210,7 @@ class Project:
 
     def lookup(self, module: Module, name: str, kind: str, depth: int = 0) -> tuple[Module, Any] | None:
         """Find a module-level constant, function or class visible as `name` in `module`."""
+        charge(1 + len(self.modules) // 64)
         table: dict[str, Any] = getattr(module, kind)
         if name in table:
             return module, table[name]
@@ -253,6 +278,7 @@ class FileReader:
             self._visit(node)
 
     def _visit(self, node: ast.AST) -> None:
+        charge()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             self._visit_function(node)
             return
@@ -463,7 +489,7 @@ class FileReader:
         if isinstance(fn_ref, ast.Name):
             found = self.project.lookup(self.module, fn_ref.id, "functions")
             if found is None:
-                local = _local_function(self.module.tree, fn_ref.id)
+                local = _local_function(self.module, fn_ref.id)
                 found = (self.module, local) if local is not None else None
         if found is None:
             found = self._method_of_instance(fn_ref)
@@ -662,6 +688,7 @@ class FileReader:
 
     def string(self, node: ast.expr, depth: int = 0) -> tuple[str, list[str]]:
         """Resolve a string expression; returns the text and any `{...}` placeholders left in it."""
+        charge()
         if depth > MAX_DEPTH:
             raise Unresolved("too deeply nested")
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -671,6 +698,7 @@ class FileReader:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, left_holes = self._string_part(node.left, depth)
             right, right_holes = self._string_part(node.right, depth)
+            check_length(len(left) + len(right))
             return left + right, left_holes + right_holes
         if isinstance(node, ast.Name):
             return self._named_string(node, depth)
@@ -685,6 +713,7 @@ class FileReader:
             return self.string(node, depth + 1)
         except Unresolved:
             placeholder = "{" + ast.unparse(node) + "}"
+            check_length(len(placeholder))
             return placeholder, [placeholder]
 
     def _fstring(self, node: ast.JoinedStr, depth: int) -> tuple[str, list[str]]:
@@ -703,6 +732,7 @@ class FileReader:
                 )
                 pieces.append(placeholder)
                 holes.append(placeholder)
+        check_length(sum(len(piece) for piece in pieces))
         return "".join(pieces), holes
 
     def _named_string(self, node: ast.Name, depth: int) -> tuple[str, list[str]]:
@@ -798,11 +828,13 @@ class FileReader:
             items = node.args[0]
             if isinstance(items, ast.List | ast.Tuple):
                 parts = [self._string_part(item, depth) for item in items.elts]
+                check_length(sum(len(p) for p, _ in parts) + len(separator) * len(parts))
                 return separator.join(p for p, _ in parts), holes + [h for _, hs in parts for h in hs]
         raise Unresolved(f"built at run time (call to {_dotted(node.func)})")
 
     def value(self, node: ast.expr, depth: int = 0) -> Any:
         """Resolve a literal-like expression (bool, number, None or string)."""
+        charge()
         node = self._follow_name(node)
         if isinstance(node, ast.Constant) and not isinstance(node.value, str):
             return node.value
@@ -818,6 +850,7 @@ class FileReader:
         return text
 
     def _json_value(self, node: ast.expr, label: str, unresolved: list[str], depth: int = 0) -> Any:
+        charge()
         node = self._follow_name(node)
         if depth > MAX_DEPTH:
             unresolved.append(f"{label}: too deeply nested")
@@ -928,11 +961,14 @@ def _assigned_names(node: ast.AST) -> list[str]:
     return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
 
 
-def _local_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
-            return node
-    return None
+def _local_function(module: Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The first function of this name defined anywhere in the module (indexed once per module)."""
+    if module.all_functions is None:
+        module.all_functions = {}
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                module.all_functions.setdefault(node.name, node)
+    return module.all_functions.get(name)
 
 
 def _server_params(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -1170,6 +1206,7 @@ class SignatureSchema:
 
     def type_schema(self, node: ast.expr, prop_name: str = "", depth: int = 0) -> dict[str, Any] | None:
         """JSON schema for a type annotation, or None when it cannot be known statically."""
+        charge()
         if depth > 10:
             return None
         node = self._resolve_alias(node)

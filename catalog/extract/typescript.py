@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.extract import Extraction, SourceFile
+from catalog.extract.budget import Budget, BudgetHit, charge, check_length
+from catalog.extract.syntax import ancestors, enclosing
 from catalog.models import Tool
 
 ANNOTATION_KEYS = {"title", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
@@ -72,6 +74,7 @@ class Module:
     language: Any = None
 
     def text(self, node: Any) -> str:
+        charge(1 + (node.end_byte - node.start_byte) // 256)
         return self.source[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
     def nodes(self, *node_types: str) -> list[Any]:
@@ -89,11 +92,14 @@ class Module:
 _QUERIES: dict[tuple[int, str], Any] = {}
 
 
-def extract(files: list[SourceFile]) -> Extraction:
-    """Parse every TS/JS file and return the tools registered anywhere in them."""
+def extract(files: list[SourceFile], budget: Budget | None = None) -> Extraction:
+    """Parse every TS/JS file and return the tools registered anywhere in them, each file parsed
+    and read within `budget` (a fresh default one when not given)."""
     import tree_sitter
     import tree_sitter_typescript
 
+    budget = budget or Budget()
+    first_hit = len(budget.hits)
     languages = {
         "ts": tree_sitter.Language(tree_sitter_typescript.language_typescript()),
         "tsx": tree_sitter.Language(tree_sitter_typescript.language_tsx()),
@@ -103,22 +109,33 @@ def extract(files: list[SourceFile]) -> Extraction:
     tsx_query = tree_sitter.Query(languages["tsx"], _CALL_QUERY)
     result = Extraction(files_scanned=len(files))
     modules: list[Module] = []
-    for source in files:
+
+    def parse(source: SourceFile) -> None:
         kind = "tsx" if source.path.endswith((".tsx", ".jsx")) else "ts"
         data = source.text.encode("utf-8")
+        charge(1 + len(data) // 256)
         modules.append(
             Module(source.path, data, parsers[kind].parse(data).root_node, language=languages[kind])
         )
-    project = Project(modules)
-    for module in modules:
+
+    def read(module: Module) -> None:
         cursor = tree_sitter.QueryCursor(tsx_query if module.path.endswith((".tsx", ".jsx")) else query)
         calls = cursor.captures(module.root).get("call", [])
         reader = Reader(project, module, result)
         for call in sorted(calls, key=lambda n: n.start_byte):
+            charge()
             try:
                 reader.read_call(call)
             except RecursionError:
-                result.warnings.append(f"{reader.origin(call)}: too deeply nested to read")
+                line = call.start_point[0] + 1
+                budget.hits.append(BudgetHit(module.path, f"line {line}: too deeply nested to read"))
+
+    for source in files:
+        budget.read(source.path, len(source.text), lambda s=source: parse(s))
+    project = Project(modules)
+    for module in modules:
+        budget.read(module.path, len(module.source), lambda m=module: read(m))
+    result.record_budget(budget, first_hit)
     return _first_of_each(result)
 
 
@@ -467,8 +484,7 @@ class Reader:
             if self.module.text(root) in self.bindings:
                 return None
         name = self.module.text(root)
-        node = call.parent
-        while node is not None:
+        for node in ancestors(self.module.root, call):
             if node.type == "for_in_statement" and self.module.text(node.child_by_field_name("left")) == name:
                 if self.module.text(node.child_by_field_name("operator") or node) != "of":
                     return None
@@ -477,7 +493,6 @@ class Reader:
                 parameters = _parameter_names(self.module, node)
                 if name in parameters:
                     return self._per_binding(call, node, parameters, parameters.index(name))
-            node = node.parent
         return None
 
     def _per_element(self, call: Any, name: str, listed: Any) -> list[Reader]:
@@ -527,7 +542,7 @@ class Reader:
     def _per_tool_class(self, call: Any) -> list[Reader] | None:
         """A base class registering `this.name`: one reader per concrete class of its family
         (itself and every subclass) whose `name` is known statically."""
-        cls = _enclosing(call, CLASS_NODES)
+        cls = enclosing(self.module.root, call, CLASS_NODES)
         if cls is None:
             return None
         name = cls.child_by_field_name("name")
@@ -634,6 +649,7 @@ class Reader:
     def elements(self, node: Any, depth: int = 0) -> list[tuple[Reader, Any]] | None:
         """The items of a list known statically: array literals (with spreads), `Object.values(ns)`,
         `.map(x => ...)`, `.filter/.slice/.sort/.concat`, ternaries and functions returning such lists."""
+        charge()
         if isinstance(node, _Located):
             return self.at(node.module).elements(node.node, depth)
         bare = _unwrap(node)
@@ -937,6 +953,7 @@ class Reader:
 
     def resolve(self, node: Any, depth: int = 0) -> tuple[Module, Any] | None:
         """Follow identifiers and member accesses to the expression they name (in whichever module)."""
+        charge()
         if isinstance(node, _Located):
             return self.at(node.module).resolve(node.node, depth)
         if isinstance(node, _Member):
@@ -990,13 +1007,11 @@ class Reader:
         if name in self.bindings:
             reader, value = self.bindings[name]
             return reader.resolve(value, depth + 1)
-        scope = node.parent
-        while scope is not None:
+        for scope in ancestors(self.module.root, node):
             if scope.type in SCOPE_NODES:
                 value = _scope_declarations(self.module, scope).get(name)
                 if value is not None and value.id != node.id and not _contains(value, node):
                     return self.resolve(value, depth + 1)
-            scope = scope.parent
         if name in self.module.imports:
             spec, imported = self.module.imports[name]
             return self._resolve_export(spec, imported, depth)
@@ -1023,6 +1038,7 @@ class Reader:
 
     def string(self, node: Any, depth: int = 0) -> tuple[str, list[str]]:
         """Resolve a string expression; returns the text and any `${...}` placeholders left in it."""
+        charge()
         if depth > MAX_DEPTH:
             raise Unresolved("too deeply nested")
         target = self.resolve(node)
@@ -1038,6 +1054,7 @@ class Reader:
         if node.type == "binary_expression" and self.module.text(node.child_by_field_name("operator")) == "+":
             left = self._string_part(node.child_by_field_name("left"), depth)
             right = self._string_part(node.child_by_field_name("right"), depth)
+            check_length(len(left[0]) + len(right[0]))
             return left[0] + right[0], left[1] + right[1]
         if node.type == "call_expression":
             return self._call_string(node, depth)
@@ -1068,6 +1085,7 @@ class Reader:
                 text, more = self._string_part(child.named_children[0], depth)
                 pieces.append(text)
                 holes.extend(more)
+        check_length(sum(len(piece) for piece in pieces))
         return "".join(pieces), holes
 
     def _call_string(self, node: Any, depth: int) -> tuple[str, list[str]]:
@@ -1137,6 +1155,7 @@ class Reader:
     def _located_fields(
         self, node: Any, label: str, unresolved: list[str], depth: int = 0
     ) -> dict[str, _Located]:
+        charge()
         target = self.resolve(node)
         if target is not None and target[1].type == "call_expression" and depth < MAX_DEPTH:
             merged = self.at(target[0])._merged_fields(target[1], label, unresolved, depth)
@@ -1247,6 +1266,7 @@ class Reader:
 
     def json_schema_value(self, node: Any, unresolved: list[str], depth: int = 0) -> Any:
         """A JSON-like literal (object, array, scalars) or a `zodToJsonSchema(X)` call."""
+        charge()
         if isinstance(node, _Located):
             return self.at(node.module).json_schema_value(node.node, unresolved, depth)
         target = self.resolve(node)
@@ -1325,6 +1345,7 @@ class Reader:
         self, node: Any, unresolved: list[str], label: str, depth: int = 0
     ) -> tuple[dict[str, Any], bool]:
         """JSON schema for a zod expression and whether it is optional; unknown parts stay typeless."""
+        charge()
         target = self.resolve(node)
         if target is None or depth > MAX_DEPTH:
             unresolved.append(f"input_schema.{label or '?'}: {self._short(node)} not resolvable statically")
@@ -1719,13 +1740,11 @@ def _merge_elements(parts: list[list[tuple[Reader, Any]] | None]) -> list[tuple[
 def _declaration_of(module: Module, identifier: Any) -> Any | None:
     """The value of the nearest enclosing `const NAME = value` for an identifier."""
     name = module.text(identifier)
-    scope = identifier.parent
-    while scope is not None:
+    for scope in ancestors(module.root, identifier):
         if scope.type in SCOPE_NODES:
             value = _scope_declarations(module, scope).get(name)
             if value is not None and not _contains(value, identifier):
                 return value
-        scope = scope.parent
     return None
 
 
@@ -1751,13 +1770,6 @@ def _is_this_member(module: Module, node: Any) -> bool:
         and node.type == "member_expression"
         and _unwrap(node.child_by_field_name("object")).type == "this"
     )
-
-
-def _enclosing(node: Any, types: tuple[str, ...]) -> Any | None:
-    node = node.parent
-    while node is not None and node.type not in types:
-        node = node.parent
-    return node
 
 
 def _base_class_name(module: Module, cls: Any) -> str | None:
