@@ -78,7 +78,7 @@ class Budget:
 
     @property
     def out_of_time(self) -> bool:
-        return time.monotonic() > self.package_deadline
+        return time.monotonic() >= self.package_deadline
 
     def read(self, path: str, size: int, work: Callable[[], None]) -> bool:
         """Run `work` on one file within its allowance; a `BudgetExceeded` (or a recursion too deep)
@@ -110,7 +110,7 @@ class Budget:
             raise BudgetExceeded(f"work budget of {self.step_limit} steps used up")
         if self.steps >= self._next_clock:
             self._next_clock = self.steps + _CLOCK_EVERY
-            if time.monotonic() > self.deadline:
+            if time.monotonic() >= self.deadline:
                 seconds = (
                     self.limits.package_seconds
                     if self.deadline >= self.package_deadline
