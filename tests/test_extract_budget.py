@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.extract import Extraction, SourceFile, extract_tree, go, python_ast, typescript
+from catalog.extract import Extraction, SourceFile, extract_tree, go, python, typescript
 from catalog.extract.budget import Budget, Limits
 
 GO_HEAD = 'package main\n\nimport "github.com/mark3labs/mcp-go/mcp"\n\n'
@@ -29,7 +29,7 @@ def run(language: str, text: str, limits: Limits | None = None) -> tuple[Extract
     files = [SourceFile("hostile" + suffix, text), SourceFile(*GOOD[language])]
     budget = Budget(limits or Limits(package_seconds=3600, file_seconds=3600))
     if language == "py":
-        found = python_ast.extract(files, (), budget)
+        found = python.extract(files, (), budget)
     elif language == "ts":
         found = typescript.extract(files, budget)
     else:

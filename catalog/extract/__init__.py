@@ -71,10 +71,10 @@ ExtractFn = Callable[[list[SourceFile], Budget | None], Extraction]
 
 
 def _extractors() -> dict[tuple[str, ...], ExtractFn]:
-    from catalog.extract import go, python_ast, typescript
+    from catalog.extract import go, python, typescript
 
     return {
-        (".py",): python_ast.extract,
+        (".py",): python.extract,
         (".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".tsx", ".jsx"): typescript.extract,
         (".go",): go.extract,
     }
@@ -129,7 +129,7 @@ def extract_tree(root: Path, limits: Limits | None = None) -> Extraction:
     """Run every language extractor over the tree and merge their tools by name (first wins).
     All of them share one package budget (`limits`, default from the environment); files cut
     short are listed in `budget_hits` and make the result `may_be_incomplete`."""
-    from catalog.extract import python_ast
+    from catalog.extract import python
 
     budget = Budget(limits)
     merged = Extraction()
@@ -139,8 +139,8 @@ def extract_tree(root: Path, limits: Limits | None = None) -> Extraction:
         if not files:
             continue
         found = (
-            python_ast.extract(files, declared_requirements(root), budget)
-            if extract is python_ast.extract
+            python.extract(files, declared_requirements(root), budget)
+            if extract is python.extract
             else extract(files, budget)
         )
         merged.files_scanned += len(files)
