@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from catalog.extract.budget import Budget, BudgetHit, Limits
 from catalog.models import Tool
 
 MAX_FILE_BYTES = 2_000_000
@@ -46,18 +47,34 @@ class Extraction:
     tools: list[Tool] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     files_scanned: int = 0
+    budget_hits: list[BudgetHit] = field(default_factory=list)  # files whose reading stopped early
+
+    @property
+    def may_be_incomplete(self) -> bool:
+        """True when a file was cut short by a work or time budget: tools may be missing."""
+        return bool(self.budget_hits)
+
+    @property
+    def incomplete_reasons(self) -> list[str]:
+        return [str(hit) for hit in self.budget_hits]
+
+    def record_budget(self, budget: Budget, first_hit: int) -> None:
+        """Take the budget hits recorded since `first_hit` onto this result (and its warnings)."""
+        hits = budget.hits[first_hit:]
+        self.budget_hits.extend(hits)
+        self.warnings.extend(str(hit) for hit in hits)
 
 
 # An extractor takes every file of its language in the tree (so it can resolve names across
-# files) and returns the tools found plus warnings.
-ExtractFn = Callable[[list[SourceFile]], Extraction]
+# files) and the package's budget, and returns the tools found plus warnings.
+ExtractFn = Callable[[list[SourceFile], Budget | None], Extraction]
 
 
 def _extractors() -> dict[tuple[str, ...], ExtractFn]:
-    from catalog.extract import go, python_ast, typescript
+    from catalog.extract import go, python, typescript
 
     return {
-        (".py",): python_ast.extract,
+        (".py",): python.extract,
         (".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".tsx", ".jsx"): typescript.extract,
         (".go",): go.extract,
     }
@@ -108,10 +125,13 @@ def declared_requirements(root: Path) -> list[str]:
     return []
 
 
-def extract_tree(root: Path) -> Extraction:
-    """Run every language extractor over the tree and merge their tools by name (first wins)."""
-    from catalog.extract import python_ast
+def extract_tree(root: Path, limits: Limits | None = None) -> Extraction:
+    """Run every language extractor over the tree and merge their tools by name (first wins).
+    All of them share one package budget (`limits`, default from the environment); files cut
+    short are listed in `budget_hits` and make the result `may_be_incomplete`."""
+    from catalog.extract import python
 
+    budget = Budget(limits)
     merged = Extraction()
     seen: dict[str, Tool] = {}
     for suffixes, extract in _extractors().items():
@@ -119,12 +139,13 @@ def extract_tree(root: Path) -> Extraction:
         if not files:
             continue
         found = (
-            python_ast.extract(files, declared_requirements(root))
-            if extract is python_ast.extract
-            else extract(files)
+            python.extract(files, declared_requirements(root), budget)
+            if extract is python.extract
+            else extract(files, budget)
         )
         merged.files_scanned += len(files)
         merged.warnings.extend(found.warnings)
+        merged.budget_hits.extend(found.budget_hits)
         for tool in found.tools:
             if tool.name in seen:
                 continue

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from catalog.models import Tool
+
+# Says what is wrong inside one tool object of a hostile document (safejson.Document.problem_in).
+ProblemFn = Callable[[Any], str | None] | None
 
 
 def tool_from_json(item: Any, origin: str) -> Tool | None:
@@ -82,12 +86,18 @@ def is_mcpb_manifest(document: Any) -> bool:
     return isinstance(document, dict) and _is_mcpb(document)
 
 
-def parse_tools(items: list[Any], origin: str) -> tuple[list[Tool], list[str]]:
-    """Convert tool objects, reporting malformed and duplicate ones by position or name."""
+def parse_tools(items: list[Any], origin: str, problem_in: ProblemFn = None) -> tuple[list[Tool], list[str]]:
+    """Convert tool objects, reporting malformed and duplicate ones by position or name; with
+    `problem_in`, a tool with a problem inside (nesting, NUL, lone surrogate, duplicate key) is
+    dropped and reported by name, and the others are kept."""
     tools: list[Tool] = []
     problems: list[str] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
+        problem = problem_in(item) if problem_in is not None else None
+        if problem:
+            problems.append(f"{_tool_label(item, index, problem_in)} skipped: {problem}")
+            continue
         tool = tool_from_json(item, origin)
         if tool is None:
             problems.append(f"malformed tool at position {index} (no string name)")
@@ -97,3 +107,11 @@ def parse_tools(items: list[Any], origin: str) -> tuple[list[Tool], list[str]]:
             seen.add(tool.name)
             tools.append(tool)
     return tools, problems
+
+
+def _tool_label(item: Any, index: int, problem_in: ProblemFn) -> str:
+    """`tool 'name'` when the name itself is clean text, else the tool's position."""
+    name = item.get("name") if isinstance(item, dict) else None
+    if isinstance(name, str) and name and problem_in is not None and problem_in(name) is None:
+        return f"tool {name!r}"
+    return f"tool at position {index}"

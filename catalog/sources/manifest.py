@@ -2,46 +2,43 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
+from catalog import safejson
 from catalog.extract import manifests
 from catalog.models import CatalogError, ServerRef
 from catalog.sources import ResolveOptions, Target
 
-MAX_JSON_BYTES = 50_000_000
-
 
 def load_json(path: Path) -> Any:
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise CatalogError(f"{path} is larger than 50 MB; refusing it", kind="usage")
-    try:
-        return json.loads(path.read_text("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path} is not valid JSON: {exc}", kind="usage") from None
+    """A JSON file read as hostile input: any size, nesting or encoding problem is one usage error."""
+    return safejson.load(path, kind="usage")
 
 
 def resolve(path: Path, options: ResolveOptions) -> list[Target]:
-    document = load_json(path)
+    parsed = safejson.parse_file(path, kind="usage")  # tools are checked one by one: bad ones dropped
+    document = parsed.value
     if isinstance(document, dict) and isinstance(document.get("mcpServers") or document.get("servers"), dict):
-        return client_config_targets(document, str(path), options)
+        return client_config_targets(safejson.loads_checked(parsed, str(path)), str(path), options)
     if manifests.is_mcpb_manifest(document):
-        return [_mcpb_target(document, path, options)]
+        return [_mcpb_target(document, path, options, parsed.problem_in)]
     if isinstance(document, dict) and ("packages" in document or "remotes" in document):
-        return [server_json_target(document, str(path), options)]
+        return [server_json_target(safejson.loads_checked(parsed, str(path)), str(path), options)]
     items = manifests.tools_list_items(document)
     if items is not None:
-        return [_tools_list_target(items, path, options)]
+        return [_tools_list_target(items, path, options, parsed.problem_in)]
     raise CatalogError(
         f"{path}: not a tools/list result, MCPB manifest, server.json or client config (mcpServers)",
         kind="usage",
     )
 
 
-def _tools_list_target(items: list[Any], path: Path, options: ResolveOptions) -> Target:
-    tools, problems = manifests.parse_tools(items, origin=path.name)
+def _tools_list_target(
+    items: list[Any], path: Path, options: ResolveOptions, problem_in: manifests.ProblemFn = None
+) -> Target:
+    tools, problems = manifests.parse_tools(items, origin=path.name, problem_in=problem_in)
     server_id = options.name or f"file:{path.stem}"
     return Target(
         server=ServerRef(id=server_id, source=str(path), kind="json", name=options.name),
@@ -51,9 +48,11 @@ def _tools_list_target(items: list[Any], path: Path, options: ResolveOptions) ->
     )
 
 
-def _mcpb_target(document: dict[str, Any], path: Path, options: ResolveOptions) -> Target:
+def _mcpb_target(
+    document: dict[str, Any], path: Path, options: ResolveOptions, problem_in: manifests.ProblemFn = None
+) -> Target:
     items, notes = manifests.mcpb_tools(document)
-    tools, problems = manifests.parse_tools(items, origin=path.name)
+    tools, problems = manifests.parse_tools(items, origin=path.name, problem_in=problem_in)
     name = options.name or str(document.get("name") or path.parent.name)
     return Target(
         server=ServerRef(id=name, source=str(path), kind="json", name=document.get("display_name") or name),

@@ -1,0 +1,61 @@
+"""Find the MCP tools a Python source tree registers, by reading its syntax tree (never importing it).
+
+Modules by concern: `project` (parsed files, imports, name lookups), `values` (string and literal
+folding), `schemas` (input schemas and docstrings as the SDKs derive them), `idioms` (the SDK
+registration forms, one table entry each with an example).
+
+Forms understood: FastMCP of ``mcp`` 1.x and ``MCPServer`` of ``mcp`` 2.x (``@x.tool()``,
+``@x.tool(name=, title=, description=, annotations=)``, ``x.add_tool(fn, ...)``), standalone
+``fastmcp`` (``@x.tool``, ``@x.tool("name")``, ``x.tool(fn, name=)``, annotations as a dict), and
+low-level servers that build ``Tool(name=..., description=..., inputSchema=...)`` objects (names
+from string constants, Enum members, concatenation and f-strings, across the files of the tree).
+
+Description rule: ``mcp`` 1.x and 2.x send ``description or fn.__doc__ or ""``, the raw docstring;
+standalone ``fastmcp`` sends ``description or inspect.getdoc(fn)``, the cleaned docstring. We store
+what that server would send when run on CPython 3.11: ``ast.get_docstring(node, clean=False)`` for
+``mcp`` servers and ``inspect.cleandoc`` of it for servers that import ``fastmcp``. (CPython 3.13
+strips docstring indentation at compile time, so a live crawl there differs in whitespace only.)
+Standalone ``fastmcp`` from 3.2.4 on parses the docstring (griffe's Google, NumPy, then Sphinx
+parser; the first that finds parameters or another section wins): the description is the text
+before the first section and ``Args:`` entries describe properties that have no description yet.
+That rule applies when the package's declared requirements (``requirements=``, the wheel's
+``Requires-Dist``) let the installer pick such a version; without them the older rule is kept.
+
+Input schemas of decorated functions follow what the SDK derives from the signature: parameter
+names, ``required`` for parameters without a default, simple JSON types, enums from ``Literal``,
+``anyOf`` with null for optionals, descriptions from ``Field``; pydantic's property titles for ``mcp``
+servers, none for ``fastmcp`` (it prunes them). A type we cannot resolve leaves the property typeless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from catalog.extract import Extraction, SourceFile
+from catalog.extract.budget import Budget
+from catalog.extract.python.idioms import FileReader
+from catalog.extract.python.project import Module, Project, parse_into, parse_python
+from catalog.extract.python.schemas import fastmcp_parses_docstrings, split_docstring
+
+
+def extract(
+    files: list[SourceFile], requirements: Sequence[str] = (), budget: Budget | None = None
+) -> Extraction:
+    """Parse every Python file and return the tools registered anywhere in them; `requirements`
+    are the package's declared dependencies (``Requires-Dist`` lines), when known. Each file is
+    parsed and read within `budget` (a fresh default one when not given)."""
+    budget = budget or Budget()
+    first_hit = len(budget.hits)
+    result = Extraction(files_scanned=len(files))
+    modules: list[Module] = []
+    for source in files:
+        budget.read(source.path, len(source.text), lambda s=source: parse_into(s, modules, result.warnings))
+    project = Project(modules)
+    project.parses_docstrings = fastmcp_parses_docstrings(requirements)
+    for module in modules:
+        budget.read(module.path, module.size, FileReader(project, module, result).read)
+    result.record_budget(budget, first_hit)
+    return result
+
+
+__all__ = ["extract", "fastmcp_parses_docstrings", "parse_python", "split_docstring"]
