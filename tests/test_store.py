@@ -159,3 +159,74 @@ def test_search_and_summary_use_the_risk_a_reviewer_override_implies(tmp_path):
     assert store.catalog_summary()[0]["riskiest"] == "high"
     store.set_override(SERVER.id, "get_run", "destructive", "bulk purge", risk="critical")
     assert store.catalog_summary()[0]["critical"] == 1
+
+
+def key_tool() -> Tool:
+    return Tool("update_api_key_permissions", "Change which scopes an API key grants.", {"type": "object"})
+
+
+def test_confirming_the_classifiers_category_keeps_its_critical_risk(tmp_path):
+    store = Store(tmp_path / "c.db")
+    label = Classification("write", "critical", 0.9, ["credential or permission change"], "v")
+    store.save_crawl(listing(key_tool()), {"update_api_key_permissions": label})
+    store.set_override(SERVER.id, "update_api_key_permissions", "write", "yes, it changes permissions")
+    [labelled] = store.labelled_tools(SERVER.id)
+    assert (labelled.category, labelled.risk) == ("write", "critical")
+    [row] = store.search("permissions")
+    assert (row["effective_category"], row["effective_risk"]) == ("write", "critical")
+    assert store.catalog_summary()[0]["critical"] == 1
+
+
+@pytest.mark.parametrize(
+    ("classifier", "override", "expected"),
+    [
+        (("destructive", "critical"), ("read", None), ("read", "critical")),  # never silently lowered
+        (("destructive", "critical"), ("read", "low"), ("read", "low")),  # an explicit --risk wins
+        (("read", "low"), ("write", None), ("write", "medium")),  # raised to the rubric's floor
+        (("read", "medium"), ("destructive", None), ("destructive", "high")),
+        (("write", "high"), ("write", None), ("write", "high")),
+        (None, ("read", None), ("read", "high")),  # not classified yet: destructive / high until reviewed
+    ],
+)
+def test_the_view_and_labelled_tool_give_the_same_effective_label(tmp_path, classifier, override, expected):
+    store = Store(tmp_path / "c.db")
+    labels = {"get_run": Classification(*classifier, 0.9, ["r"], "v")} if classifier else None
+    store.save_crawl(listing(get_run()), labels)
+    store.set_override(SERVER.id, "get_run", override[0], "reviewed", risk=override[1])
+    [labelled] = store.labelled_tools(SERVER.id)
+    [row] = store.db.query("SELECT category, risk FROM labelled_tools")
+    assert (labelled.category, labelled.risk) == expected == (row["category"], row["risk"])
+
+
+def test_an_old_database_gets_the_view_and_the_index_triggers_back(tmp_path):
+    store = Store(tmp_path / "c.db")
+    store.save_crawl(listing(get_run()))
+    store.db.execute("DROP VIEW labelled_tools")
+    store.db.execute("DROP TRIGGER tools_ai")
+    store.db.conn.commit()
+    store.db.execute("INSERT INTO tools (server_id, name, description) VALUES ('acme/models', 'x', 'purge all')")
+    store.db.conn.commit()
+    store.close()
+    reopened = Store(tmp_path / "c.db")
+    assert [r["name"] for r in reopened.search("purge")] == ["x"]
+    assert reopened.db["labelled_tools"].count == 2
+
+
+def test_catalog_label_confirming_a_critical_write_keeps_it_hidden_and_denied_in_the_policy(tmp_path):
+    import json
+
+    from tests.test_cli import run
+
+    store = Store(tmp_path / "catalog.db")
+    label = Classification("write", "critical", 0.9, ["credential or permission change"], "v")
+    store.save_crawl(listing(key_tool(), get_run()), {"update_api_key_permissions": label,
+                                                       "get_run": Classification("read", "low", 0.9, [], "v")})
+    store.close()
+    done = run(tmp_path, "label", SERVER.id, "update_api_key_permissions", "write", "--note", "confirmed")
+    assert done.returncode == 0, done.stderr
+    assert "write / critical" in done.stdout
+    done = run(tmp_path, "policy", SERVER.id, "--format", "policylayer")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["hide"] == ["update_api_key_permissions"]
+    assert document["tools"]["update_api_key_permissions"]["deny_if"][0]["conditions"] == []
