@@ -431,18 +431,19 @@ class Store:
             next_id += 1
             ids.append(crawl_id)
             crawl_rows.append(self._crawl_row(crawl_id, result, pending.started_at or finished, finished))
+            digests: dict[str, str] = {}
             if result.status != "failed":
                 state = current[ref.id]
                 seen = set()
                 for tool in result.tools:
                     key = (ref.id, tool.name)
                     seen.add(tool.name)
-                    digest = tool.content_hash()
+                    digest = digests[tool.name] = tool.content_hash()
                     old = state.get(tool.name)
                     if old and old[0] == digest and old[1] is None:
                         continue
-                    version_rows.append(self._version_row(ref.id, tool, digest, crawl_id, finished))
                     row = self._tool_row(ref.id, tool, digest, finished)
+                    version_rows.append(self._version_row(ref.id, tool, digest, crawl_id, finished, row))
                     state[tool.name] = (digest, None)
                     removals.pop(key, None)
                     if key in inserts:
@@ -470,7 +471,7 @@ class Store:
                 if label is None:
                     continue
                 key = (ref.id, tool.name)
-                digest = tool.content_hash()
+                digest = digests.get(tool.name) or tool.content_hash()
                 if labelled.get(key) == (digest, label.version):
                     continue
                 labelled[key] = (digest, label.version)
@@ -531,17 +532,25 @@ class Store:
         )
 
     @staticmethod
-    def _version_row(server_id: str, tool: Tool, digest: str, crawl_id: int, at: str) -> tuple[Any, ...]:
+    def _version_row(
+        server_id: str, tool: Tool, digest: str, crawl_id: int, at: str, row: dict[str, Any]
+    ) -> tuple[Any, ...]:
+        """The tool_versions row; JSON already encoded for the tools `row` is reused where it is the same."""
         content = tool.content()
+
+        def encoded(key: str) -> str | None:
+            value = content[key]
+            return row[key] if value and value == getattr(tool, key) else _dumps(value)
+
         return (
             server_id,
             tool.name,
             digest,
             tool.title,
             tool.description,
-            _dumps(content["input_schema"]),
-            _dumps(content["annotations"]),
-            _dumps(content["params"]),
+            encoded("input_schema"),
+            encoded("annotations"),
+            encoded("params"),
             at,
             crawl_id,
         )
