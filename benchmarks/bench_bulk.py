@@ -1,6 +1,6 @@
 """Catalogue-scale figures: bulk static crawls, a 1,000-entry registry, DB size, and 200,000 tools.
 
-Run: .venv/bin/python benchmarks/bench_bulk.py [--packages 1000] [--tools 200000]
+Run: .venv/bin/python benchmarks/bench_bulk.py [--packages 1000] [--tools 200000] [--storage-only]
 Everything runs on loopback and in a temp directory; nothing is downloaded.
 """
 
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from catalog.bulk import items_from_file, items_from_registry, run_bulk  # noqa: E402
 from catalog.crawl import CrawlOptions, classify_rows  # noqa: E402
 from catalog.models import CrawlResult, ServerRef, Tool  # noqa: E402
-from catalog.store import Store  # noqa: E402
+from catalog.store import PendingCrawl, Store  # noqa: E402
 from tests.factories import cached_wheel, registry_entry  # noqa: E402
 from tests.test_bulk import Registry  # noqa: E402
 
@@ -89,6 +89,89 @@ def synthetic_tools(count: int, per_server: int = 50) -> list[tuple[str, Tool]]:
     return rows
 
 
+def baseline_store_class() -> type | None:
+    """The store as it was before bulk storage (commit 5d2afa3), loaded from git: today's path, to measure
+    against in the same run. None when git or the commit is not available."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(["git", "-C", str(root), "show", f"{BASELINE_COMMIT}:catalog/store.py"],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        return None
+    path = Path(tempfile.mkdtemp(prefix="bench-store-")) / "baseline_store.py"
+    path.write_text(done.stdout)
+    spec = importlib.util.spec_from_file_location("baseline_store", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Store
+
+
+BASELINE_COMMIT = "5d2afa3"
+STORED_TABLES = ("servers", "crawls", "tools", "tool_versions", "classifications")
+
+
+def cpu() -> float:
+    return time.process_time()
+
+
+def bench_storage(work: Path, count: int) -> Path:
+    """Store `count` tools from count/50 servers: today's path (one save_crawl per server, per-row sqlite-utils
+    inserts, FTS triggers), the new save_crawl per server, and Store.save_crawls in a bulk_load block."""
+    from catalog.models import Classification
+    from catalog.store import PendingCrawl
+
+    rows = synthetic_tools(count)
+    labels_for = {"get": "read", "list": "read", "search": "read", "describe": "read", "fetch": "read",
+                  "query": "read", "delete": "destructive", "remove": "destructive", "drop": "destructive"}
+    by_server: dict[str, list[Tool]] = {}
+    for server_id, tool in rows:
+        by_server.setdefault(server_id, []).append(tool)
+    crawls = []
+    for server_id, tools in by_server.items():
+        labels = {}
+        for tool in tools:
+            category = labels_for.get(tool.name.split("_")[0], "write")
+            risk = {"read": "low", "write": "medium", "destructive": "high"}[category]
+            labels[tool.name] = Classification(category, risk, 0.9, ["verb in the name"], "bench")
+        result = CrawlResult(ServerRef(server_id, server_id, "bench"), "static", "bench", tools)
+        crawls.append(PendingCrawl(result, labels))
+    servers = len(crawls)
+    figures = {}
+    baseline = baseline_store_class()
+    if baseline is not None:
+        store = baseline(work / "store-baseline.db")
+        start = cpu()
+        for pending in crawls:
+            store.save_crawl(pending.result, pending.classifications)
+        figures["today (5d2afa3, save_crawl per server)"] = cpu() - start
+        store.close()
+    store = Store(work / "store-each.db")
+    start = cpu()
+    for pending in crawls:
+        store.save_crawl(pending.result, pending.classifications)
+    figures["save_crawl per server"] = cpu() - start
+    store.close()
+    bulk_path = work / "store-bulk.db"
+    store = Store(bulk_path)
+    start = cpu()
+    with store.bulk_load():
+        store.save_crawls(crawls)
+    figures["save_crawls in bulk_load (FTS rebuilt once)"] = cpu() - start
+    counts = {t: store.db[t].count for t in STORED_TABLES}
+    store.close()
+    print(f"store {count:,} tools from {servers:,} servers (CPU seconds, one run): {counts}")
+    reference = next(iter(figures.values()))
+    for label, seconds in figures.items():
+        print(f"  {label}: {seconds:.1f} s CPU, {count / seconds:,.0f} tools/s, "
+              f"{reference / seconds:.1f}x the first line")
+    if baseline is not None:
+        old = Store(work / "store-baseline.db")
+        assert {t: old.db[t].count for t in STORED_TABLES} == counts, "bulk and today's path differ"
+    return bulk_path
+
+
 def bench_large_catalog(work: Path, count: int) -> None:
     db_path = work / "large.db"
     store = Store(db_path)
@@ -100,9 +183,12 @@ def bench_large_catalog(work: Path, count: int) -> None:
     for server_id, tool, label in labelled:
         by_server.setdefault(server_id, []).append((tool, label))
     start = time.perf_counter()
-    for server_id, items in by_server.items():
-        result = CrawlResult(ServerRef(server_id, server_id, "bench"), "static", "bench", [t for t, _ in items])
-        store.save_crawl(result, {t.name: label for t, label in items})
+    with store.bulk_load():
+        store.save_crawls(
+            PendingCrawl(CrawlResult(ServerRef(s, s, "bench"), "static", "bench", [t for t, _ in items]),
+                         {t.name: label for t, label in items})
+            for s, items in by_server.items()
+        )
     store_seconds = time.perf_counter() - start
     print(f"{count} tools: classified in {classify_seconds:.1f} s ({count / classify_seconds:,.0f} tools/s), "
           f"stored in {store_seconds:.1f} s ({len(by_server)} servers), "
@@ -124,9 +210,13 @@ def main() -> None:
     parser.add_argument("--packages", type=int, default=1000)
     parser.add_argument("--tools", type=int, default=200_000)
     parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--storage-only", action="store_true", help="Only the storage comparison.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-bulk-") as tmp:
         work = Path(tmp)
+        bench_storage(work, args.tools)
+        if args.storage_only:
+            return
         start = time.perf_counter()
         specs = make_packages(work / "cache", args.packages)
         print(f"built {args.packages} cached wheels in {time.perf_counter() - start:.1f} s")

@@ -12,25 +12,8 @@ from catalog.models import CatalogError
 
 HOST = "127.0.0.1"
 
-# Every current tool with its effective label: a reviewer's override wins, and an override without a risk
-# keeps the classifier's risk where it still fits the new category (as catalog.models.default_risk_for does).
-LABELLED = """
-WITH labelled AS (
-  SELECT t.server_id, t.name, t.description,
-    coalesce(o.category, c.category) AS category,
-    CASE
-      WHEN o.risk IS NOT NULL THEN o.risk
-      WHEN o.category IS NULL THEN c.risk
-      WHEN o.category = 'read' THEN CASE WHEN c.risk IN ('low', 'medium') THEN c.risk ELSE 'low' END
-      WHEN o.category = 'write' THEN 'medium'
-      ELSE CASE WHEN c.risk IN ('high', 'critical') THEN c.risk ELSE 'high' END
-    END AS risk,
-    c.confidence, c.category AS classifier_category, c.reasons, o.note AS reviewer_note
-  FROM tools t
-  LEFT JOIN classifications c ON c.server_id = t.server_id AND c.name = t.name
-  LEFT JOIN overrides o ON o.server_id = t.server_id AND o.name = t.name
-  WHERE t.removed_at IS NULL
-)"""
+# Every current tool with its effective label comes from the store's `labelled_tools` view, the one
+# definition of the rule (catalog.models); the queries below only pick and order its columns.
 RISK_RANK_SQL = (
     "CASE risk WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
 )
@@ -43,25 +26,25 @@ QUERIES: dict[str, dict[str, Any]] = {
         "title": "Riskiest tools",
         "description": "Every current tool, most dangerous first: risk level, then category, then how sure "
         "the label is. Reviewer overrides are applied.",
-        "sql": LABELLED
-        + f"""
-SELECT server_id, name, category, risk, confidence, reviewer_note, description, reasons
-FROM labelled
+        "hide_sql": True,
+        "sql": f"""
+SELECT server_id, name, category, risk, confidence, override_note AS reviewer_note, description, reasons
+FROM labelled_tools
 ORDER BY {RISK_RANK_SQL} DESC, {CATEGORY_RANK_SQL} DESC, confidence DESC, server_id, name""",
     },
     "servers_by_destructive": {
         "title": "Servers by number of destructive tools",
         "description": "One row per server: how many of its current tools can destroy data, how many are "
         "critical, and how many it has in all.",
-        "sql": LABELLED
-        + """
+        "hide_sql": True,
+        "sql": """
 SELECT s.id AS server_id, s.kind,
   count(l.name) AS tools,
   coalesce(sum(l.category = 'destructive'), 0) AS destructive,
   coalesce(sum(l.risk = 'critical'), 0) AS critical,
   coalesce(sum(l.category = 'write'), 0) AS write,
   coalesce(sum(l.category = 'read'), 0) AS read
-FROM servers s LEFT JOIN labelled l ON l.server_id = s.id
+FROM servers s LEFT JOIN labelled_tools l ON l.server_id = s.id
 GROUP BY s.id
 ORDER BY destructive DESC, critical DESC, tools DESC, s.id""",
     },
@@ -69,6 +52,7 @@ ORDER BY destructive DESC, critical DESC, tools DESC, s.id""",
         "title": "Tools whose description changed between crawls",
         "description": "A changed description is a finding: the text an agent reads to decide what a tool "
         "does is not what it was when it was first reviewed.",
+        "hide_sql": True,
         "sql": """
 SELECT v.server_id, v.name,
   count(DISTINCT coalesce(v.description, '')) AS descriptions_seen,
@@ -87,11 +71,11 @@ ORDER BY last_changed DESC, v.server_id, v.name""",
         "description": "Tools the classifier was least sure about and no reviewer has labelled yet, least "
         "sure first. `below` sets the confidence threshold (default 0.6); settle one with "
         "`catalog label SERVER TOOL CATEGORY --note TEXT`.",
-        "sql": LABELLED
-        + """
+        "hide_sql": True,
+        "sql": """
 SELECT server_id, name, category, risk, confidence, description, reasons
-FROM labelled
-WHERE reviewer_note IS NULL
+FROM labelled_tools
+WHERE override_category IS NULL
   AND confidence < CAST(coalesce(nullif(:below, ''), '0.6') AS REAL)
 ORDER BY confidence, server_id, name""",
         "params": ["below"],

@@ -577,7 +577,12 @@ def label(
     store = _store(db)
     store.require_server(server)
     store.set_override(server, tool, category, note.strip(), risk)
-    typer.echo(f"{server} {tool}: labelled {category} by a reviewer")
+    from catalog.textsafe import inert
+
+    labelled = next(lt for lt in store.labelled_tools(server) if lt.tool.name == tool)
+    typer.echo(
+        inert(f"{server} {tool}: labelled {category} by a reviewer; now {labelled.category} / {labelled.risk}")
+    )
 
 
 @app.command()

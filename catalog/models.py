@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import sqlite3
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -143,6 +146,44 @@ class Override:
     at: str = ""
 
 
+# The effective label of a tool, written once, in SQL, over `classifications c` and `overrides o`: the
+# store's `labelled_tools` view uses it for search, reports and Datasette, and LabelledTool evaluates the
+# same expressions (effective_label below), so no second copy of the rule exists. A reviewer's override
+# sets the category; the risk is the reviewer's explicit risk, else the classifier's risk when the
+# category is unchanged, else the classifier's risk raised to the rubric's floor for the new category
+# (read: low, write: medium, destructive: high): confirming or changing a category never lowers the
+# risk, only an explicit `--risk` does. A tool not classified yet counts as destructive / high.
+EFFECTIVE_CATEGORY_SQL = "coalesce(o.category, c.category, 'destructive')"
+EFFECTIVE_RISK_SQL = """CASE
+      WHEN o.risk IS NOT NULL THEN o.risk
+      WHEN o.category IS NULL OR o.category = coalesce(c.category, 'destructive') THEN coalesce(c.risk, 'high')
+      WHEN o.category = 'destructive' AND coalesce(c.risk, 'high') IN ('low', 'medium') THEN 'high'
+      WHEN o.category = 'write' AND coalesce(c.risk, 'high') = 'low' THEN 'medium'
+      ELSE coalesce(c.risk, 'high')
+    END"""
+UNCLASSIFIED = Classification("destructive", "high", 0.0, ["not classified yet"], "")
+
+_label_lock = threading.Lock()
+_label_db: sqlite3.Connection | None = None
+
+
+@functools.lru_cache(maxsize=512)
+def effective_label(
+    category: str | None, risk: str | None, override_category: str | None, override_risk: str | None
+) -> tuple[str, str]:
+    """(category, risk) of a tool from its classifier label and override, by the SQL rule above."""
+    global _label_db
+    sql = (
+        f"SELECT {EFFECTIVE_CATEGORY_SQL}, {EFFECTIVE_RISK_SQL}"
+        " FROM (SELECT ? AS category, ? AS risk) c, (SELECT ? AS category, ? AS risk) o"
+    )
+    with _label_lock:
+        if _label_db is None:
+            _label_db = sqlite3.connect(":memory:", check_same_thread=False)
+        row = _label_db.execute(sql, (category, risk, override_category, override_risk)).fetchone()
+    return row[0], row[1]
+
+
 @dataclass
 class LabelledTool:
     """A stored tool with its classifier label and, where a reviewer set one, the override that wins."""
@@ -151,25 +192,24 @@ class LabelledTool:
     classification: Classification
     override: Override | None = None
 
+    def _effective(self) -> tuple[str, str]:
+        o = self.override
+        return effective_label(
+            self.classification.category,
+            self.classification.risk,
+            o.category if o else None,
+            o.risk if o else None,
+        )
+
     @property
     def category(self) -> str:
-        return self.override.category if self.override else self.classification.category
+        return self._effective()[0]
 
     @property
     def risk(self) -> str:
-        if self.override is None:
-            return self.classification.risk
-        if self.override.risk:
-            return self.override.risk
-        return default_risk_for(self.override.category, self.classification)
+        return self._effective()[1]
 
     def top_reason(self) -> str:
         if self.override:
             return f"reviewer override: {self.override.note}"
         return self.classification.reasons[0] if self.classification.reasons else ""
-
-
-def default_risk_for(category: str, classification: Classification) -> str:
-    """The risk an overridden category implies, keeping the classifier's risk where it still fits."""
-    allowed = {"read": ("low", "medium"), "write": ("medium",), "destructive": ("high", "critical")}[category]
-    return classification.risk if classification.risk in allowed else allowed[0]

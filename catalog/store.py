@@ -1,19 +1,86 @@
-"""The catalog database: schema and migrations, one transaction per crawl, history and queries."""
+"""The catalog database: schema and migrations, one transaction per crawl (or per batch of crawls in
+bulk), history and queries. Every write transaction takes the write lock at once (BEGIN IMMEDIATE), the
+file is in WAL mode with a busy timeout, and a transaction that still meets a lock is retried whole, so
+several `catalog` processes can write one file at the same time."""
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import json
 import os
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from catalog.models import CatalogError, Classification, CrawlResult, LabelledTool, Override, Tool
+from catalog.models import (
+    EFFECTIVE_CATEGORY_SQL,
+    EFFECTIVE_RISK_SQL,
+    UNCLASSIFIED,
+    CatalogError,
+    Classification,
+    CrawlResult,
+    LabelledTool,
+    Override,
+    Tool,
+)
 
 SCHEMA_VERSION = 1
 JSON_TOOL_FIELDS = ("input_schema", "annotations", "params", "unresolved", "raw")
+BUSY_TIMEOUT_S = 30.0
+WRITE_ATTEMPTS = 5
+T = TypeVar("T")
+
+# Current tools with their effective label: the one definition (catalog.models) that search, reports,
+# policies (through LabelledTool) and Datasette all read.
+LABELLED_VIEW = f"""CREATE VIEW labelled_tools AS
+SELECT t.*,
+    c.category AS classifier_category, c.risk AS classifier_risk, c.confidence, c.reasons,
+    c.version AS classifier_version,
+    o.category AS override_category, o.risk AS override_risk, o.note AS override_note, o.at AS override_at,
+    {EFFECTIVE_CATEGORY_SQL} AS category,
+    {EFFECTIVE_RISK_SQL} AS risk
+FROM tools t
+LEFT JOIN classifications c ON c.server_id = t.server_id AND c.name = t.name
+LEFT JOIN overrides o ON o.server_id = t.server_id AND o.name = t.name
+WHERE t.removed_at IS NULL"""
+
+FTS_TABLE = 'CREATE VIRTUAL TABLE "tools_fts" USING FTS5 ("name", "description", content="tools")'
+FTS_TRIGGERS = {
+    "tools_ai": """CREATE TRIGGER "tools_ai" AFTER INSERT ON "tools" BEGIN
+  INSERT INTO "tools_fts" (rowid, "name", "description") VALUES (new.rowid, new."name", new."description");
+END""",
+    "tools_ad": """CREATE TRIGGER "tools_ad" AFTER DELETE ON "tools" BEGIN
+  INSERT INTO "tools_fts" ("tools_fts", rowid, "name", "description")
+    VALUES('delete', old.rowid, old."name", old."description");
+END""",
+    "tools_au": """CREATE TRIGGER "tools_au" AFTER UPDATE ON "tools" BEGIN
+  INSERT INTO "tools_fts" ("tools_fts", rowid, "name", "description")
+    VALUES('delete', old.rowid, old."name", old."description");
+  INSERT INTO "tools_fts" (rowid, "name", "description") VALUES (new.rowid, new."name", new."description");
+END""",
+}
+TOOL_COLUMNS = (
+    "server_id", "name", "title", "description", "input_schema", "annotations", "params", "origin",
+    "unresolved", "raw", "content_hash", "first_seen", "changed_at", "removed_at",
+)  # fmt: skip
+CRAWL_COLUMNS = (
+    "id", "server_id", "source", "method", "route", "version", "digest", "started_at", "finished_at",
+    "duration_ms", "status", "error", "error_kind", "tool_count", "warnings", "env_names", "server_info",
+)  # fmt: skip
+VERSION_COLUMNS = (
+    "server_id", "name", "content_hash", "title", "description", "input_schema", "annotations", "params",
+    "first_seen", "crawl_id",
+)  # fmt: skip
+LABEL_COLUMNS = (
+    "server_id", "name", "content_hash", "category", "risk", "confidence", "reasons", "version",
+    "classified_at",
+)  # fmt: skip
 
 
 def default_db_path() -> Path:
@@ -36,6 +103,30 @@ def _loads(value: str | None) -> Any:
     return None if value is None else json.loads(value)
 
 
+def _insert_sql(table: str, columns: tuple[str, ...], conflict: str = "") -> str:
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f'INSERT {conflict} INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+
+
+def _upsert_sql(table: str, columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
+    return f"{_insert_sql(table, columns)} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+
+
+def _is_lock_error(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+@dataclass
+class PendingCrawl:
+    """One crawl to store with `Store.save_crawls`: the result, its labels, when it started."""
+
+    result: CrawlResult
+    classifications: dict[str, Classification] | None = None
+    started_at: str | None = None
+
+
 class Store:
     """A catalog.db file: open (creating or migrating it), write crawls atomically, read tools back."""
 
@@ -44,14 +135,65 @@ class Store:
 
         self.path = Path(path) if path else default_db_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._bulk_depth = 0
         try:
-            self.db = sqlite_utils.Database(self.path)
-            self.db.execute("PRAGMA busy_timeout = 30000")
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S)
+            self.db = sqlite_utils.Database(conn)
+            self._retry(self._enable_wal)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise CatalogError(
                 f"cannot open catalog database {self.path}: {exc}", kind="bad_database"
             ) from None
+
+    # -- transactions ---------------------------------------------------------------------------------
+
+    def _retry(self, fn: Callable[[], T]) -> T:
+        """Run `fn`, again after a short pause when another process still holds a lock past the timeout."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if not _is_lock_error(exc) or attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """A write transaction holding the write lock from its start; nested ones are savepoints."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.rollback()
+            raise
+
+    def write(self, fn: Callable[[], T]) -> T:
+        """Run `fn` as one write transaction, retried whole if another writer holds the lock too long."""
+        if self.db.conn.in_transaction:
+            with self._transaction():
+                return fn()
+
+        def once() -> T:
+            with self._transaction():
+                return fn()
+
+        return self._retry(once)
+
+    def _enable_wal(self) -> None:
+        if self.db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            self.db.execute("PRAGMA journal_mode=WAL")
 
     # -- schema ---------------------------------------------------------------------------------------
 
@@ -62,10 +204,37 @@ class Store:
                 f"{self.path} was written by a newer mcp-catalog (schema {version} > {SCHEMA_VERSION}); upgrade",
                 kind="bad_database",
             )
-        if version < 1:
-            with self.db.atomic():
-                self._create_v1()
-                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if version < 1 or not self._schema_current():
+            self.write(self._upgrade)
+
+    def _schema_current(self) -> bool:
+        objects = {
+            row[0]: row[1]
+            for row in self.db.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')"
+            )
+        }
+        return objects.get("labelled_tools") == LABELLED_VIEW and set(FTS_TRIGGERS) <= set(objects)
+
+    def _upgrade(self) -> None:
+        """Create what is missing (inside the write lock, so concurrent first openers do it once)."""
+        if self.db.execute("PRAGMA user_version").fetchone()[0] < 1:
+            self._create_v1()
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self.db.execute("DROP VIEW IF EXISTS labelled_tools")
+        self.db.execute(LABELLED_VIEW)
+        if self._bulk_depth == 0:
+            self._restore_fts_triggers()
+
+    def _restore_fts_triggers(self) -> None:
+        """Triggers back after a bulk load (or a bulk load that was killed), the index rebuilt if they were off."""
+        present = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        missing = [name for name in FTS_TRIGGERS if name not in present]
+        if not missing:
+            return
+        for name in missing:
+            self.db.execute(FTS_TRIGGERS[name])
+        self.db.execute("INSERT INTO tools_fts(tools_fts) VALUES ('rebuild')")
 
     def _create_v1(self) -> None:
         db = self.db
@@ -167,7 +336,9 @@ class Store:
         )
         db["crawls"].create_index(["server_id", "started_at"], if_not_exists=True)
         db["tool_versions"].create_index(["server_id", "name"], if_not_exists=True)
-        db["tools"].enable_fts(["name", "description"], create_triggers=True, replace=True)
+        db.execute(FTS_TABLE)
+        for trigger in FTS_TRIGGERS.values():
+            db.execute(trigger)
 
     # -- writing --------------------------------------------------------------------------------------
 
@@ -178,99 +349,210 @@ class Store:
         started_at: str | None = None,
     ) -> int:
         """Record one crawl in one transaction; tools only change when the crawl produced a listing."""
-        finished = now()
-        with self.db.atomic():
-            self._ensure_server(result)
-            crawl_id = self._insert_crawl(result, started_at or finished, finished)
+        return self.save_crawls([PendingCrawl(result, classifications, started_at)])[0]
+
+    def save_crawls(self, crawls: Iterable[PendingCrawl | CrawlResult], batch_size: int = 200) -> list[int]:
+        """Record many crawls, in order, with the same outcome as one `save_crawl` each: rows built in
+        Python, one `executemany` per table and one transaction per `batch_size` crawls. Outside a
+        `bulk_load()` block the full-text index is kept by its triggers; inside one it is rebuilt once at
+        the end. Returns the crawl ids."""
+        ids: list[int] = []
+        batch: list[PendingCrawl] = []
+        for item in crawls:
+            batch.append(item if isinstance(item, PendingCrawl) else PendingCrawl(item))
+            if len(batch) >= batch_size:
+                ids += self._write_batch(batch)
+                batch = []
+        if batch:
+            ids += self._write_batch(batch)
+        return ids
+
+    def _write_batch(self, batch: list[PendingCrawl]) -> list[int]:
+        return self.write(lambda: self._save_batch(batch))
+
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[Store]:
+        """A block of bulk writes (`save_crawls` calls): the full-text index triggers are off inside it and
+        the index is rebuilt once at its end, even when the block fails; a killed process leaves the
+        triggers off, and the next `Store()` on the file puts them back and rebuilds."""
+        self._bulk_depth += 1
+        try:
+            if self._bulk_depth == 1:
+                self.write(self._drop_fts_triggers)
+            yield self
+        finally:
+            self._bulk_depth -= 1
+            if self._bulk_depth == 0:
+                self.write(self._restore_fts_triggers)
+
+    def _drop_fts_triggers(self) -> None:
+        for name in FTS_TRIGGERS:
+            self.db.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+
+    def _save_batch(self, batch: list[PendingCrawl]) -> list[int]:
+        """Write a batch of crawls in the current transaction (see save_crawls)."""
+        conn = self.db.conn
+        servers = sorted({p.result.server.id for p in batch})
+        marks = ", ".join("?" * len(servers))
+        # The state the batch starts from, updated in memory crawl by crawl.
+        current: dict[str, dict[str, tuple[str, str | None]]] = {server: {} for server in servers}
+        for r in conn.execute(
+            f"SELECT server_id, name, content_hash, removed_at FROM tools WHERE server_id IN ({marks})",
+            servers,
+        ):
+            current[r[0]][r[1]] = (r[2], r[3])
+        labelled: dict[tuple[str, str], tuple[str, str]] = {
+            (r[0], r[1]): (r[2], r[3])
+            for r in conn.execute(
+                f"SELECT server_id, name, content_hash, version FROM classifications WHERE server_id IN ({marks})",
+                servers,
+            )
+        }
+        known = {r[0] for r in conn.execute(f"SELECT id FROM servers WHERE id IN ({marks})", servers)}
+        next_id = (conn.execute("SELECT max(id) FROM crawls").fetchone()[0] or 0) + 1
+        new_servers: list[tuple[Any, ...]] = []
+        crawl_rows: list[tuple[Any, ...]] = []
+        version_rows: list[tuple[Any, ...]] = []
+        inserts: dict[tuple[str, str], dict[str, Any]] = {}  # tools new in this batch, final state
+        updates: dict[tuple[str, str], dict[str, Any]] = {}  # stored tools rewritten, final state
+        removals: dict[tuple[str, str], str] = {}  # stored tools only marked removed
+        labels: dict[tuple[str, str], tuple[Any, ...]] = {}
+        prompts: list[tuple[Any, ...]] = []
+        resources: list[tuple[Any, ...]] = []
+        ids = []
+        for pending in batch:
+            result = pending.result
+            ref = result.server
+            finished = now()
+            if ref.id not in known:
+                known.add(ref.id)
+                new_servers.append((ref.id, ref.name or ref.id, ref.kind, ref.source, finished))
+            crawl_id = next_id
+            next_id += 1
+            ids.append(crawl_id)
+            crawl_rows.append(self._crawl_row(crawl_id, result, pending.started_at or finished, finished))
+            digests: dict[str, str] = {}
             if result.status != "failed":
-                self._apply_listing(result, crawl_id, finished)
-                self._save_extras(result)
-            if classifications:
-                self._save_classifications(result.server.id, result.tools, classifications, finished)
-        return crawl_id
-
-    def _ensure_server(self, result: CrawlResult) -> None:
-        ref = result.server
-        if self.db.execute("SELECT 1 FROM servers WHERE id = ?", [ref.id]).fetchone():
-            return
-        self.db["servers"].insert(
-            {
-                "id": ref.id,
-                "name": ref.name or ref.id,
-                "kind": ref.kind,
-                "source": ref.source,
-                "first_seen": now(),
-            }
+                state = current[ref.id]
+                seen = set()
+                for tool in result.tools:
+                    key = (ref.id, tool.name)
+                    seen.add(tool.name)
+                    digest = digests[tool.name] = tool.content_hash()
+                    old = state.get(tool.name)
+                    if old and old[0] == digest and old[1] is None:
+                        continue
+                    row = self._tool_row(ref.id, tool, digest, finished)
+                    version_rows.append(self._version_row(ref.id, tool, digest, crawl_id, finished, row))
+                    state[tool.name] = (digest, None)
+                    removals.pop(key, None)
+                    if key in inserts:
+                        inserts[key] = {**row, "first_seen": inserts[key]["first_seen"]}
+                    elif old:
+                        updates[key] = row
+                    else:
+                        inserts[key] = {**row, "first_seen": finished}
+                if result.status == "ok":
+                    for name, (digest, removed) in list(state.items()):
+                        if name in seen or removed is not None:
+                            continue
+                        state[name] = (digest, finished)
+                        key = (ref.id, name)
+                        for rows in (inserts, updates):
+                            if key in rows:
+                                rows[key]["removed_at"] = finished
+                                break
+                        else:
+                            removals[key] = finished
+                prompts += [(ref.id, p.name, p.description, _dumps(p.arguments)) for p in result.prompts]
+                resources += [(ref.id, r.uri, r.name, r.description, r.mime_type) for r in result.resources]
+            for tool in result.tools if pending.classifications else ():
+                label = (pending.classifications or {}).get(tool.name)
+                if label is None:
+                    continue
+                key = (ref.id, tool.name)
+                digest = digests.get(tool.name) or tool.content_hash()
+                if labelled.get(key) == (digest, label.version):
+                    continue
+                labelled[key] = (digest, label.version)
+                labels[key] = self._label_row(ref.id, tool.name, digest, label, finished)
+        conn.executemany(_insert_sql("servers", ("id", "name", "kind", "source", "first_seen")), new_servers)
+        conn.executemany(_insert_sql("crawls", CRAWL_COLUMNS), crawl_rows)
+        conn.executemany(_insert_sql("tool_versions", VERSION_COLUMNS, "OR IGNORE"), version_rows)
+        conn.executemany(
+            _insert_sql("tools", TOOL_COLUMNS), [tuple(r[c] for c in TOOL_COLUMNS) for r in inserts.values()]
         )
+        changing = tuple(c for c in TOOL_COLUMNS if c not in ("server_id", "name", "first_seen"))
+        conn.executemany(
+            f"UPDATE tools SET {', '.join(f'{c} = ?' for c in changing)} WHERE server_id = ? AND name = ?",
+            [(*(r[c] for c in changing), *key) for key, r in updates.items()],
+        )
+        conn.executemany(
+            "UPDATE tools SET removed_at = ? WHERE server_id = ? AND name = ?",
+            [(at, *key) for key, at in removals.items()],
+        )
+        conn.executemany(
+            _upsert_sql("prompts", ("server_id", "name", "description", "arguments"), ("server_id", "name")),
+            prompts,
+        )
+        conn.executemany(
+            _upsert_sql(
+                "resources", ("server_id", "uri", "name", "description", "mime_type"), ("server_id", "uri")
+            ),
+            resources,
+        )
+        conn.executemany(
+            _upsert_sql("classifications", LABEL_COLUMNS, ("server_id", "name")), labels.values()
+        )
+        return ids
 
-    def _insert_crawl(self, result: CrawlResult, started: str, finished: str) -> int:
+    @staticmethod
+    def _crawl_row(crawl_id: int, result: CrawlResult, started: str, finished: str) -> tuple[Any, ...]:
         duration = int(
             (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds() * 1000
         )
-        table = self.db["crawls"].insert(
-            {
-                "server_id": result.server.id,
-                "source": result.server.source,
-                "method": result.method,
-                "route": result.route,
-                "version": result.version,
-                "digest": result.digest,
-                "started_at": started,
-                "finished_at": finished,
-                "duration_ms": duration,
-                "status": result.status,
-                "error": result.error,
-                "error_kind": result.error_kind,
-                "tool_count": len(result.tools) if result.status != "failed" else None,
-                "warnings": _dumps(result.warnings),
-                "env_names": _dumps(sorted(result.env_names)),
-                "server_info": _dumps(result.server_info),
-            }
+        return (
+            crawl_id,
+            result.server.id,
+            result.server.source,
+            result.method,
+            result.route,
+            result.version,
+            result.digest,
+            started,
+            finished,
+            duration,
+            result.status,
+            result.error,
+            result.error_kind,
+            len(result.tools) if result.status != "failed" else None,
+            _dumps(result.warnings),
+            _dumps(sorted(result.env_names)),
+            _dumps(result.server_info),
         )
-        return int(table.last_pk)
 
-    def _apply_listing(self, result: CrawlResult, crawl_id: int, at: str) -> None:
-        server_id = result.server.id
-        current = {
-            row["name"]: row
-            for row in self.db.query(
-                "SELECT name, content_hash, removed_at FROM tools WHERE server_id = ?", [server_id]
-            )
-        }
-        seen = set()
-        for tool in result.tools:
-            seen.add(tool.name)
-            digest = tool.content_hash()
-            old = current.get(tool.name)
-            if old and old["content_hash"] == digest and old["removed_at"] is None:
-                continue
-            self._record_version(server_id, tool, digest, crawl_id, at)
-            row = self._tool_row(server_id, tool, digest, at)
-            if old:
-                self.db["tools"].update((server_id, tool.name), row)
-            else:
-                self.db["tools"].insert({**row, "first_seen": at})
-        if result.status == "ok":
-            gone = [name for name, row in current.items() if name not in seen and row["removed_at"] is None]
-            for name in gone:
-                self.db["tools"].update((server_id, name), {"removed_at": at})
-
-    def _record_version(self, server_id: str, tool: Tool, digest: str, crawl_id: int, at: str) -> None:
+    @staticmethod
+    def _version_row(
+        server_id: str, tool: Tool, digest: str, crawl_id: int, at: str, row: dict[str, Any]
+    ) -> tuple[Any, ...]:
+        """The tool_versions row; JSON already encoded for the tools `row` is reused where it is the same."""
         content = tool.content()
-        self.db["tool_versions"].insert(
-            {
-                "server_id": server_id,
-                "name": tool.name,
-                "content_hash": digest,
-                "title": tool.title,
-                "description": tool.description,
-                "input_schema": _dumps(content["input_schema"]),
-                "annotations": _dumps(content["annotations"]),
-                "params": _dumps(content["params"]),
-                "first_seen": at,
-                "crawl_id": crawl_id,
-            },
-            ignore=True,
+
+        def encoded(key: str) -> str | None:
+            value = content[key]
+            return row[key] if value and value == getattr(tool, key) else _dumps(value)
+
+        return (
+            server_id,
+            tool.name,
+            digest,
+            tool.title,
+            tool.description,
+            encoded("input_schema"),
+            encoded("annotations"),
+            encoded("params"),
+            at,
+            crawl_id,
         )
 
     @staticmethod
@@ -289,41 +571,26 @@ class Store:
             row[key] = _dumps(getattr(tool, key) or None)
         return row
 
-    def _save_extras(self, result: CrawlResult) -> None:
-        if result.prompts:
-            self.db["prompts"].upsert_all(
-                [
-                    {
-                        "server_id": result.server.id,
-                        "name": p.name,
-                        "description": p.description,
-                        "arguments": _dumps(p.arguments),
-                    }
-                    for p in result.prompts
-                ],
-                pk=("server_id", "name"),
-            )
-        if result.resources:
-            self.db["resources"].upsert_all(
-                [
-                    {
-                        "server_id": result.server.id,
-                        "uri": r.uri,
-                        "name": r.name,
-                        "description": r.description,
-                        "mime_type": r.mime_type,
-                    }
-                    for r in result.resources
-                ],
-                pk=("server_id", "uri"),
-            )
+    @staticmethod
+    def _label_row(server_id: str, name: str, digest: str, label: Classification, at: str) -> tuple[Any, ...]:
+        return (
+            server_id,
+            name,
+            digest,
+            label.category,
+            label.risk,
+            round(label.confidence, 4),
+            _dumps(label.reasons),
+            label.version,
+            at,
+        )
 
     def _save_classifications(
         self, server_id: str, tools: Iterable[Tool], labels: dict[str, Classification], at: str
     ) -> None:
         stored = {
-            row["name"]: row
-            for row in self.db.query(
+            row[0]: (row[1], row[2])
+            for row in self.db.execute(
                 "SELECT name, content_hash, version FROM classifications WHERE server_id = ?", [server_id]
             )
         }
@@ -333,29 +600,14 @@ class Store:
             if label is None:
                 continue
             digest = tool.content_hash()
-            old = stored.get(tool.name)
-            if old and old["content_hash"] == digest and old["version"] == label.version:
+            if stored.get(tool.name) == (digest, label.version):
                 continue
-            rows.append(
-                {
-                    "server_id": server_id,
-                    "name": tool.name,
-                    "content_hash": digest,
-                    "category": label.category,
-                    "risk": label.risk,
-                    "confidence": round(label.confidence, 4),
-                    "reasons": _dumps(label.reasons),
-                    "version": label.version,
-                    "classified_at": at,
-                }
-            )
-        if rows:
-            self.db["classifications"].upsert_all(rows, pk=("server_id", "name"))
+            rows.append(self._label_row(server_id, tool.name, digest, label, at))
+        self.db.conn.executemany(_upsert_sql("classifications", LABEL_COLUMNS, ("server_id", "name")), rows)
 
     def save_classifications(self, server_id: str, labels: dict[str, Classification]) -> None:
         """Store labels for the current tools of a server (re-classification after a new model)."""
-        with self.db.atomic():
-            self._save_classifications(server_id, self.tools(server_id), labels, now())
+        self.write(lambda: self._save_classifications(server_id, self.tools(server_id), labels, now()))
 
     def save_labels(self, labels: list[tuple[str, Tool, Classification]]) -> None:
         """Store a batch of labels for tools of many servers in one transaction."""
@@ -365,29 +617,34 @@ class Store:
             by_server.setdefault(server_id, {})[tool.name] = label
             tools.setdefault(server_id, []).append(tool)
         at = now()
-        with self.db.atomic():
+
+        def save() -> None:
             for server_id, server_labels in by_server.items():
                 self._save_classifications(server_id, tools[server_id], server_labels, at)
+
+        self.write(save)
 
     def set_override(
         self, server_id: str, name: str, category: str, note: str, risk: str | None = None
     ) -> None:
-        if not self.db.execute(
-            "SELECT 1 FROM tools WHERE server_id = ? AND name = ?", [server_id, name]
-        ).fetchone():
-            raise CatalogError(f"no tool {name!r} stored for server {server_id!r}", kind="not_found")
-        with self.db.atomic():
-            self.db["overrides"].upsert(
-                {
-                    "server_id": server_id,
-                    "name": name,
-                    "category": category,
-                    "risk": risk,
-                    "note": note,
-                    "at": now(),
-                },
-                pk=("server_id", "name"),
+        """A reviewer's label for one tool. Without `risk`, the effective risk follows the rule in
+        catalog.models (never lower than the classifier's for the same or a changed category)."""
+
+        def save() -> None:
+            if not self.db.execute(
+                "SELECT 1 FROM tools WHERE server_id = ? AND name = ?", [server_id, name]
+            ).fetchone():
+                raise CatalogError(f"no tool {name!r} stored for server {server_id!r}", kind="not_found")
+            self.db.execute(
+                _upsert_sql(
+                    "overrides",
+                    ("server_id", "name", "category", "risk", "note", "at"),
+                    ("server_id", "name"),
+                ),
+                [server_id, name, category, risk, note, now()],
             )
+
+        self.write(save)
 
     # -- reading --------------------------------------------------------------------------------------
 
@@ -395,9 +652,13 @@ class Store:
         return [row["id"] for row in self.db.query("SELECT id FROM servers ORDER BY id")]
 
     def require_server(self, server_id: str) -> None:
-        if not self.db.execute("SELECT 1 FROM servers WHERE id = ?", [server_id]).fetchone():
-            known = ", ".join(self.server_ids()[:5]) or "none yet"
-            raise CatalogError(f"no server {server_id!r} in {self.path} (stored: {known})", kind="not_found")
+        """A clear not-found error naming the close ids (`git` finds `pypi:mcp-server-git`)."""
+        if self.db.execute("SELECT 1 FROM servers WHERE id = ?", [server_id]).fetchone():
+            return
+        known = self.server_ids()
+        raise CatalogError(
+            f"no server {server_id!r} in {self.path}; {_suggest(server_id, known)}", kind="not_found"
+        )
 
     def tools(self, server_id: str) -> list[Tool]:
         """The current tools of a server, in a stable order (by name)."""
@@ -421,39 +682,30 @@ class Store:
         )
 
     def labelled_tools(self, server_id: str) -> list[LabelledTool]:
-        """Current tools with their classification and any reviewer override."""
-        labels = {
-            row["name"]: row
-            for row in self.db.query("SELECT * FROM classifications WHERE server_id = ?", [server_id])
-        }
-        overrides = {
-            row["name"]: row
-            for row in self.db.query("SELECT * FROM overrides WHERE server_id = ?", [server_id])
-        }
+        """Current tools with their classification and any reviewer override (the `labelled_tools` view)."""
         result = []
-        for tool in self.tools(server_id):
-            label = labels.get(tool.name)
+        for row in self.db.query(
+            "SELECT * FROM labelled_tools WHERE server_id = ? ORDER BY name", [server_id]
+        ):
             classification = (
                 Classification(
-                    category=label["category"],
-                    risk=label["risk"],
-                    confidence=label["confidence"],
-                    reasons=_loads(label["reasons"]) or [],
-                    version=label["version"],
+                    category=row["classifier_category"],
+                    risk=row["classifier_risk"],
+                    confidence=row["confidence"],
+                    reasons=_loads(row["reasons"]) or [],
+                    version=row["classifier_version"],
                 )
-                if label
-                else Classification("destructive", "high", 0.0, ["not classified yet"], "")
+                if row["classifier_category"] is not None
+                else UNCLASSIFIED
             )
-            override = overrides.get(tool.name)
-            result.append(
-                LabelledTool(
-                    tool,
-                    classification,
-                    Override(override["category"], override["note"], override["risk"], override["at"])
-                    if override
-                    else None,
+            override = (
+                Override(
+                    row["override_category"], row["override_note"], row["override_risk"], row["override_at"]
                 )
+                if row["override_category"] is not None
+                else None
             )
+            result.append(LabelledTool(self._tool_from_row(row), classification, override))
         return result
 
     def recently_crawled(self, since: str) -> set[str]:
@@ -506,41 +758,61 @@ class Store:
     def search(
         self, query: str, category: str | None = None, risk: str | None = None, limit: int = 50
     ) -> Iterator[dict[str, Any]]:
-        """Full-text search over current tool names and descriptions, with optional label filters."""
-        sql = f"""
-            SELECT t.server_id, t.name, t.description, c.category, c.risk, c.confidence,
-                   coalesce(o.category, c.category) AS effective_category,
-                   {EFFECTIVE_RISK} AS effective_risk
+        """Full-text search over current tool names and descriptions, with optional effective-label filters.
+
+        Words are ANDed, `OR` between words or phrases means either, "quoted words" are a phrase, the last
+        bare word is a prefix; every other character is text, never FTS syntax."""
+        sql = """
+            SELECT l.server_id, l.name, l.description, l.classifier_category AS category,
+                   l.classifier_risk AS risk, l.confidence,
+                   l.category AS effective_category, l.risk AS effective_risk
             FROM tools_fts f JOIN tools t ON t.rowid = f.rowid
-            LEFT JOIN classifications c ON c.server_id = t.server_id AND c.name = t.name
-            LEFT JOIN overrides o ON o.server_id = t.server_id AND o.name = t.name
-            WHERE tools_fts MATCH :q AND t.removed_at IS NULL
-              AND (:category IS NULL OR coalesce(o.category, c.category) = :category)
-              AND (:risk IS NULL OR {EFFECTIVE_RISK} = :risk)
+            JOIN labelled_tools l ON l.server_id = t.server_id AND l.name = t.name
+            WHERE tools_fts MATCH :q
+              AND (:category IS NULL OR l.category = :category)
+              AND (:risk IS NULL OR l.risk = :risk)
             ORDER BY f.rank LIMIT :limit"""
         try:
             yield from self.db.query(
-                sql, {"q": _fts_query(query), "category": category, "risk": risk, "limit": limit}
+                sql, {"q": self.fts_query(query), "category": category, "risk": risk, "limit": limit}
             )
         except sqlite3.OperationalError as exc:
             raise CatalogError(f"bad search query {query!r}: {exc}", kind="usage") from None
 
+    def fts_query(self, text: str) -> str:
+        """User text as an FTS5 query (see search): sqlite-utils quotes each word and keeps phrases."""
+        if text.count('"') % 2:
+            text += '"'
+        groups: list[list[str]] = [[]]
+        for token in _FTS_TOKEN.split(text):
+            if not token or token == '""':
+                continue
+            if token == "OR":
+                groups.append([])
+            else:
+                groups[-1].append(token)
+        groups = [g for g in groups if g]
+        if not groups:
+            raise CatalogError("empty search query", kind="usage")
+        quoted = [self.db.quote_fts(" ".join(g)) for g in groups]
+        if not groups[-1][-1].startswith('"'):
+            quoted[-1] += "*"
+        return " OR ".join(f"({q})" if len(groups) > 1 else q for q in quoted)
+
     def catalog_summary(self) -> list[dict[str, Any]]:
         """One row per server: tool counts per effective category, the riskiest level, the last crawl."""
-        sql = f"""
-            SELECT s.id, s.kind, count(t.name) AS tools,
-              sum(coalesce(o.category, c.category) = 'read') AS read,
-              sum(coalesce(o.category, c.category) = 'write') AS write,
-              sum(coalesce(o.category, c.category) = 'destructive') AS destructive,
-              sum({EFFECTIVE_RISK} = 'critical') AS critical,
-              max(CASE {EFFECTIVE_RISK} WHEN 'critical' THEN 4 WHEN 'high' THEN 3
+        sql = """
+            SELECT s.id, s.kind, count(l.name) AS tools,
+              sum(l.category = 'read') AS read,
+              sum(l.category = 'write') AS write,
+              sum(l.category = 'destructive') AS destructive,
+              sum(l.risk = 'critical') AS critical,
+              max(CASE l.risk WHEN 'critical' THEN 4 WHEN 'high' THEN 3
                   WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END) AS risk_rank,
               (SELECT max(finished_at) FROM crawls WHERE server_id = s.id) AS last_crawl,
               (SELECT status FROM crawls WHERE server_id = s.id ORDER BY id DESC LIMIT 1) AS last_status
             FROM servers s
-            LEFT JOIN tools t ON t.server_id = s.id AND t.removed_at IS NULL
-            LEFT JOIN classifications c ON c.server_id = t.server_id AND c.name = t.name
-            LEFT JOIN overrides o ON o.server_id = t.server_id AND o.name = t.name
+            LEFT JOIN labelled_tools l ON l.server_id = s.id
             GROUP BY s.id ORDER BY risk_rank DESC, destructive DESC, s.id"""
         levels = {4: "critical", 3: "high", 2: "medium", 1: "low", 0: None}
         rows = []
@@ -553,20 +825,21 @@ class Store:
         self.db.close()
 
 
-# The risk a reviewer's override implies, in SQL; the same rule as models.default_risk_for.
-EFFECTIVE_RISK = """CASE
-    WHEN o.category IS NULL THEN c.risk
-    WHEN o.risk IS NOT NULL THEN o.risk
-    WHEN o.category = 'read' THEN (CASE WHEN c.risk IN ('low', 'medium') THEN c.risk ELSE 'low' END)
-    WHEN o.category = 'write' THEN 'medium'
-    ELSE (CASE WHEN c.risk IN ('high', 'critical') THEN c.risk ELSE 'high' END) END"""
+_FTS_TOKEN = re.compile(r'\s+|(".*?")')  # the split sqlite-utils' quote_fts uses: words and "phrases"
 
 
-def _fts_query(text: str) -> str:
-    """Quote each word so user text never breaks FTS syntax; words are ANDed, the last one a prefix."""
-    words = [w.replace('"', '""') for w in text.split() if w]
-    if not words:
-        raise CatalogError("empty search query", kind="usage")
-    quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
-    return " ".join(quoted)
+def _suggest(wanted: str, known: list[str], shown: int = 8) -> str:
+    """`did you mean ...` for close ids, then how many are stored (the list is never cut silently)."""
+    if not known:
+        return "nothing is stored yet (crawl something first)"
+    lowered = wanted.lower()
+    close = [k for k in known if lowered in k.lower() or k.lower().split(":", 1)[-1] == lowered]
+    close += [k for k in difflib.get_close_matches(wanted, known, n=5, cutoff=0.6) if k not in close]
+    parts = []
+    if close:
+        more = f" (and {len(close) - shown} more)" if len(close) > shown else ""
+        parts.append(f"did you mean {', '.join(close[:shown])}{more}?")
+    listed = ", ".join(known[:shown])
+    rest = f" and {len(known) - shown} more (`catalog report` lists them all)" if len(known) > shown else ""
+    parts.append(f"{len(known)} stored: {listed}{rest}")
+    return " ".join(parts)

@@ -132,3 +132,10 @@ def test_a_port_in_use_is_a_one_line_usage_error(tmp_path, served):
     done = run(tmp_path, "browse", "--port", port, "--no-open")
     assert done.returncode == 2
     assert f"port {port} on 127.0.0.1 is in use" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_canned_queries_hide_their_sql_so_the_rows_come_first(served):
+    for name in ("riskiest_tools", "servers_by_destructive", "changed_descriptions", "low_confidence"):
+        page = httpx.get(f"{served}/{name}", timeout=10)
+        assert page.status_code == 200
+        assert 'id="sql-query"' not in page.text and "show_sql" in page.text.lower()
