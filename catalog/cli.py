@@ -621,18 +621,36 @@ def _server_source(store, server: str) -> dict[str, Any]:
 @friendly
 def annotate(
     server: Annotated[str, typer.Argument(help="Server id.")],
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="Export corrected hints: toolhive (MCPToolConfig), server-json or tools-list."
+        ),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The MCP annotations each tool should carry, and where the author's own hints disagree."""
-    from catalog.annotate import render_annotations, suggest_annotations
+    from catalog.annotate import export_annotations, render_annotations, suggest_annotations
 
+    _check_output(output)
     store = _store(db)
+    if format is not None:
+        from catalog.annotate import EXPORT_FORMATS
+        from catalog.models import CatalogError
+
+        if format not in EXPORT_FORMATS:
+            raise CatalogError(
+                f"unknown annotate format {format!r}; use {', '.join(EXPORT_FORMATS)}", kind="usage"
+            )
+        _emit(export_annotations(server, _stored_tools(store, server), format), output)
+        return
     suggestions = suggest_annotations(_stored_tools(store, server))
     if as_json:
-        _print_json(suggestions)
+        _emit(json.dumps(suggestions, indent=2, ensure_ascii=False, default=str) + "\n", output)
     else:
-        sys.stdout.write(render_annotations(server, suggestions) + "\n")
+        _emit(render_annotations(server, suggestions), output)
 
 
 @app.command()
