@@ -136,12 +136,53 @@ def contradictions(labelled: LabelledTool, suggested: dict[str, bool], why: dict
     return found
 
 
+AUTHOR, CONFIRMED, OURS = "author", "confirmed", "ours"
+# Hints where our label is the stronger evidence; for the others an author's explicit value stands
+# unless we found a concrete sign against it (our fallback reasons, "no ...", are absence of evidence).
+LABEL_HINTS = ("readOnlyHint", "destructiveHint")
+EXPORT_FORMATS = ("toolhive", "server-json", "tools-list")
+
+
+def provenance(
+    labelled: LabelledTool, suggested: dict[str, bool], why: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Per hint: the value to publish, whose it is (the author's, confirmed by us, or ours) and why."""
+    author = author_hints(labelled)
+    out: dict[str, dict[str, Any]] = {}
+    for hint in ANNOTATION_HINTS:
+        ours, reason = suggested[hint], why[hint]
+        if hint not in author:
+            default = SPEC_HINT_DEFAULTS[hint]
+            note = "" if ours != default else f"; the spec default ({str(default).lower()}) agrees"
+            out[hint] = {"value": ours, "source": OURS, "why": f"the author did not set it; {reason}{note}"}
+        elif author[hint] == ours:
+            out[hint] = {
+                "value": ours,
+                "source": CONFIRMED,
+                "why": f"the author set it and we agree: {reason}",
+            }
+        elif hint in LABEL_HINTS or not reason.startswith("no "):  # our reason is evidence, not absence
+            out[hint] = {
+                "value": ours,
+                "source": OURS,
+                "why": f"corrected: the author set {str(author[hint]).lower()}, but {reason}",
+            }
+        else:
+            out[hint] = {
+                "value": author[hint],
+                "source": AUTHOR,
+                "why": f"kept the author's value: we have no concrete evidence against it (we would say: {reason})",
+            }
+    return out
+
+
 def suggest_annotations(tools: list[LabelledTool]) -> list[dict[str, Any]]:
     """Per tool: all four hints set explicitly with a reason each, the author's hints, and contradictions."""
     result = []
     for labelled in tools:
         hints, why = suggest(labelled)
         author = author_hints(labelled)
+        published = provenance(labelled, hints, why)
         result.append(
             {
                 "name": labelled.tool.name,
@@ -154,6 +195,7 @@ def suggest_annotations(tools: list[LabelledTool]) -> list[dict[str, Any]]:
                     h for h in ANNOTATION_HINTS if author.get(h, SPEC_HINT_DEFAULTS[h]) != hints[h]
                 ),
                 "contradictions": contradictions(labelled, hints, why),
+                "published": published,
             }
         )
     return result
@@ -194,3 +236,66 @@ def render_annotations(server_id: str, suggestions: list[dict[str, Any]]) -> str
     for part in parts:
         console.print(part)
     return buffer.getvalue().rstrip("\n")
+
+
+def published_hints(row: dict[str, Any]) -> dict[str, bool]:
+    return {hint: entry["value"] for hint, entry in row["published"].items()}
+
+
+def export_annotations(server_id: str, tools: list[LabelledTool], format: str) -> str:
+    """Corrected hints in a format a gateway or registry reads: a ToolHive MCPToolConfig (YAML), a
+    server.json `_meta` publisher extension, or a `tools/list` result, each hint with its provenance."""
+    import json
+
+    import yaml
+
+    from catalog.models import CatalogError
+    from catalog.policies.rules import one_line
+
+    if format not in EXPORT_FORMATS:
+        raise CatalogError(
+            f"unknown annotate format {format!r}; use {', '.join(EXPORT_FORMATS)}", kind="usage"
+        )
+    rows = {row["name"]: row for row in suggest_annotations(tools)}
+    if format == "toolhive":
+        config = {
+            "apiVersion": "toolhive.stacklok.dev/v1alpha1",
+            "kind": "MCPToolConfig",
+            "metadata": {"name": _k8s_name(server_id) + "-annotations"},
+            "spec": {
+                "toolsOverride": {name: {"annotations": published_hints(row)} for name, row in rows.items()}
+            },
+        }
+        lines = [f"# Corrected MCP tool annotations for {one_line(server_id)}, written by mcp-catalog."]
+        for name, row in rows.items():
+            for hint, entry in row["published"].items():
+                lines.append(
+                    f"#   {one_line(name, 120)}.{hint} = {str(entry['value']).lower()} "
+                    f"({entry['source']}): {one_line(entry['why'], 300)}"
+                )
+        return "\n".join(lines) + "\n" + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    listed = []
+    for labelled in tools:
+        row = rows[labelled.tool.name]
+        entry: dict[str, Any] = {"name": labelled.tool.name}
+        if labelled.tool.title:
+            entry["title"] = labelled.tool.title
+        entry["description"] = labelled.tool.description
+        entry["inputSchema"] = labelled.tool.input_schema or {"type": "object"}
+        entry["annotations"] = {**(labelled.tool.annotations or {}), **published_hints(row)}
+        entry["_meta"] = {
+            META_KEY: {"category": row["category"], "risk": row["risk"], "hints": row["published"]}
+        }
+        listed.append(entry)
+    if format == "tools-list":
+        return json.dumps({"tools": listed}, indent=2, ensure_ascii=False) + "\n"
+    extension = {"io.modelcontextprotocol.registry/publisher-provided": {META_KEY: {"tools": listed}}}
+    return json.dumps({"_meta": extension}, indent=2, ensure_ascii=False) + "\n"
+
+
+META_KEY = "dev.mcp-catalog/annotations"
+
+
+def _k8s_name(text: str) -> str:
+    name = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+    return (name or "server")[:40].rstrip("-")

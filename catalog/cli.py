@@ -502,9 +502,18 @@ def _policy_text(servers, format: str, profile: str = "balanced", caps=None, mer
 def policy(
     servers: Annotated[list[str], typer.Argument(help="Server id(s).")],
     format: Annotated[
-        str, typer.Option("--format", "-f", help="policylayer, intercept, claude-code or codex.")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="policylayer, intercept, claude-code, codex, cursor, cedar-toolhive, cedar-docker, "
+            "cel-agentgateway or envoy-mcproute.",
+        ),
     ] = "policylayer",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file; an existing file is merged into."),
+    ] = None,
     profile: Annotated[str, typer.Option(help="strict, balanced or permissive.")] = "balanced",
     cap: Annotated[
         list[str] | None, typer.Option("--cap", help="CATEGORY=N calls per minute (repeatable).")
@@ -512,10 +521,25 @@ def policy(
     merge: Annotated[
         Path | None, typer.Option("--merge", help="An existing policy whose edits are kept.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing --output file instead of merging.")
+    ] = False,
+    server_name: Annotated[
+        str | None,
+        typer.Option("--server-name", help="The name your client or gateway config uses for the server."),
+    ] = None,
+    overrides_file: Annotated[
+        Path | None,
+        typer.Option("--overrides-file", help="A reviewed overrides YAML file, applied over the database."),
+    ] = None,
     db: DbOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the policy, its rules and reasons, and merge notes as JSON.")
+    ] = False,
 ) -> None:
     """A recommended gateway policy for the server(s)."""
     from catalog.models import CatalogError
+    from catalog.policies import build_policy
 
     caps = {}
     for item in cap or []:
@@ -525,34 +549,112 @@ def policy(
                 f"--cap expects CATEGORY=N with a category in {CATEGORIES}, got {item!r}", kind="usage"
             )
         caps[key] = int(value)
+    if server_name is not None and len(servers) != 1:
+        raise CatalogError("--server-name renames one server; give exactly one server id", kind="usage")
+    if merge and not merge.is_file():
+        raise CatalogError(f"no such file: {merge}", kind="usage")
+    _check_output(output)
+    merge_with = merge
+    if merge_with is None and output is not None and output.exists() and not force:
+        merge_with = output  # never destroy the user's file: merge into it (--force overwrites)
     store = _store(db)
-    pairs = []
-    for server in servers:
-        pairs.append((server, _stored_tools(store, server)))
-    merge_text = None
-    if merge:
-        if not merge.is_file():
-            raise CatalogError(f"no such file: {merge}", kind="usage")
-        merge_text = merge.read_text(encoding="utf-8")
-    _emit(_policy_text(pairs, format, profile, caps or None, merge_text), output)
+    pairs = _policy_servers(store, servers, overrides_file)
+    sources = {server: _server_source(store, server) for server in servers}
+    if server_name is not None:
+        sources = {server_name: sources[servers[0]]}
+        pairs = [(server_name, pairs[0][1])]
+    result = build_policy(pairs, format, profile, caps or None, merge_with, sources=sources)
+    if as_json:
+        _print_json(
+            {
+                "format": result.format,
+                "profile": profile,
+                "merged_with": str(merge_with) if merge_with else None,
+                "added": result.added,
+                "kept": result.kept,
+                "notes": result.notes,
+                "rules": [r.to_dict() for r in result.rules],
+                "policy": result.text,
+            }
+        )
+        if output:
+            _emit(result.text, output)
+        return
+    _emit(result.text, output)
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    if merge_with is not None:
+        typer.echo(
+            f"merged with {merge_with}: {len(result.added)} tools added, {len(result.kept)} kept as written",
+            err=True,
+        )
+
+
+def _check_output(output: Path | None) -> None:
+    """An output path whose folder is missing, or which is a folder, is a usage error."""
+    from catalog.models import CatalogError
+
+    if output is None:
+        return
+    if output.is_dir():
+        raise CatalogError(f"{output} is a folder; give a file name", kind="usage")
+    if not output.parent.is_dir():
+        raise CatalogError(f"cannot write {output}: the folder {output.parent} does not exist", kind="usage")
+
+
+def _policy_servers(store, servers: list[str], overrides_file: Path | None) -> list:
+    """(server, labelled tools) pairs, with a reviewed overrides file applied over the database."""
+    pairs = [(server, _stored_tools(store, server)) for server in servers]
+    if overrides_file is None:
+        return pairs
+    from catalog.overrides import apply_overrides, read_overrides
+
+    reviewed = read_overrides(overrides_file)
+    return [(server, apply_overrides(server, tools, reviewed)) for server, tools in pairs]
+
+
+def _server_source(store, server: str) -> dict[str, Any]:
+    """What the last good crawl says about how the server is started: its source, kind and route."""
+    crawl = store.last_ok_crawl(server) or {}
+    row = store.db.execute("SELECT kind, source FROM servers WHERE id = ?", [server]).fetchone()
+    kind, source = (row[0], row[1]) if row else (None, None)
+    return {"id": server, "kind": kind, "source": source, "route": crawl.get("route"), "version": crawl.get("version")}
 
 
 @app.command()
 @friendly
 def annotate(
     server: Annotated[str, typer.Argument(help="Server id.")],
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="Export corrected hints: toolhive (MCPToolConfig), server-json or tools-list."
+        ),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The MCP annotations each tool should carry, and where the author's own hints disagree."""
-    from catalog.annotate import render_annotations, suggest_annotations
+    from catalog.annotate import export_annotations, render_annotations, suggest_annotations
 
+    _check_output(output)
     store = _store(db)
+    if format is not None:
+        from catalog.annotate import EXPORT_FORMATS
+        from catalog.models import CatalogError
+
+        if format not in EXPORT_FORMATS:
+            raise CatalogError(
+                f"unknown annotate format {format!r}; use {', '.join(EXPORT_FORMATS)}", kind="usage"
+            )
+        _emit(export_annotations(server, _stored_tools(store, server), format), output)
+        return
     suggestions = suggest_annotations(_stored_tools(store, server))
     if as_json:
-        _print_json(suggestions)
+        _emit(json.dumps(suggestions, indent=2, ensure_ascii=False, default=str) + "\n", output)
     else:
-        sys.stdout.write(render_annotations(server, suggestions) + "\n")
+        _emit(render_annotations(server, suggestions), output)
 
 
 @app.command()
@@ -564,6 +666,10 @@ def label(
     note: Annotated[str, typer.Option("--note", help="Why the reviewer decided so.")],
     risk: Annotated[str | None, typer.Option(help="low, medium, high or critical.")] = None,
     db: DbOption = None,
+    overrides_file: Annotated[
+        Path | None,
+        typer.Option("--overrides-file", help="Also record the override in this reviewable YAML file."),
+    ] = None,
 ) -> None:
     """Overrule the classifier for one tool; the override survives re-crawls and drives the policy."""
     from catalog.models import CatalogError
@@ -574,9 +680,14 @@ def label(
         raise CatalogError("risk must be low, medium, high or critical", kind="usage")
     if not note.strip():
         raise CatalogError("--note must say why", kind="usage")
+    _check_output(overrides_file)
     store = _store(db)
     store.require_server(server)
     store.set_override(server, tool, category, note.strip(), risk)
+    if overrides_file is not None:
+        from catalog.overrides import write_override
+
+        write_override(overrides_file, server, tool, category, note.strip(), risk)
     from catalog.textsafe import inert
 
     labelled = next(lt for lt in store.labelled_tools(server) if lt.tool.name == tool)

@@ -353,25 +353,20 @@ def test_claude_code_merge_keeps_other_settings_and_existing_entries(tmp_path):
     assert "delete_run" not in result.added and len(result.added) == 39
 
 
-def test_codex_table_parses_with_tomllib_and_enables_reads_and_writes():
+def test_codex_table_parses_with_tomllib_enables_reads_and_writes_and_asks_for_destructive_tools():
     config = tomllib.loads(render_policy(MLFLOW, "codex"))
     table = config["mcp_servers"]["mlflow"]
-    assert len(table["enabled_tools"]) == 35 and "set_model_alias" in table["enabled_tools"]
-    assert sorted(table["disabled_tools"]) == sorted(
-        [
-            "delete_run",
-            "delete_experiment",
-            "delete_registered_model",
-            "delete_model_version",
-            "delete_model_alias",
-        ]
-    )
+    assert len(table["enabled_tools"]) == 39 and "set_model_alias" in table["enabled_tools"]
+    assert table["disabled_tools"] == ["delete_experiment"]
+    assert table["tools"]["set_model_alias"] == {"approval_mode": "approve"}
+    assert table["tools"]["delete_run"] == {"approval_mode": "prompt"}
 
 
-def test_codex_strict_profile_disables_writes_and_quotes_odd_server_names():
+def test_codex_strict_profile_asks_for_writes_and_quotes_odd_server_names():
     config = tomllib.loads(render_policy([("pypi:mlflow", mlflow_tools())], "codex", "strict"))
     table = config["mcp_servers"]["pypi:mlflow"]
-    assert len(table["enabled_tools"]) == 27 and "set_model_alias" in table["disabled_tools"]
+    assert table["tools"]["set_model_alias"] == {"approval_mode": "prompt"}
+    assert table["tools"]["get_run"] == {"approval_mode": "approve"}
 
 
 def test_codex_merge_fills_the_users_server_table_and_keeps_its_command(tmp_path):
@@ -380,7 +375,7 @@ def test_codex_merge_fills_the_users_server_table_and_keeps_its_command(tmp_path
     result = build_policy(MLFLOW, "codex", merge_with=path)
     config = tomllib.loads(result.text)
     assert config["model"] == "o3" and config["mcp_servers"]["mlflow"]["command"] == "uvx"
-    assert len(config["mcp_servers"]["mlflow"]["enabled_tools"]) == 35 and len(result.added) == 40
+    assert len(config["mcp_servers"]["mlflow"]["enabled_tools"]) == 39 and len(result.added) == 40
 
 
 def test_codex_merge_leaves_an_existing_tool_filter_alone_and_reports_unlisted_tools(tmp_path):

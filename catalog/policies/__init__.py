@@ -11,7 +11,29 @@ from typing import Protocol
 from catalog.models import CatalogError, LabelledTool
 from catalog.policies.rules import PROFILES, ToolRule, plan_rules
 
-FORMATS = ("policylayer", "intercept", "claude-code", "codex")
+FORMATS = (
+    "policylayer",
+    "intercept",
+    "claude-code",
+    "codex",
+    "cursor",
+    "cedar-toolhive",
+    "cedar-docker",
+    "cel-agentgateway",
+    "envoy-mcproute",
+)
+# Format name -> module under catalog.policies (imported only when used).
+MODULES = {
+    "policylayer": "policylayer",
+    "intercept": "intercept",
+    "claude-code": "claude_code",
+    "codex": "codex",
+    "cursor": "cursor",
+    "cedar-toolhive": "cedar_toolhive",
+    "cedar-docker": "cedar_docker",
+    "cel-agentgateway": "cel_agentgateway",
+    "envoy-mcproute": "envoy_mcproute",
+}
 
 
 @dataclass
@@ -21,6 +43,9 @@ class PolicyPlan:
     servers: list[str]
     profile: str
     rules: list[ToolRule]
+    # Per server: how the crawl found it ({"kind", "source", "route", "version"}), for formats that
+    # must say how to start the server (Codex). Empty when unknown.
+    sources: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def server_rules(self, server: str) -> list[ToolRule]:
         return [r for r in self.rules if r.server == server]
@@ -51,12 +76,11 @@ class PolicyFormat(Protocol):
 
 
 def format_module(name: str) -> ModuleType:
-    from catalog.policies import claude_code, codex, intercept, policylayer
+    import importlib
 
-    modules = {"policylayer": policylayer, "intercept": intercept, "claude-code": claude_code, "codex": codex}
-    if name not in modules:
+    if name not in MODULES:
         raise CatalogError(f"unknown policy format {name!r}; use one of {', '.join(FORMATS)}", kind="usage")
-    return modules[name]
+    return importlib.import_module(f"catalog.policies.{MODULES[name]}")
 
 
 def build_policy(
@@ -66,14 +90,18 @@ def build_policy(
     caps: dict[str, int] | None = None,
     merge_with: str | Path | None = None,
     opt_in: Iterable[str] = (),
+    sources: dict[str, dict[str, object]] | None = None,
 ) -> PolicyResult:
     """Render (or merge into the file at `merge_with`) the policy for these servers in one format."""
     module = format_module(format)
     if not servers:
         raise CatalogError("no servers given to write a policy for", kind="usage")
     rules = plan_rules(servers, profile, caps, opt_in)
-    plan = PolicyPlan([name for name, _ in servers], profile, rules)
+    plan = PolicyPlan([name for name, _ in servers], profile, rules, dict(sources or {}))
     if merge_with is None:
+        if hasattr(module, "render_with_notes"):
+            text, notes = module.render_with_notes(plan)
+            return PolicyResult(text, format, rules, notes=notes)
         return PolicyResult(module.render(plan), format, rules)
     path = Path(merge_with)
     try:
@@ -95,9 +123,19 @@ def render_policy(
     caps: dict[str, int] | None = None,
     merge_with: str | Path | None = None,
     opt_in: Iterable[str] = (),
+    sources: dict[str, dict[str, object]] | None = None,
 ) -> str:
     """The policy text for these servers in one format (see build_policy for what a merge added)."""
-    return build_policy(servers, format, profile, caps, merge_with, opt_in).text
+    return build_policy(servers, format, profile, caps, merge_with, opt_in, sources).text
+
+
+def refuse_merge(format: str) -> CatalogError:
+    """For formats whose files we do not merge into: say how to proceed instead of overwriting."""
+    return CatalogError(
+        f"{format} policies are not merged into an existing file; write to a new file, or pass --force "
+        "to overwrite it",
+        kind="usage",
+    )
 
 
 def unique_tool_names(plan: PolicyPlan, format: str) -> None:
