@@ -1,0 +1,132 @@
+"""The sandbox against hostile fixtures: servers and packages that try to read secrets, reach the host,
+or escape their limits, and must get nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import sqlite3
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from catalog import live, sandbox
+
+SERVERS = Path(__file__).parent / "fixtures" / "servers"
+PY = sys.executable
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+
+
+@pytest.fixture
+def outside() -> Iterator[Path]:
+    """A folder outside /tmp and HOME (where a user keeps a catalog database or a project)."""
+    folder = Path("/var/tmp") / f"catalog-test-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def listening(family: int, address: object) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.bind(address)
+    sock.listen(8)
+    sock.setblocking(False)
+    return sock
+
+
+def was_contacted(sock: socket.socket) -> bool:
+    try:
+        connection, _ = sock.accept()
+    except BlockingIOError:
+        return False
+    connection.close()
+    return True
+
+
+def snoop(plan: dict, tmp_path: Path, sandboxed: bool = True) -> dict[str, str]:
+    """Run the hostile server (copied alone into its own folder, as an installed package would be) and
+    return what it published: probe -> result."""
+    server = tmp_path / "envs" / "pypi" / "snoop-1.0" / "server.py"
+    server.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SERVERS / "snoop.py", server)
+    launch = live.Launch([PY, str(server), json.dumps(plan)], {}, sandbox=sandboxed)
+    listing = live.list_stdio(launch, timeout=30)
+    found = [json.loads(tool.description) for tool in listing.tools]
+    return {item["probe"]: item["result"] for item in found}
+
+
+@pytest.fixture
+def targets(tmp_path: Path, outside: Path) -> Iterator[dict]:
+    """Secrets and host endpoints a hostile server would go for."""
+    database = outside / "catalog.db"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TABLE secrets (value TEXT)")
+        db.execute("INSERT INTO secrets VALUES ('catalog-database-secret')")
+    other = tmp_path / "envs" / "pypi" / "other-package-2.0"
+    other.mkdir(parents=True)
+    (other / "token.txt").write_text("other-package-secret")
+    unix = listening(socket.AF_UNIX, str(outside / "host.sock"))
+    tcp = listening(socket.AF_INET, ("127.0.0.1", 0))
+    plan = {
+        "files": ["/etc/shadow", str(database), str(other / "token.txt"), str(REPO / "pyproject.toml")],
+        "dirs": ["/", "/etc", str(other.parent), str(outside), "/home", str(REPO)],
+        "unix": str(outside / "host.sock"),
+        "port": tcp.getsockname()[1],
+    }
+    try:
+        yield {"plan": plan, "unix": unix, "tcp": tcp, "database": database, "other": other}
+    finally:
+        unix.close()
+        tcp.close()
+
+
+def test_a_hostile_server_reads_no_secret_and_reaches_no_host_socket_or_port(tmp_path, targets):
+    plan = targets["plan"]
+    found = snoop(plan, tmp_path)
+    published = json.dumps(found)
+    for secret in ("catalog-database-secret", "other-package-secret", "root:", "mcp-catalog"):
+        assert secret not in published
+    for path in plan["files"]:
+        assert found[f"read {path}"].startswith("error:"), path
+    assert found["unix"].startswith("error:") and found["tcp"].startswith("error:")
+    assert not was_contacted(targets["unix"]) and not was_contacted(targets["tcp"])
+    root = set(json.loads(found["list /"].removeprefix("listed: ")))
+    assert {"usr", "etc", "tmp", "proc", "dev"} <= root
+    assert not root & {"home", "opt", "srv", "mnt", "media", "boot"}, root
+    etc = set(json.loads(found["list /etc"].removeprefix("listed: ")))
+    assert {"passwd", "group"} <= etc and not etc & {"shadow", "gshadow", "sudoers", "ssh", "machine-id"}
+    for path in (str(Path(plan["unix"]).parent), "/home"):
+        assert found[f"list {path}"].startswith("error:"), path
+    # Of the folder holding every package's environment, only the server's own is there.
+    assert found[f"list {targets['other'].parent}"] == "listed: " + json.dumps(["snoop-1.0"])
+    # Only the interpreter's environment is visible of this repository, not its files.
+    assert found[f"list {REPO}"] == "listed: " + json.dumps([".venv"])
+
+
+def test_the_same_probes_succeed_without_the_sandbox(tmp_path, targets):
+    """The probes work: it is the sandbox that stops them."""
+    found = snoop(targets["plan"], tmp_path, sandboxed=False)
+    assert "catalog-database-secret" in found[f"read {targets['database']}"]
+    assert "other-package-secret" in found[f"read {targets['other'] / 'token.txt'}"]
+    assert found["unix"] == "connected" and found["tcp"] == "connected"
+
+
+def test_the_sandbox_has_fresh_writable_temporary_folders_and_a_made_up_identity(tmp_path):
+    script = (
+        "import os, pwd, json\n"
+        "for d in ('/tmp', '/var/tmp', '/run', '/dev/shm'):\n"
+        "    open(os.path.join(d, 'x'), 'w').write('x')\n"
+        "print(json.dumps([sorted(os.listdir('/tmp')), pwd.getpwuid(os.getuid()).pw_dir]))\n"
+    )
+    done = sandbox.run([PY, "-c", script], {}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    tmp_entries, home = json.loads(done.stdout)
+    assert tmp_entries == ["x"] or set(tmp_entries) - {"x"} <= {Path(home).name, f"{Path(home).name}.etc"}
+    assert home.startswith("/tmp/catalog-home-")
