@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import configparser
 import email.parser
-import fcntl
 import json
 import os
 import re
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -196,13 +196,15 @@ def _ensure_installed(root: Path, install: Callable[[Path], None]) -> None:
 
 @contextmanager
 def _locked(lock_path: Path) -> Iterator[None]:
+    from filelock import FileLock
+
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with FileLock(str(lock_path)):
+        yield
+
+
+MAX_SOURCE_BUILDS = 5
+NEEDS_BUILD = re.compile(r"Wheels are required for `([^`]+)` because building from source is disabled")
 
 
 def _install_python(
@@ -214,65 +216,195 @@ def _install_python(
     sandbox_enabled: bool,
     timeout: float,
 ) -> None:
+    """Fetch apart from build: wheels are downloaded and installed with network (no package code runs
+    then); a package that has only an sdist is downloaded as a file, then built into a wheel with no
+    network at all, seeing neither the shared cache nor this environment."""
     uv = _uv()
     cache = root.parent / ".uv-cache"
+    cache.mkdir(parents=True, exist_ok=True)
     env = {**install_env(), "UV_CACHE_DIR": str(cache), "UV_PYTHON_DOWNLOADS": "never"}
     binds = [str(base), *([str(find_links)] if find_links else [])]
-    writable = [str(root), str(cache)]
     python = _base_python(base)
-    run = partial(
-        sandbox.run, binds=binds, writable=writable, network=True, enabled=sandbox_enabled, timeout=timeout
-    )
-    venv = run([uv, "venv", "--quiet", "--python", python, str(root)], env)
-    if venv.returncode != 0:
-        raise CatalogError(
-            f"installing {name}=={version} failed: {_uv_failure(venv.stderr)}", kind="install_failed"
-        )
-    install = [uv, "pip", "install", "--quiet", "--no-progress", "--python", str(root / "bin" / "python")]
-    install += ["--no-index", "--find-links", str(find_links)] if find_links else []
-    # Most servers are written for mcp 1.x and many leave it unpinned; 2.x removed mcp.server.fastmcp.
-    # Prefer 1.x, and take 2.x only for a server that requires it.
-    constraints = cache / "prefer-mcp-1.txt"
-    cache.mkdir(parents=True, exist_ok=True)
-    constraints.write_text("mcp<2\n")
-    done = run([*install, "--constraint", str(constraints), f"{name}=={version}"], env)
-    if done.returncode != 0:
-        done = run([*install, f"{name}=={version}"], env)
-    if done.returncode != 0:
-        raise CatalogError(
-            f"installing {name}=={version} failed: {_uv_failure(done.stderr)}", kind="install_failed"
-        )
-
-
-def _install_npm(spec: str, label: str, root: Path, sandbox_enabled: bool, timeout: float) -> None:
-    cache = root.parent / ".npm-cache"
-    options = [
-        "--prefix",
-        str(root),
-        "--cache",
-        str(cache),
-        "--no-audit",
-        "--no-fund",
-        "--no-update-notifier",
-    ]
-    options += ["--loglevel=error"]
-    binds = [str(Path(spec).parent)] if spec.startswith("/") else []
-    run = partial(
+    fetch = partial(
         sandbox.run,
         binds=binds,
         writable=[str(root), str(cache)],
         network=True,
         enabled=sandbox_enabled,
         timeout=timeout,
-        cwd=str(root),
     )
-    done = run([_tool("npm"), "install", "--ignore-scripts", *options, spec], install_env())
+    venv = fetch([uv, "venv", "--quiet", "--python", python, str(root)], env)
+    if venv.returncode != 0:
+        raise CatalogError(
+            f"installing {name}=={version} failed: {_uv_failure(venv.stderr)}", kind="install_failed"
+        )
+    # Most servers are written for mcp 1.x and many leave it unpinned; 2.x removed mcp.server.fastmcp.
+    # Prefer 1.x, and take 2.x only for a server that requires it.
+    constraints = cache / "prefer-mcp-1.txt"
+    constraints.write_text("mcp<2\n")
+    with tempfile.TemporaryDirectory(prefix=f".build-{root.name}-", dir=root.parent) as scratch:
+        built = Path(scratch) / "wheels"
+        built.mkdir()
+        install = [uv, "pip", "install", "--quiet", "--no-progress", "--no-build"]
+        install += ["--python", str(root / "bin" / "python"), "--find-links", str(built)]
+        install += ["--no-index", "--find-links", str(find_links)] if find_links else []
+        fetch = partial(fetch, binds=[*binds, str(built)])
+        tried: set[str] = set()
+        for _ in range(MAX_SOURCE_BUILDS + 1):
+            done = fetch([*install, "--constraint", str(constraints), f"{name}=={version}"], env)
+            if done.returncode != 0 and not NEEDS_BUILD.search(done.stderr):
+                done = fetch([*install, f"{name}=={version}"], env)
+            if done.returncode == 0:
+                return
+            wanted = NEEDS_BUILD.search(done.stderr)
+            if wanted is None or _normalize(wanted.group(1)) in tried:
+                break
+            package = _normalize(wanted.group(1))
+            tried.add(package)
+            pinned = version if package == _normalize(name) else None
+            _build_from_source(
+                package, pinned, Path(scratch), built, find_links, base, sandbox_enabled, timeout
+            )
+    raise CatalogError(
+        f"installing {name}=={version} failed: {_uv_failure(done.stderr)}", kind="install_failed"
+    )
+
+
+def _build_from_source(
+    package: str,
+    version: str | None,
+    scratch: Path,
+    wheels: Path,
+    find_links: Path | None,
+    base: Path,
+    sandbox_enabled: bool,
+    timeout: float,
+) -> None:
+    """Download the sdist of `package` (a plain file download), install its declared build requirements
+    as wheels (network, nothing of the package runs), then build its wheel into `wheels` with no
+    network, a private cache, and only `wheels` writable."""
+    from catalog.sources.pypi import fetch_sdist
+
+    uv, python = _uv(), _base_python(base)
+    work = scratch / package
+    (work / "sdist").mkdir(parents=True)
+    sdist = fetch_sdist(package, version, work / "sdist", [find_links] if find_links else None)
+    requires = _build_requires(sdist)
+    builder = work / "builder"
+    env = {**install_env(), "UV_CACHE_DIR": str(builder.parent / ".uv-cache"), "UV_PYTHON_DOWNLOADS": "never"}
+    fetch = partial(
+        sandbox.run,
+        binds=[str(base), *([str(find_links)] if find_links else [])],
+        writable=[str(work)],
+        network=True,
+        enabled=sandbox_enabled,
+        timeout=timeout,
+    )
+    made = fetch([uv, "venv", "--quiet", "--python", python, str(builder)], env)
+    if made.returncode == 0 and requires:
+        links = ["--no-index", "--find-links", str(find_links)] if find_links else []
+        made = fetch(
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--no-build",
+                "--python",
+                str(builder / "bin" / "python"),
+                *links,
+                *requires,
+            ],
+            env,
+        )
+    if made.returncode != 0:
+        raise CatalogError(
+            f"preparing to build {package} from source failed: {_uv_failure(made.stderr)}",
+            kind="install_failed",
+        )
+    build = [uv, "build", "--quiet", "--wheel", "--no-build-isolation", "--offline"]
+    build += ["--python", str(builder / "bin" / "python"), "--out-dir", str(wheels), str(sdist)]
+    private = {**env, "UV_CACHE_DIR": str(work / "build-cache"), "UV_OFFLINE": "1"}
+    done = sandbox.run(
+        build,
+        private,
+        binds=[str(base), str(builder), str(sdist.parent)],
+        writable=[str(wheels), str(work / "build-cache")],
+        network=False,
+        enabled=sandbox_enabled,
+        timeout=timeout,
+    )
+    if done.returncode != 0 or not any(wheels.glob("*.whl")):
+        raise CatalogError(
+            f"building {package} from source failed: {_uv_failure(done.stderr)}", kind="install_failed"
+        )
+
+
+def _build_requires(sdist: Path) -> list[str]:
+    """The sdist's [build-system] requires, read from its pyproject.toml (no code runs); setuptools when
+    it has none, as pip assumes."""
+    import tarfile
+    import tomllib
+    import zipfile
+
+    text = None
+    try:
+        if sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(sdist) as archive:
+                names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/pyproject.toml")]
+                if names and archive.getinfo(names[0]).file_size < 1_000_000:
+                    text = archive.read(names[0]).decode("utf-8", "replace")
+        else:
+            with tarfile.open(sdist) as archive:
+                for member in archive:
+                    if (
+                        member.isfile()
+                        and member.name.count("/") == 1
+                        and member.name.endswith("/pyproject.toml")
+                    ):
+                        handle = archive.extractfile(member) if member.size < 1_000_000 else None
+                        text = handle.read().decode("utf-8", "replace") if handle else None
+                        break
+    except (OSError, tarfile.TarError, zipfile.BadZipFile) as error:
+        raise CatalogError(f"{sdist.name}: unreadable sdist ({error})", kind="bad_package") from None
+    legacy = ["setuptools>=40.8.0", "wheel"]
+    if text is None:
+        return legacy
+    try:
+        system = tomllib.loads(text).get("build-system")
+    except tomllib.TOMLDecodeError:
+        return legacy
+    if not isinstance(system, dict) or "requires" not in system:
+        return legacy
+    requires = system["requires"]
+    return [r for r in requires if isinstance(r, str)] if isinstance(requires, list) else legacy
+
+
+def _install_npm(spec: str, label: str, root: Path, sandbox_enabled: bool, timeout: float) -> None:
+    """Fetch apart from build: `npm install --ignore-scripts` downloads with network and runs nothing;
+    `npm rebuild` then runs the install scripts with no network, writing only this prefix (its cache is
+    the sandbox's temporary HOME, never the shared one)."""
+    cache = root.parent / ".npm-cache"
+    options = ["--prefix", str(root), "--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error"]
+    binds = [str(Path(spec).parent)] if spec.startswith("/") else []
+    run = partial(sandbox.run, binds=binds, enabled=sandbox_enabled, timeout=timeout, cwd=str(root))
+    done = run(
+        [_tool("npm"), "install", "--ignore-scripts", "--cache", str(cache), *options, spec],
+        install_env(),
+        writable=[str(root), str(cache)],
+        network=True,
+    )
     if done.returncode != 0:
         raise CatalogError(f"installing {label} failed: {_npm_failure(done.stderr)}", kind="install_failed")
     if not sandbox_enabled:
         (root / INSTALL_NOTES).write_text("install scripts not run: they run only in the sandbox\n")
         return
-    built = run([_tool("npm"), "rebuild", *options], {**install_env(), **_node_headers()})
+    built = run(
+        [_tool("npm"), "rebuild", "--offline", *options],
+        {**install_env(), **_node_headers()},
+        writable=[str(root)],
+        network=False,
+    )
     if built.returncode != 0:
         (root / INSTALL_NOTES).write_text(f"install scripts failed: {_npm_failure(built.stderr)}\n")
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -192,6 +193,7 @@ def sandboxed(
             sandbox.kill_process_group()
     finally:
         shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(home.parent / f"{home.name}.etc", ignore_errors=True)
         pidfile.unlink(missing_ok=True)
         Path(f"{pidfile}.info").unlink(missing_ok=True)
 
@@ -230,6 +232,36 @@ def run(
             ) from None
 
 
+# What every sandbox sees of the host, read-only: system programs and libraries, and the few /etc files
+# a runtime reads (dynamic linker, name service order, time zone, CA certificates). Never /etc/shadow,
+# /etc/ssl/private, other users' or projects' folders, or host sockets.
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "nsswitch.conf",
+    "localtime",
+    "timezone",
+    "hosts",
+    "host.conf",
+    "gai.conf",
+    "protocols",
+    "services",
+    "mime.types",
+    "alternatives",
+    "ssl/certs",
+    "ssl/openssl.cnf",
+    "ca-certificates",
+    "pki/tls/certs",
+    "pki/ca-trust",
+    "python3",
+    f"python3.{sys.version_info.minor}",
+)
+ETC_FILES_WITH_NETWORK = ("resolv.conf",)  # only an install's download step resolves names
+FRESH_DIRS = ("/tmp", "/var/tmp", "/run")
+
+
 def bwrap_command(
     command: list[str],
     env: dict[str, str],
@@ -239,12 +271,26 @@ def bwrap_command(
     writable: list[str] | None = None,
     network: bool = False,
 ) -> list[str]:
-    """bubblewrap arguments: read-only root, fresh /tmp and home, binds after the tmpfs mounts, no network
-    unless `network` (the install phase only)."""
-    args = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    args += ["--tmpfs", "/tmp"]
-    for hidden in _hidden_homes():
-        args += ["--tmpfs", hidden]
+    """bubblewrap arguments for a minimal view: an empty root holding read-only system directories, a few
+    /etc files, a made-up passwd, fresh /tmp, /var/tmp, /run, /dev and /dev/shm, then `binds` (read-only)
+    and `writable`; no network unless `network` (an install's download step only)."""
+    args = [shutil.which("bwrap") or "bwrap"]
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    etc = [*ETC_FILES, *(ETC_FILES_WITH_NETWORK if network else ())]
+    for name in etc:
+        path = f"/etc/{name}"
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    identity = _identity_files(home)
+    args += ["--ro-bind", str(identity / "passwd"), "/etc/passwd"]
+    args += ["--ro-bind", str(identity / "group"), "/etc/group"]
+    args += ["--dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc"]
+    for path in FRESH_DIRS:
+        args += ["--tmpfs", path]
     for path in dict.fromkeys(binds):
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
@@ -255,22 +301,37 @@ def bwrap_command(
     args += ["--die-with-parent", "--new-session", "--clearenv", "--info-fd", "3"]
     for key, value in env.items():
         args += ["--setenv", key, value]
-    if cwd:
-        args += ["--chdir", cwd]
+    args += ["--chdir", cwd or str(home)]
     return [*args, "--", *command]
 
 
+def _identity_files(home: Path) -> Path:
+    """A passwd and group naming only the sandbox's own user (whose home is the temporary HOME), so
+    programs asking who they are get an answer without the host's account list."""
+    folder = home.parent / f"{home.name}.etc"
+    folder.mkdir(exist_ok=True)
+    uid, gid = os.getuid(), os.getgid()
+    users = {0: f"root:x:0:0:root:{home if uid == 0 else '/'}:/bin/sh"}
+    users.setdefault(uid, f"catalog:x:{uid}:{gid}:catalog:{home}:/bin/sh")
+    users.setdefault(65534, "nobody:x:65534:65534:nobody:/:/usr/sbin/nologin")
+    groups = {0: "root:x:0:", gid: f"catalog:x:{gid}:", 65534: "nogroup:x:65534:"}
+    (folder / "passwd").write_text("".join(line + "\n" for line in users.values()))
+    (folder / "group").write_text("".join(line + "\n" for line in groups.values()))
+    return folder
+
+
 def implied_binds(command: list[str]) -> list[str]:
-    """Directories the command needs that the tmpfs mounts would hide: its install prefix and interpreter."""
+    """Directories the command needs that the minimal view lacks: its install prefix and interpreter, and
+    the project of a script it names."""
     found: list[str] = []
     for executable in _executables_behind(command):
         # Both the path as given (a venv's bin/python) and where its symlinks lead (the base Python).
         for path in {Path(os.path.abspath(executable)), Path(os.path.realpath(executable))}:
             prefix = path.parent.parent if path.parent.name == "bin" else _project_root(path)
-            found += [str(c) for c in (prefix, *_venv_base(prefix)) if _is_hidden(c) and str(c) not in found]
+            found += [str(c) for c in (prefix, *_venv_base(prefix)) if _needs_bind(c) and str(c) not in found]
     for argument in command[1:]:  # a script the user named (python /tmp/x/server.py) must stay readable
         path = Path(os.path.abspath(argument))
-        if os.path.isabs(argument) and path.is_file() and _is_hidden(path.parent):
+        if os.path.isabs(argument) and path.is_file() and _needs_bind(path.parent):
             root = str(_project_root(path))
             if root not in found:
                 found.append(root)
@@ -340,9 +401,11 @@ def _hidden_homes() -> list[str]:
     return [home] if home not in ("/", "") and os.path.isdir(home) else []
 
 
-def _is_hidden(path: Path) -> bool:
-    roots = [Path("/tmp"), *(Path(h) for h in _hidden_homes())]
-    return any(path == root or root in path.parents for root in roots)
+def _needs_bind(path: Path) -> bool:
+    """Whether the minimal view lacks `path`: everything outside the system directories does."""
+    real = Path(os.path.realpath(path))
+    roots = [Path(os.path.realpath(d)) for d in SYSTEM_DIRS if os.path.isdir(d)]
+    return real != Path("/") and not any(real == root or root in real.parents for root in roots)
 
 
 def _limit_prefix(limits: Limits | None, warnings: list[str]) -> list[str]:

@@ -1,9 +1,11 @@
-"""`pypi:NAME[==VER]`: download the wheel with pip (never running setup.py), cache it, read it statically."""
+"""`pypi:NAME[==VER]`: download the wheel with pip, or the sdist from the index page (never building it),
+cache it, read it statically."""
 
 from __future__ import annotations
 
 import email.parser
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -175,43 +177,182 @@ def _pip_download_wheel(name: str, version: str | None, dest: Path) -> Path | No
 
 
 def _sandboxed_sdist(name: str, version: str | None, dest: Path) -> Path:
-    """Fetch an sdist inside bubblewrap: pip runs its setup.py, which must not touch this machine."""
-    spec = f"{name}=={version}" if version else name
-    bwrap = shutil.which("bwrap")
-    if not bwrap:
-        raise CatalogError(
-            f"{spec} has no wheel, and fetching an sdist runs its setup.py; install bubblewrap to allow it "
-            "in a sandbox",
-            kind="needs_sandbox",
-        )
-    from catalog.envs import install_env
-    from catalog.sandbox import run
+    """The sdist file itself, fetched from the configured index without building it: nothing of the
+    package runs (pip would run its build backend to read its metadata)."""
+    return fetch_sdist(name, version, dest)
 
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--no-binary=:all:",
-        "--ignore-requires-python",
-        "--disable-pip-version-check",
-        "--no-input",
-        "-q",
-        "-d",
-        str(dest),
-        spec,
+
+SDIST_SUFFIXES = (".tar.gz", ".zip")
+MAX_SDIST_BYTES = 200 * 1024**2
+
+
+def fetch_sdist(name: str, version: str | None, dest: Path, find_links: list[Path] | None = None) -> Path:
+    """Download the sdist of NAME (VERSION, else the newest release) into `dest` from the find-links
+    folders, else the package indexes pip is configured with (PEP 503 pages), checking its sha256.
+    A plain download: no package code runs."""
+    spec = f"{name}=={version}" if version else name
+    for folder in [*(find_links or []), *_config_find_links()]:
+        files = {p.name: p.as_uri() for p in Path(folder).glob("*") if p.is_file()} if folder.is_dir() else {}
+        if chosen := _choose_sdist(files, name, version):
+            return _download_file(chosen[1], dest / chosen[0])
+    for index in _index_urls():
+        links = _index_links(index, name)
+        if chosen := _choose_sdist(links, name, version):
+            return _download_file(chosen[1], dest / chosen[0])
+    raise CatalogError(f"no sdist or wheel of {spec!r} in the package index", kind="not_found")
+
+
+def _choose_sdist(links: dict[str, str], name: str, version: str | None) -> tuple[str, str] | None:
+    """The sdist among `links` (file name -> URL) for NAME and VERSION, else the newest final release."""
+    from packaging.version import InvalidVersion, Version
+
+    found: list[tuple[Version, str]] = []
+    for filename in links:
+        if not filename.endswith(SDIST_SUFFIXES) or "/" in filename or filename.startswith("."):
+            continue
+        stem = filename.removesuffix(".tar.gz").removesuffix(".zip")
+        dist, _, got = stem.rpartition("-")
+        if normalize(dist) != normalize(name):
+            continue
+        try:
+            parsed = Version(got)
+        except InvalidVersion:
+            continue
+        if version is not None:
+            try:
+                if parsed == Version(version):
+                    return filename, links[filename]
+            except InvalidVersion:
+                if got == version:
+                    return filename, links[filename]
+            continue
+        if not parsed.is_prerelease:
+            found.append((parsed, filename))
+    if not found:
+        return None
+    newest = max(found)[1]
+    return newest, links[newest]
+
+
+def _index_urls() -> list[str]:
+    """The index and extra indexes pip uses here (its environment variables, else its configuration,
+    else its own default)."""
+    primary = os.environ.get("PIP_INDEX_URL") or _pip_config().get("index-url")
+    if not primary:
+        from pip._internal.models.index import PyPI
+
+        primary = PyPI.simple_url
+    extra = os.environ.get("PIP_EXTRA_INDEX_URL") or _pip_config().get("extra-index-url") or ""
+    return [primary, *extra.split()]
+
+
+def _config_find_links() -> list[Path]:
+    value = os.environ.get("PIP_FIND_LINKS") or _pip_config().get("find-links") or ""
+    return [
+        Path(v.removeprefix("file://")) for v in value.split() if "://" not in v or v.startswith("file://")
     ]
-    # A temporary HOME, a cleared environment and only `dest` writable; network for the download only.
-    done = run(command, install_env(), writable=[str(dest)], network=True, timeout=300)
-    archives = sorted(p for p in dest.iterdir() if p.is_file() and p.name.endswith((".tar.gz", ".zip")))
-    if archives:
-        return archives[0]
-    if "No matching distribution" in done.stderr or "Could not find a version" in done.stderr:
-        raise CatalogError(f"no package {spec!r} in the package index", kind="not_found")
-    raise CatalogError(
-        f"sandboxed download of {spec} failed: {_last_line(done.stderr)}", kind="download_failed"
-    )
+
+
+_PIP_CONFIG: dict[str, str] | None = None
+
+
+def _pip_config() -> dict[str, str]:
+    """pip's configured `global.*` settings (from pip itself, so every config file counts)."""
+    global _PIP_CONFIG
+    if _PIP_CONFIG is None:
+        command = [sys.executable, "-m", "pip", "config", "list", "--disable-pip-version-check"]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+            )
+            lines = done.stdout.splitlines()
+        except (OSError, subprocess.TimeoutExpired):
+            lines = []
+        found: dict[str, str] = {}
+        for line in lines:
+            key, _, value = line.partition("=")
+            scope, _, option = key.partition(".")
+            if scope in ("global", "download", "install") and option:
+                found.setdefault(option, value.strip().strip("'\""))
+        _PIP_CONFIG = found
+    return _PIP_CONFIG
+
+
+def _index_links(index: str, name: str) -> dict[str, str]:
+    """File name -> URL (with its #sha256= fragment) from an index's PEP 503 page for NAME."""
+    from html.parser import HTMLParser
+    from urllib.parse import unquote, urljoin, urlsplit
+
+    page_url = index.rstrip("/") + f"/{normalize(name)}/"
+    if page_url.startswith("file://"):
+        folder = Path(unquote(urlsplit(page_url).path))
+        page = folder / "index.html"
+        if page.is_file():
+            text = page.read_text("utf-8", "replace")
+        elif folder.is_dir():
+            return {p.name: p.as_uri() for p in folder.iterdir() if p.is_file()}
+        else:
+            return {}
+    else:
+        import httpx
+
+        try:
+            response = httpx.get(page_url, headers={"Accept": "text/html"}, timeout=30, follow_redirects=True)
+        except httpx.HTTPError as exc:
+            raise CatalogError(
+                f"package index unreachable ({type(exc).__name__})", kind="needs_network"
+            ) from None
+        if response.status_code == 404:
+            return {}
+        if response.status_code != 200:
+            raise CatalogError(f"package index answered {response.status_code}", kind="download_failed")
+        text, page_url = response.text, str(response.url)
+
+    links: dict[str, str] = {}
+
+    class Anchors(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            href = dict(attrs).get("href") if tag == "a" else None
+            if href:
+                url = urljoin(page_url, href)
+                links.setdefault(unquote(urlsplit(url).path.rsplit("/", 1)[-1]), url)
+
+    Anchors().feed(text)
+    return links
+
+
+def _download_file(url: str, target: Path) -> Path:
+    """Stream `url` into `target` (size capped), checking the sha256 its index page gave."""
+    import httpx
+
+    digest = url.partition("#sha256=")[2].lower()
+    url = url.split("#", 1)[0]
+    hasher = hashlib.sha256()
+    size = 0
+    if url.startswith("file://"):
+        from urllib.parse import unquote, urlsplit
+
+        shutil.copyfile(unquote(urlsplit(url).path), target)
+        hasher.update(target.read_bytes())
+    else:
+        try:
+            with httpx.stream("GET", url, timeout=60, follow_redirects=True) as response:
+                response.raise_for_status()
+                with open(target, "wb") as handle:
+                    for chunk in response.iter_bytes():
+                        size += len(chunk)
+                        if size > MAX_SDIST_BYTES:
+                            raise CatalogError(f"{target.name} is larger than 200 MB", kind="download_failed")
+                        hasher.update(chunk)
+                        handle.write(chunk)
+        except httpx.HTTPError as exc:
+            raise CatalogError(
+                f"downloading {target.name} failed ({type(exc).__name__})", kind="download_failed"
+            ) from None
+    if digest and hasher.hexdigest() != digest:
+        target.unlink(missing_ok=True)
+        raise CatalogError(f"{target.name}: sha256 differs from the index's", kind="download_failed")
+    return target
 
 
 def _version_from_filename(filename: str) -> str | None:

@@ -1,0 +1,243 @@
+"""The sandbox against hostile fixtures: servers and packages that try to read secrets, reach the host,
+or escape their limits, and must get nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from catalog import envs, live, sandbox
+from catalog.models import CatalogError
+from catalog.sources import pypi
+from tests.fixtures.servers.hostile_sdist import build_hostile_sdist
+
+SERVERS = Path(__file__).parent / "fixtures" / "servers"
+PY = sys.executable
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+
+
+@pytest.fixture
+def outside() -> Iterator[Path]:
+    """A folder outside /tmp and HOME (where a user keeps a catalog database or a project)."""
+    folder = Path("/var/tmp") / f"catalog-test-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def listening(family: int, address: object) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.bind(address)
+    sock.listen(8)
+    sock.setblocking(False)
+    return sock
+
+
+def was_contacted(sock: socket.socket) -> bool:
+    try:
+        connection, _ = sock.accept()
+    except BlockingIOError:
+        return False
+    connection.close()
+    return True
+
+
+def snoop(plan: dict, tmp_path: Path, sandboxed: bool = True) -> dict[str, str]:
+    """Run the hostile server (copied alone into its own folder, as an installed package would be) and
+    return what it published: probe -> result."""
+    server = tmp_path / "envs" / "pypi" / "snoop-1.0" / "server.py"
+    server.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SERVERS / "snoop.py", server)
+    launch = live.Launch([PY, str(server), json.dumps(plan)], {}, sandbox=sandboxed)
+    listing = live.list_stdio(launch, timeout=30)
+    found = [json.loads(tool.description) for tool in listing.tools]
+    return {item["probe"]: item["result"] for item in found}
+
+
+@pytest.fixture
+def targets(tmp_path: Path, outside: Path) -> Iterator[dict]:
+    """Secrets and host endpoints a hostile server would go for."""
+    database = outside / "catalog.db"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TABLE secrets (value TEXT)")
+        db.execute("INSERT INTO secrets VALUES ('catalog-database-secret')")
+    other = tmp_path / "envs" / "pypi" / "other-package-2.0"
+    other.mkdir(parents=True)
+    (other / "token.txt").write_text("other-package-secret")
+    unix = listening(socket.AF_UNIX, str(outside / "host.sock"))
+    tcp = listening(socket.AF_INET, ("127.0.0.1", 0))
+    plan = {
+        "files": ["/etc/shadow", str(database), str(other / "token.txt"), str(REPO / "pyproject.toml")],
+        "dirs": ["/", "/etc", str(other.parent), str(outside), "/home", str(REPO)],
+        "unix": str(outside / "host.sock"),
+        "port": tcp.getsockname()[1],
+    }
+    try:
+        yield {"plan": plan, "unix": unix, "tcp": tcp, "database": database, "other": other}
+    finally:
+        unix.close()
+        tcp.close()
+
+
+def test_a_hostile_server_reads_no_secret_and_reaches_no_host_socket_or_port(tmp_path, targets):
+    plan = targets["plan"]
+    found = snoop(plan, tmp_path)
+    published = json.dumps(found)
+    for secret in ("catalog-database-secret", "other-package-secret", "root:", "mcp-catalog"):
+        assert secret not in published
+    for path in plan["files"]:
+        assert found[f"read {path}"].startswith("error:"), path
+    assert found["unix"].startswith("error:") and found["tcp"].startswith("error:")
+    assert not was_contacted(targets["unix"]) and not was_contacted(targets["tcp"])
+    root = set(json.loads(found["list /"].removeprefix("listed: ")))
+    assert {"usr", "etc", "tmp", "proc", "dev"} <= root
+    assert not root & {"home", "opt", "srv", "mnt", "media", "boot"}, root
+    etc = set(json.loads(found["list /etc"].removeprefix("listed: ")))
+    assert {"passwd", "group"} <= etc and not etc & {"shadow", "gshadow", "sudoers", "ssh", "machine-id"}
+    for path in (str(Path(plan["unix"]).parent), "/home"):
+        assert found[f"list {path}"].startswith("error:"), path
+    # Of the folder holding every package's environment, only the server's own is there.
+    assert found[f"list {targets['other'].parent}"] == "listed: " + json.dumps(["snoop-1.0"])
+    # Only the interpreter's environment is visible of this repository, not its files.
+    assert found[f"list {REPO}"] == "listed: " + json.dumps([".venv"])
+
+
+def test_the_same_probes_succeed_without_the_sandbox(tmp_path, targets):
+    """The probes work: it is the sandbox that stops them."""
+    found = snoop(targets["plan"], tmp_path, sandboxed=False)
+    assert "catalog-database-secret" in found[f"read {targets['database']}"]
+    assert "other-package-secret" in found[f"read {targets['other'] / 'token.txt'}"]
+    assert found["unix"] == "connected" and found["tcp"] == "connected"
+
+
+def test_the_sandbox_has_fresh_writable_temporary_folders_and_a_made_up_identity(tmp_path):
+    script = (
+        "import os, pwd, json\n"
+        "for d in ('/tmp', '/var/tmp', '/run', '/dev/shm'):\n"
+        "    open(os.path.join(d, 'x'), 'w').write('x')\n"
+        "print(json.dumps([sorted(os.listdir('/tmp')), pwd.getpwuid(os.getuid()).pw_dir]))\n"
+    )
+    done = sandbox.run([PY, "-c", script], {}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    tmp_entries, home = json.loads(done.stdout)
+    assert tmp_entries == ["x"] or set(tmp_entries) - {"x"} <= {Path(home).name, f"{Path(home).name}.etc"}
+    assert home.startswith("/tmp/catalog-home-")
+
+
+# Fetch apart from build: hostile sdists, live and static.
+
+
+def planted(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("planted-by-*")) if folder.exists() else []
+
+
+def test_a_hostile_sdist_builds_with_no_network_and_cannot_touch_the_shared_cache(tmp_path, outside):
+    tcp = listening(socket.AF_INET, ("127.0.0.1", 0))
+    envs_dir = tmp_path / "envs"
+    cache = envs_dir / "pypi" / ".uv-cache"
+    neighbour = envs_dir / "pypi" / "neighbour-1.0"
+    neighbour.mkdir(parents=True)
+    secret = outside / "catalog.db"
+    secret.write_text("catalog-database-secret")
+    links = tmp_path / "links"
+    build_hostile_sdist(
+        links,
+        "catalog-hostile",
+        tcp.getsockname()[1],
+        plant=[str(cache), str(neighbour), str(outside)],
+        read=["/etc/shadow", str(secret)],
+    )
+    with tcp:
+        prepared = envs.python_env("catalog-hostile", "1.0", envs_dir, find_links=links)
+        assert not was_contacted(tcp)
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=20)
+    facts = json.loads(listing.tools[0].description)  # what the build step managed
+    assert facts["tcp"].startswith("error:")
+    for folder in (cache, neighbour, outside):
+        assert facts[f"plant {folder}"].startswith("error:")
+        assert planted(folder) == []
+    assert facts["read /etc/shadow"].startswith("error:") and facts[f"read {secret}"].startswith("error:")
+    assert "catalog-database-secret" not in listing.tools[0].description
+    assert not list(envs_dir.glob("pypi/.build-*")), "the build folder is removed afterwards"
+
+
+class SimpleIndex(BaseHTTPRequestHandler):
+    """A PEP 503 index on loopback serving the files of one folder: /simple/NAME/ and /files/FILE."""
+
+    folder: Path
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.startswith("/simple/"):
+            name = self.path.split("/")[2]
+            anchors = "".join(
+                f'<a href="/files/{p.name}#sha256={hashlib.sha256(p.read_bytes()).hexdigest()}">{p.name}</a>\n'
+                for p in sorted(self.folder.iterdir())
+                if p.name.replace("_", "-").startswith(name)
+            )
+            body = f"<html><body>{anchors}</body></html>".encode()
+        elif (self.folder / self.path.removeprefix("/files/")).is_file():
+            body = (self.folder / self.path.removeprefix("/files/")).read_bytes()
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def loopback_index(tmp_path, monkeypatch) -> Iterator[Path]:
+    folder = tmp_path / "index-files"
+    folder.mkdir()
+    handler = type("Handler", (SimpleIndex,), {"folder": folder})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{server.server_address[1]}/simple/")
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "")
+    monkeypatch.setenv("PIP_FIND_LINKS", "")
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    try:
+        yield folder
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_static_route_fetches_a_hostile_sdist_without_running_any_of_it(tmp_path, loopback_index):
+    tcp = listening(socket.AF_INET, ("127.0.0.1", 0))
+    build_hostile_sdist(loopback_index, "catalog-static-hostile", tcp.getsockname()[1], plant=[], read=[])
+    with tcp:
+        got = pypi.download("catalog-static-hostile", None, tmp_path / "cache")
+        assert not was_contacted(tcp)
+    assert (got.kind, got.version) == ("sdist", "1.0")
+    assert (got.root / "catalog_static_hostile-1.0" / "backend.py").is_file()
+    assert not list(got.root.rglob("*.whl")), "nothing was built"
+
+
+def test_an_sdist_whose_file_differs_from_the_index_digest_is_refused(tmp_path, loopback_index):
+    sdist = build_hostile_sdist(loopback_index, "catalog-tampered", 1, plant=[], read=[])
+    links = pypi._index_links(os.environ["PIP_INDEX_URL"], "catalog-tampered")
+    sdist.write_bytes(sdist.read_bytes() + b"tampered")
+    with pytest.raises(CatalogError) as failure:
+        pypi._download_file(links[sdist.name], tmp_path / sdist.name)
+    assert failure.value.kind == "download_failed" and "sha256" in str(failure.value)
