@@ -74,13 +74,65 @@ def python_env(
     With `find_links`, packages come from that directory only (no index is asked)."""
     _check_name(name, version, PYPI_NAME, "PyPI")
     root = Path(env_dir).absolute() / "pypi" / f"{_normalize(name)}-{version}"
-    base = _base_prefix()
 
     def install(target: Path) -> None:
-        _install_python(name, version, target, base, find_links, sandbox_enabled, timeout)
+        _install_with_fitting_python(name, version, target, find_links, sandbox_enabled, timeout)
 
     _ensure_installed(root, install)
+    base = _venv_base_prefix(root)
     return Prepared(command=python_entry_point(root, name), binds=[str(root), str(base)], root=root)
+
+
+def _install_with_fitting_python(
+    name: str, version: str, root: Path, find_links: Path | None, sandbox_enabled: bool, timeout: float
+) -> None:
+    """Install with the newest Python on the machine; when the release's Requires-Python rules it out,
+    with the newest one that fits, or fail saying which version is needed (never an older release)."""
+    from catalog import runtimes
+
+    what = f"{name}=={version}"
+    interpreter = runtimes.python_satisfying(None, what)
+    tried: list[runtimes.Interpreter] = []
+    while True:
+        try:
+            _install_python(name, version, root, interpreter.prefix, find_links, sandbox_enabled, timeout)
+        except CatalogError as error:
+            needed = runtimes.python_requirement_in(str(error))
+            if needed is None or error.kind != "install_failed":
+                raise
+        else:  # installers skip the check for local wheels: read the installed metadata too
+            needed = _requires_python(root, name)
+            if needed is None or runtimes.satisfies(interpreter, needed):
+                return
+        tried.append(interpreter)
+        interpreter = runtimes.python_satisfying(needed, what)
+        if interpreter in tried:
+            raise CatalogError(
+                f"{what} needs Python {needed}; tried {', '.join(i.label for i in tried)}",
+                kind="needs_runtime",
+            )
+        for entry in list(root.iterdir()):
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+
+
+def _requires_python(root: Path, name: str) -> str | None:
+    meta = _dist_info(root, name) / "METADATA"
+    headers = email.parser.Parser().parsestr(meta.read_text("utf-8", "replace"), headersonly=True)
+    return (headers.get("Requires-Python") or "").strip() or None
+
+
+def _venv_base_prefix(root: Path) -> Path:
+    """The prefix of the interpreter a venv was made from (its pyvenv.cfg `home`), which the sandbox shows."""
+    config = root / "pyvenv.cfg"
+    try:
+        for line in config.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and value.strip():
+                home = Path(os.path.realpath(value.strip()))
+                return home.parent if home.name == "bin" else home
+    except OSError:
+        pass
+    return _base_prefix()
 
 
 def npm_env(
@@ -350,7 +402,9 @@ def _base_prefix() -> Path:
 
 
 def _base_python(base: Path) -> str:
-    for candidate in (f"python{sys.version_info.major}.{sys.version_info.minor}", "python3"):
+    versioned = sorted(p.name for p in (base / "bin").glob("python3.*") if re.fullmatch(r"python3\.\d+", p.name))
+    own = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in (own, *versioned, "python3"):
         if (base / "bin" / candidate).exists():
             return str(base / "bin" / candidate)
     raise CatalogError(f"no Python interpreter under {base}/bin to build environments with", kind="not_found")
