@@ -150,7 +150,6 @@ def npm_env(
     With `tarball`, the package comes from that local file instead of the registry."""
     _check_name(name, version, NPM_NAME, "npm")
     root = Path(env_dir).absolute() / "npm" / f"{name.replace('/', '+')}-{version}"
-    node = _tool("node")
 
     def install(target: Path) -> None:
         spec = str(Path(tarball).absolute()) if tarball else f"{name}@{version}"
@@ -161,8 +160,35 @@ def npm_env(
     notes = notes_file.read_text(encoding="utf-8").splitlines() if notes_file.is_file() else []
     binds = [str(root)] + ([str(Path(tarball).absolute().parent)] if tarball else [])
     entry = npm_entry_point(root, name)
-    command = [str(entry)] if _is_native_binary(entry) else [node, str(entry)]
-    return Prepared(command=command, binds=binds, root=root, notes=notes)
+    if _is_native_binary(entry):
+        return Prepared(command=[str(entry)], binds=binds, root=root, notes=notes)
+    node, node_binds = _node_for(root, name, version, Path(env_dir).absolute(), sandbox_enabled, timeout)
+    return Prepared(command=[node, str(entry)], binds=binds + node_binds, root=root, notes=notes)
+
+
+def _node_for(
+    root: Path, name: str, version: str, env_dir: Path, sandbox_enabled: bool, timeout: float
+) -> tuple[str, list[str]]:
+    """The machine's node when it meets the package's engines.node, else a Node build from the npm
+    registry installed once under env_dir/runtimes (needs_runtime when that fails)."""
+    from catalog import runtimes
+
+    def install(spec: str, target: Path) -> None:
+        _ensure_installed(target, lambda t: _install_npm(spec, spec, t, sandbox_enabled, timeout))
+
+    wanted = engines_node(root / "node_modules" / name)
+    return runtimes.node_for(wanted, env_dir / "runtimes", f"{name}@{version}", install)
+
+
+def engines_node(package_dir: Path) -> str | None:
+    """The package's `engines.node` range, if it declares one."""
+    try:
+        manifest = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    engines = manifest.get("engines") if isinstance(manifest, dict) else None
+    wanted = engines.get("node") if isinstance(engines, dict) else None
+    return wanted.strip() if isinstance(wanted, str) and wanted.strip() not in ("", "*") else None
 
 
 def _is_native_binary(path: Path) -> bool:

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from catalog.models import CatalogError
 
@@ -104,3 +105,68 @@ def python_requirement_in(message: str) -> str | None:
     """The Requires-Python specifier named in an installer's explanation of a failure, if any."""
     match = _NEEDS.search(message)
     return match.group(1).replace(" ", "") if match else None
+
+
+@lru_cache(maxsize=1)
+def system_node() -> tuple[str, str] | None:
+    """The machine's node and its version ("v20.1.0"), or None."""
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        return None
+    try:
+        done = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (node, done.stdout.strip()) if done.returncode == 0 else None
+
+
+def node_satisfies(node: str, version: str, wanted: str) -> bool:
+    """npm's own semver (bundled with npm) decides whether `version` meets an engines.node range;
+    when it cannot be asked, the range is taken as met."""
+    import shutil
+    import subprocess
+
+    npm = shutil.which("npm")
+    semver = Path(os.path.realpath(npm)).parent.parent / "node_modules" / "semver" if npm else None
+    if semver is None or not semver.is_dir():
+        return True
+    script = "process.stdout.write(String(require(process.argv[1]).satisfies(process.argv[2], process.argv[3])))"
+    try:
+        done = subprocess.run(
+            [node, "-e", script, str(semver), version, wanted], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return True
+    return done.stdout.strip() != "false"
+
+
+def node_for(wanted: str | None, cache: Path, what: str, install: Any) -> tuple[str, list[str]]:
+    """A node binary meeting the engines.node range `wanted`, and the folders the sandbox must show for it:
+    the machine's when it fits, else the npm registry's Node build for this platform, installed once
+    into `cache` by `install(spec, target)` (an ordinary npm install, no scripts)."""
+    found = system_node()
+    if found is None and not wanted:
+        raise CatalogError("node is not installed; it is needed to run this package live", kind="needs_runtime")
+    if found is not None and (not wanted or node_satisfies(found[0], found[1], wanted)):
+        return found[0], []
+    import hashlib
+
+    assert wanted is not None
+    arch = {"x86_64": "x64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+    package = f"node-{sys.platform}-{arch}"
+    target = cache / f"node-{hashlib.sha256(wanted.encode()).hexdigest()[:16]}"
+    binary = target / "node_modules" / package / "bin" / "node"
+    have = found[1] if found else "no node"
+    try:
+        install(f"{package}@{wanted}", target)  # once: later calls find the completed install
+    except CatalogError as error:
+        raise CatalogError(
+            f"{what} needs Node {wanted}; this machine has {have}, and installing {package} failed: {error}",
+            kind="needs_runtime",
+        ) from None
+    if not binary.is_file():
+        raise CatalogError(f"{what} needs Node {wanted}; this machine has {have}", kind="needs_runtime")
+    return str(binary), [str(target)]
