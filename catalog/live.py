@@ -65,8 +65,10 @@ class LiveListing:
         self.warnings.append(reason)
 
 
-def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000) -> LiveListing:
-    """Start the server (sandboxed unless told otherwise), list everything it offers, and stop it."""
+def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: str = "auto") -> LiveListing:
+    """Start the server (sandboxed unless told otherwise), list everything it offers, and stop it.
+    `era`: auto (initialize, then server/discover when refused), legacy (initialize only) or modern
+    (2026-07-28 only)."""
     from catalog import rpc
 
     _require_command(launch)
@@ -82,7 +84,7 @@ def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000) -> Li
         except OSError as error:
             raise CatalogError(f"cannot start {launch.command[0]}: {error}", kind="not_found") from None
         try:
-            listing = _stdio_session(peer, time.monotonic() + timeout, max_tools)
+            listing = _stdio_session(peer, time.monotonic() + timeout, max_tools, era)
         except (rpc.RpcError, rpc.PeerClosed, rpc.PeerTimeout, rpc.MessageTooLarge) as error:
             raise _stdio_failure(error, _stderr_tail(errlog), peer.noise, timeout) from None
         finally:
@@ -136,23 +138,27 @@ class _Session:
             params = {**(params or {}), "_meta": self.meta}
         return self.peer.request(method, params, self.deadline)
 
-    def open(self) -> LiveListing:
+    def open(self, era: str = "auto") -> LiveListing:
         """Initialize (2024-11-05 to 2025-11-25); when the server refuses it, server/discover (2026-07-28)."""
         from catalog import rpc
 
+        if era == "modern":
+            return self._discover(None)
         try:
             result = self.call(
                 "initialize",
                 {"protocolVersion": HANDSHAKE_VERSION, "capabilities": {}, "clientInfo": CLIENT_INFO},
             )
         except rpc.RpcError as refused:
+            if era == "legacy":
+                raise
             return self._discover(refused)
         if not isinstance(result, dict):
             raise rpc.RpcError("initialize", None, "the answer is not a JSON object")
         self.peer.notify("notifications/initialized")
         return _new_listing(result.get("serverInfo"), result.get("protocolVersion"), result.get("capabilities"))
 
-    def _discover(self, refused: Exception) -> LiveListing:
+    def _discover(self, refused: Exception | None) -> LiveListing:
         from catalog import rpc
 
         self.meta = {
@@ -163,6 +169,8 @@ class _Session:
         try:
             result = self.call("server/discover")
         except rpc.RpcError as error:
+            if refused is None:
+                raise
             raise rpc.RpcError(
                 "initialize", getattr(refused, "code", None), f"{getattr(refused, 'message', refused)}"
                 f"; server/discover: {error.message}"
@@ -225,11 +233,11 @@ def _new_listing(server_info: Any, version: Any, capabilities: Any) -> LiveListi
     return listing
 
 
-def _stdio_session(peer: Any, deadline: float, max_tools: int) -> LiveListing:
+def _stdio_session(peer: Any, deadline: float, max_tools: int, era: str = "auto") -> LiveListing:
     from catalog import rpc
 
     session = _Session(peer, deadline)
-    listing = session.open()
+    listing = session.open(era)
     _fill_tools(listing, session.pages("tools", max_tools, listing))
     for kind, convert in (("prompts", _prompt_from_raw), ("resources", _resource_from_raw)):
         if kind not in listing.capabilities:

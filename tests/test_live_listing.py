@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -112,3 +113,58 @@ def test_a_cut_listing_is_stored_partial_and_marks_no_tool_removed(tmp_path):
     assert cut.returncode == 1
     assert "cut at 4 tools" in cut.stderr
     assert sorted(tool["name"] for tool in stored_tools(tmp_path, "paged")) == [f"page_tool_{i}" for i in range(7)]
+
+
+@pytest.fixture(scope="module")
+def sdk2_python(tmp_path_factory) -> str:
+    """A venv holding the newest MCP Python SDK 2.x from the registry (downloads: integration only)."""
+    from catalog import envs, runtimes
+
+    root = tmp_path_factory.mktemp("sdk2") / "venv"
+    uv = envs._uv()
+    interpreter = runtimes.python_satisfying(">=3.10", "the SDK 2 fixture")
+    subprocess.run([uv, "venv", "--quiet", "--python", interpreter.executable, str(root)], check=True, timeout=300)
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(root / "bin" / "python"), "mcp>=2"],
+                   check=True, timeout=600)
+    return str(root / "bin" / "python")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("era", ["auto", "legacy", "modern"])
+def test_a_server_on_the_newest_python_sdk_is_listed_in_both_protocol_eras(sdk2_python, era):
+    launch = live.Launch(command=[sdk2_python, str(SERVERS / "sdk2_server.py")], env={})
+    listing = live.list_stdio(launch, timeout=60, era=era)
+    assert names(listing) == ["add_numbers", "read_note"]
+    assert listing.tools[0].description == "Add two integers."
+    assert listing.complete
+    assert (listing.protocol_version == "2026-07-28") == (era == "modern")
+
+
+@pytest.fixture(scope="module")
+def ts_sdk2_server(tmp_path_factory) -> Path:
+    """A project holding the newest MCP TypeScript SDK v2 server package from the registry (integration)."""
+    import shutil
+
+    project = tmp_path_factory.mktemp("ts-sdk2")
+    (project / "package.json").write_text('{"type": "module", "private": true}')
+    shutil.copy(SERVERS.parent / "ts_sdk2" / "server.mjs", project / "server.mjs")
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "@modelcontextprotocol/server", "zod"],
+        cwd=project, check=True, timeout=600, capture_output=True,
+    )
+    return project / "server.mjs"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("era", "legacy", "expected"), [
+    ("auto", "serve", "2025-11-25"),
+    ("modern", "serve", "2026-07-28"),
+    ("auto", "modern-only", "2026-07-28"),  # initialize refused: server/discover instead
+])
+def test_a_server_on_the_newest_typescript_sdk_is_listed_in_both_protocol_eras(ts_sdk2_server, era, legacy, expected):
+    launch = live.Launch(command=["node", str(ts_sdk2_server), legacy], env={})
+    listing = live.list_stdio(launch, timeout=60, era=era)
+    assert names(listing) == ["add_numbers", "delete_note"]
+    assert listing.tools[1].annotations == {"destructiveHint": True}
+    assert listing.protocol_version == expected
+    assert listing.server_info == {"name": "fixture-ts-sdk2", "version": "1.0.0"}
