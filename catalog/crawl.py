@@ -196,6 +196,7 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
         env=result_env,
         binds=list(prepared.binds),
         sandbox=options.sandbox,
+        entry_forms=not options.server_args,  # try `stdio`, `serve`, ... when the plain entry point fails
     )
     return launch, prepared.notes
 

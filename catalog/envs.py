@@ -230,15 +230,47 @@ def npm_entry_point(root: Path, name: str) -> Path:
         bins = {}
     chosen = _pick_command(name.rsplit("/", 1)[-1], sorted(bins), "bin entry")
     if chosen is None:
-        raise CatalogError(
-            f"{name} declares no bin in package.json; run it with --cmd instead", kind="no_entry_point"
-        )
+        return _npm_module_entry(package_dir, manifest, name)
     path = (package_dir / str(bins[chosen])).resolve()
     if package_dir.resolve() not in path.parents or not path.is_file():
         raise CatalogError(
             f"{name}: bin {chosen!r} points outside the package or to nothing", kind="bad_package"
         )
     return path
+
+
+def _npm_module_entry(package_dir: Path, manifest: dict, name: str) -> Path:
+    """For a package without a bin: its `main`, its `exports` root, else its one dist/**/server.js."""
+    inside = package_dir.resolve()
+    for declared in (manifest.get("main"), _export_root(manifest.get("exports"))):
+        if isinstance(declared, str) and declared:
+            path = (package_dir / declared).resolve()
+            if inside in path.parents and path.is_file():
+                return path
+    servers = sorted(
+        p for p in package_dir.glob("dist/**/server.*js") if "node_modules" not in p.relative_to(package_dir).parts
+    )
+    if len(servers) == 1:
+        return servers[0].resolve()
+    raise CatalogError(
+        f"{name} declares no bin, main or exports in package.json"
+        + (f" and has {len(servers)} dist/**/server.js files" if servers else "")
+        + "; run it with --cmd instead",
+        kind="no_entry_point",
+    )
+
+
+def _export_root(exports: object) -> str | None:
+    """The file `exports` maps the package root to (a string, or the node/import/require/default condition)."""
+    if isinstance(exports, dict) and "." in exports:
+        exports = exports["."]
+    for _ in range(4):
+        if isinstance(exports, str):
+            return exports
+        if not isinstance(exports, dict):
+            return None
+        exports = next((exports[k] for k in ("node", "import", "require", "default") if k in exports), None)
+    return None
 
 
 def _pick_command(name: str, candidates: list[str], what: str) -> str | None:

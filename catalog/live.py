@@ -41,6 +41,13 @@ class Launch:
     cwd: str | None = None
     binds: list[str] = field(default_factory=list)
     sandbox: bool = True
+    # A package's own entry point run without arguments: when it does not speak MCP on stdio (it exits,
+    # prints help, or writes text), the usual forms (ENTRY_FORMS) are tried after it.
+    entry_forms: bool = False
+
+
+ENTRY_FORMS: tuple[tuple[str, ...], ...] = (("stdio",), ("serve",), ("--transport", "stdio"), ("mcp",))
+_USAGE_HINT = re.compile(r"usage:|missing command|no such command|unknown command|--help|subcommand", re.I)
 
 
 @dataclass
@@ -58,6 +65,7 @@ class LiveListing:
     complete: bool = True  # False when a page, size, count or time cap (or a server fault) cut the listing
     incomplete_reason: str = ""  # why, in one line; tools not reached must not be taken as removed
     capabilities: dict[str, Any] = field(default_factory=dict)
+    started_with: list[str] = field(default_factory=list)  # arguments added to start it (an entry form)
 
     def cut(self, reason: str) -> None:
         self.complete = False
@@ -68,10 +76,44 @@ class LiveListing:
 def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: str = "auto") -> LiveListing:
     """Start the server (sandboxed unless told otherwise), list everything it offers, and stop it.
     `era`: auto (initialize, then server/discover when refused), legacy (initialize only) or modern
-    (2026-07-28 only)."""
+    (2026-07-28 only). With `launch.entry_forms`, a command that does not speak MCP is retried with
+    the usual subcommands and flags; the first error is the one reported when none works."""
+    _require_command(launch)
+    try:
+        return _list_once(launch, timeout, max_tools, era)
+    except _NotMcp as first:
+        if not launch.entry_forms:
+            raise first.error from None
+        for form in ENTRY_FORMS:
+            attempt = Launch(
+                [*launch.command, *form], launch.env, launch.cwd, launch.binds, launch.sandbox
+            )
+            try:
+                listing = _list_once(attempt, timeout, max_tools, era)
+            except _NotMcp:
+                continue
+            except CatalogError:
+                continue
+            listing.started_with = list(form)
+            listing.warnings.append(
+                f"started as '{' '.join(form)}': without it the command did not speak MCP ({first.error})"
+            )
+            return listing
+        tried = ", ".join(" ".join(form) for form in ENTRY_FORMS)
+        raise CatalogError(f"{first.error} (also tried: {tried})", kind=first.error.kind) from None
+
+
+class _NotMcp(Exception):
+    """A start that ended without an MCP answer in a way another entry form might fix."""
+
+    def __init__(self, error: CatalogError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> LiveListing:
     from catalog import rpc
 
-    _require_command(launch)
     limits = sandbox.Limits(cpu_seconds=max(30, int(timeout) * 2))
     with (
         sandbox.sandboxed(
@@ -86,12 +128,28 @@ def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: 
         try:
             listing = _stdio_session(peer, time.monotonic() + timeout, max_tools, era)
         except (rpc.RpcError, rpc.PeerClosed, rpc.PeerTimeout, rpc.MessageTooLarge) as error:
-            raise _stdio_failure(error, _stderr_tail(errlog), peer.noise, timeout) from None
+            tail = _stderr_tail(errlog)
+            failure = _stdio_failure(error, tail, peer.noise, timeout)
+            if _other_form_may_help(error, failure, peer.noise, errlog):
+                raise _NotMcp(failure) from None
+            raise failure from None
         finally:
             peer.close_input()
     _reap(peer.process)
     listing.warnings[:0] = box.warnings
     return listing
+
+
+def _other_form_may_help(error: Exception, failure: CatalogError, noise: list[str], errlog: IO[str]) -> bool:
+    """It exited or wrote text instead of answering, not for want of configuration or network."""
+    from catalog import rpc
+
+    if failure.kind in ("needs_config", "needs_network") or isinstance(error, rpc.RpcError | rpc.MessageTooLarge):
+        return False
+    if isinstance(error, rpc.PeerClosed) or noise:
+        return True
+    errlog.seek(0)
+    return bool(_USAGE_HINT.search(errlog.read(20_000)))
 
 
 def list_url(
