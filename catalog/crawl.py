@@ -169,6 +169,10 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
     problems = [f"malformed tool: {m}" for m in listing.malformed]
     problems += [f"duplicate tool name {d!r}" for d in listing.duplicates]
     _check_problems(result, problems)
+    if not listing.complete:  # cut by a cap or a failed later page: tools not reached are not removed
+        result.status = "partial"
+        result.error = result.error or listing.incomplete_reason
+        result.error_kind = result.error_kind or "incomplete"
 
 
 def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str]]:
@@ -192,6 +196,7 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
         env=result_env,
         binds=list(prepared.binds),
         sandbox=options.sandbox,
+        entry_forms=not options.server_args,  # try `stdio`, `serve`, ... when the plain entry point fails
     )
     return launch, prepared.notes
 

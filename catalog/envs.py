@@ -74,13 +74,65 @@ def python_env(
     With `find_links`, packages come from that directory only (no index is asked)."""
     _check_name(name, version, PYPI_NAME, "PyPI")
     root = Path(env_dir).absolute() / "pypi" / f"{_normalize(name)}-{version}"
-    base = _base_prefix()
 
     def install(target: Path) -> None:
-        _install_python(name, version, target, base, find_links, sandbox_enabled, timeout)
+        _install_with_fitting_python(name, version, target, find_links, sandbox_enabled, timeout)
 
     _ensure_installed(root, install)
+    base = _venv_base_prefix(root)
     return Prepared(command=python_entry_point(root, name), binds=[str(root), str(base)], root=root)
+
+
+def _install_with_fitting_python(
+    name: str, version: str, root: Path, find_links: Path | None, sandbox_enabled: bool, timeout: float
+) -> None:
+    """Install with the newest Python on the machine; when the release's Requires-Python rules it out,
+    with the newest one that fits, or fail saying which version is needed (never an older release)."""
+    from catalog import runtimes
+
+    what = f"{name}=={version}"
+    interpreter = runtimes.python_satisfying(None, what)
+    tried: list[runtimes.Interpreter] = []
+    while True:
+        try:
+            _install_python(name, version, root, interpreter.prefix, find_links, sandbox_enabled, timeout)
+        except CatalogError as error:
+            needed = runtimes.python_requirement_in(str(error))
+            if needed is None or error.kind != "install_failed":
+                raise
+        else:  # installers skip the check for local wheels: read the installed metadata too
+            needed = _requires_python(root, name)
+            if needed is None or runtimes.satisfies(interpreter, needed):
+                return
+        tried.append(interpreter)
+        interpreter = runtimes.python_satisfying(needed, what)
+        if interpreter in tried:
+            raise CatalogError(
+                f"{what} needs Python {needed}; tried {', '.join(i.label for i in tried)}",
+                kind="needs_runtime",
+            )
+        for entry in list(root.iterdir()):
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+
+
+def _requires_python(root: Path, name: str) -> str | None:
+    meta = _dist_info(root, name) / "METADATA"
+    headers = email.parser.Parser().parsestr(meta.read_text("utf-8", "replace"), headersonly=True)
+    return (headers.get("Requires-Python") or "").strip() or None
+
+
+def _venv_base_prefix(root: Path) -> Path:
+    """The prefix of the interpreter a venv was made from (its pyvenv.cfg `home`), which the sandbox shows."""
+    config = root / "pyvenv.cfg"
+    try:
+        for line in config.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and value.strip():
+                home = Path(os.path.realpath(value.strip()))
+                return home.parent if home.name == "bin" else home
+    except OSError:
+        pass
+    return _base_prefix()
 
 
 def npm_env(
@@ -98,7 +150,6 @@ def npm_env(
     With `tarball`, the package comes from that local file instead of the registry."""
     _check_name(name, version, NPM_NAME, "npm")
     root = Path(env_dir).absolute() / "npm" / f"{name.replace('/', '+')}-{version}"
-    node = _tool("node")
 
     def install(target: Path) -> None:
         spec = str(Path(tarball).absolute()) if tarball else f"{name}@{version}"
@@ -109,8 +160,35 @@ def npm_env(
     notes = notes_file.read_text(encoding="utf-8").splitlines() if notes_file.is_file() else []
     binds = [str(root)] + ([str(Path(tarball).absolute().parent)] if tarball else [])
     entry = npm_entry_point(root, name)
-    command = [str(entry)] if _is_native_binary(entry) else [node, str(entry)]
-    return Prepared(command=command, binds=binds, root=root, notes=notes)
+    if _is_native_binary(entry):
+        return Prepared(command=[str(entry)], binds=binds, root=root, notes=notes)
+    node, node_binds = _node_for(root, name, version, Path(env_dir).absolute(), sandbox_enabled, timeout)
+    return Prepared(command=[node, str(entry)], binds=binds + node_binds, root=root, notes=notes)
+
+
+def _node_for(
+    root: Path, name: str, version: str, env_dir: Path, sandbox_enabled: bool, timeout: float
+) -> tuple[str, list[str]]:
+    """The machine's node when it meets the package's engines.node, else a Node build from the npm
+    registry installed once under env_dir/runtimes (needs_runtime when that fails)."""
+    from catalog import runtimes
+
+    def install(spec: str, target: Path) -> None:
+        _ensure_installed(target, lambda t: _install_npm(spec, spec, t, sandbox_enabled, timeout))
+
+    wanted = engines_node(root / "node_modules" / name)
+    return runtimes.node_for(wanted, env_dir / "runtimes", f"{name}@{version}", install)
+
+
+def engines_node(package_dir: Path) -> str | None:
+    """The package's `engines.node` range, if it declares one."""
+    try:
+        manifest = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    engines = manifest.get("engines") if isinstance(manifest, dict) else None
+    wanted = engines.get("node") if isinstance(engines, dict) else None
+    return wanted.strip() if isinstance(wanted, str) and wanted.strip() not in ("", "*") else None
 
 
 def _is_native_binary(path: Path) -> bool:
@@ -152,15 +230,47 @@ def npm_entry_point(root: Path, name: str) -> Path:
         bins = {}
     chosen = _pick_command(name.rsplit("/", 1)[-1], sorted(bins), "bin entry")
     if chosen is None:
-        raise CatalogError(
-            f"{name} declares no bin in package.json; run it with --cmd instead", kind="no_entry_point"
-        )
+        return _npm_module_entry(package_dir, manifest, name)
     path = (package_dir / str(bins[chosen])).resolve()
     if package_dir.resolve() not in path.parents or not path.is_file():
         raise CatalogError(
             f"{name}: bin {chosen!r} points outside the package or to nothing", kind="bad_package"
         )
     return path
+
+
+def _npm_module_entry(package_dir: Path, manifest: dict, name: str) -> Path:
+    """For a package without a bin: its `main`, its `exports` root, else its one dist/**/server.js."""
+    inside = package_dir.resolve()
+    for declared in (manifest.get("main"), _export_root(manifest.get("exports"))):
+        if isinstance(declared, str) and declared:
+            path = (package_dir / declared).resolve()
+            if inside in path.parents and path.is_file():
+                return path
+    servers = sorted(
+        p for p in package_dir.glob("dist/**/server.*js") if "node_modules" not in p.relative_to(package_dir).parts
+    )
+    if len(servers) == 1:
+        return servers[0].resolve()
+    raise CatalogError(
+        f"{name} declares no bin, main or exports in package.json"
+        + (f" and has {len(servers)} dist/**/server.js files" if servers else "")
+        + "; run it with --cmd instead",
+        kind="no_entry_point",
+    )
+
+
+def _export_root(exports: object) -> str | None:
+    """The file `exports` maps the package root to (a string, or the node/import/require/default condition)."""
+    if isinstance(exports, dict) and "." in exports:
+        exports = exports["."]
+    for _ in range(4):
+        if isinstance(exports, str):
+            return exports
+        if not isinstance(exports, dict):
+            return None
+        exports = next((exports[k] for k in ("node", "import", "require", "default") if k in exports), None)
+    return None
 
 
 def _pick_command(name: str, candidates: list[str], what: str) -> str | None:
@@ -482,7 +592,9 @@ def _base_prefix() -> Path:
 
 
 def _base_python(base: Path) -> str:
-    for candidate in (f"python{sys.version_info.major}.{sys.version_info.minor}", "python3"):
+    versioned = sorted(p.name for p in (base / "bin").glob("python3.*") if re.fullmatch(r"python3\.\d+", p.name))
+    own = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in (own, *versioned, "python3"):
         if (base / "bin" / candidate).exists():
             return str(base / "bin" / candidate)
     raise CatalogError(f"no Python interpreter under {base}/bin to build environments with", kind="not_found")

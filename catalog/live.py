@@ -7,7 +7,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -40,6 +41,13 @@ class Launch:
     cwd: str | None = None
     binds: list[str] = field(default_factory=list)
     sandbox: bool = True
+    # A package's own entry point run without arguments: when it does not speak MCP on stdio (it exits,
+    # prints help, or writes text), the usual forms (ENTRY_FORMS) are tried after it.
+    entry_forms: bool = False
+
+
+ENTRY_FORMS: tuple[tuple[str, ...], ...] = (("stdio",), ("serve",), ("--transport", "stdio"), ("mcp",))
+_USAGE_HINT = re.compile(r"usage:|missing command|no such command|unknown command|--help|subcommand", re.I)
 
 
 @dataclass
@@ -54,39 +62,94 @@ class LiveListing:
     malformed: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    complete: bool = True  # False when a page, size, count or time cap (or a server fault) cut the listing
+    incomplete_reason: str = ""  # why, in one line; tools not reached must not be taken as removed
+    capabilities: dict[str, Any] = field(default_factory=dict)
+    started_with: list[str] = field(default_factory=list)  # arguments added to start it (an entry form)
+
+    def cut(self, reason: str) -> None:
+        self.complete = False
+        self.incomplete_reason = self.incomplete_reason or reason
+        self.warnings.append(reason)
 
 
-@dataclass
-class _StdoutProbe:
-    """Lines on the server's stdout that were not JSON-RPC (a banner is fine; only garbage is not)."""
-
-    lines: list[str] = field(default_factory=list)
-
-    async def handle(self, message: Any) -> None:
-        if isinstance(message, Exception) and len(self.lines) < 5:
-            self.lines.append(_invalid_input(message))
-
-
-def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000) -> LiveListing:
-    """Start the server (sandboxed unless told otherwise), list everything it offers, and stop it."""
+def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: str = "auto") -> LiveListing:
+    """Start the server (sandboxed unless told otherwise), list everything it offers, and stop it.
+    `era`: auto (initialize, then server/discover when refused), legacy (initialize only) or modern
+    (2026-07-28 only). With `launch.entry_forms`, a command that does not speak MCP is retried with
+    the usual subcommands and flags; the first error is the one reported when none works."""
     _require_command(launch)
+    try:
+        return _list_once(launch, timeout, max_tools, era)
+    except _NotMcp as first:
+        if not launch.entry_forms:
+            raise first.error from None
+        for form in ENTRY_FORMS:
+            attempt = Launch(
+                [*launch.command, *form], launch.env, launch.cwd, launch.binds, launch.sandbox
+            )
+            try:
+                listing = _list_once(attempt, timeout, max_tools, era)
+            except _NotMcp:
+                continue
+            except CatalogError:
+                continue
+            listing.started_with = list(form)
+            listing.warnings.append(
+                f"started as '{' '.join(form)}': without it the command did not speak MCP ({first.error})"
+            )
+            return listing
+        tried = ", ".join(" ".join(form) for form in ENTRY_FORMS)
+        raise CatalogError(f"{first.error} (also tried: {tried})", kind=first.error.kind) from None
+
+
+class _NotMcp(Exception):
+    """A start that ended without an MCP answer in a way another entry form might fix."""
+
+    def __init__(self, error: CatalogError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> LiveListing:
+    from catalog import rpc
+
     limits = sandbox.Limits(cpu_seconds=max(30, int(timeout) * 2))
     with (
         sandbox.sandboxed(
             launch.command, launch.env, launch.binds, launch.cwd, launch.sandbox, limits
         ) as box,
         tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog,
-        _quiet_sdk_logs(),
     ):
-        probe = _StdoutProbe()
         try:
-            listing = anyio.run(_stdio_listing, box, errlog, probe, timeout, max_tools)
-        except CatalogError:
-            raise
-        except Exception as error:
-            raise _stdio_failure(_leaf(error), _stderr_tail(errlog), probe, timeout) from None
+            peer = rpc.Peer.start(box.command, box.cwd, errlog)
+        except OSError as error:
+            raise CatalogError(f"cannot start {launch.command[0]}: {error}", kind="not_found") from None
+        try:
+            listing = _stdio_session(peer, time.monotonic() + timeout, max_tools, era)
+        except (rpc.RpcError, rpc.PeerClosed, rpc.PeerTimeout, rpc.MessageTooLarge) as error:
+            tail = _stderr_tail(errlog)
+            failure = _stdio_failure(error, tail, peer.noise, timeout)
+            if _other_form_may_help(error, failure, peer.noise, errlog):
+                raise _NotMcp(failure) from None
+            raise failure from None
+        finally:
+            peer.close_input()
+    _reap(peer.process)
     listing.warnings[:0] = box.warnings
     return listing
+
+
+def _other_form_may_help(error: Exception, failure: CatalogError, noise: list[str], errlog: IO[str]) -> bool:
+    """It exited or wrote text instead of answering, not for want of configuration or network."""
+    from catalog import rpc
+
+    if failure.kind in ("needs_config", "needs_network") or isinstance(error, rpc.RpcError | rpc.MessageTooLarge):
+        return False
+    if isinstance(error, rpc.PeerClosed) or noise:
+        return True
+    errlog.seek(0)
+    return bool(_USAGE_HINT.search(errlog.read(20_000)))
 
 
 def list_url(
@@ -102,16 +165,162 @@ def list_url(
             raise _url_failure(_leaf(error), url, timeout) from None
 
 
-async def _stdio_listing(
-    box: sandbox.Sandboxed, errlog: IO[str], probe: _StdoutProbe, timeout: float, max_tools: int
-) -> LiveListing:
-    from mcp import StdioServerParameters
-    from mcp.client.stdio import stdio_client
+def _reap(process: Any) -> None:
+    """The sandbox killed the process group on exit; collect the child (kill it if it escaped)."""
+    import subprocess
 
-    params = StdioServerParameters(command=box.command[0], args=box.command[1:], env={}, cwd=box.cwd)
-    with anyio.fail_after(timeout):
-        async with stdio_client(params, errlog=errlog) as (read, write):
-            return await _session_listing(read, write, timeout, max_tools, probe.handle)
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+CLIENT_INFO = {"name": "mcp-catalog", "version": "1"}
+HANDSHAKE_VERSION = "2025-11-25"
+MODERN_VERSION = "2026-07-28"
+_META_PREFIX = "io.modelcontextprotocol/"
+MAX_LISTING_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class _Session:
+    """One stdio session in either protocol era: handshake (initialize) or per-request `_meta` (2026-07-28)."""
+
+    peer: Any  # rpc.Peer
+    deadline: float
+    meta: dict[str, Any] | None = None
+
+    def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        if self.meta is not None:
+            params = {**(params or {}), "_meta": self.meta}
+        return self.peer.request(method, params, self.deadline)
+
+    def open(self, era: str = "auto") -> LiveListing:
+        """Initialize (2024-11-05 to 2025-11-25); when the server refuses it, server/discover (2026-07-28)."""
+        from catalog import rpc
+
+        if era == "modern":
+            return self._discover(None)
+        try:
+            result = self.call(
+                "initialize",
+                {"protocolVersion": HANDSHAKE_VERSION, "capabilities": {}, "clientInfo": CLIENT_INFO},
+            )
+        except rpc.RpcError as refused:
+            if era == "legacy":
+                raise
+            return self._discover(refused)
+        if not isinstance(result, dict):
+            raise rpc.RpcError("initialize", None, "the answer is not a JSON object")
+        self.peer.notify("notifications/initialized")
+        return _new_listing(result.get("serverInfo"), result.get("protocolVersion"), result.get("capabilities"))
+
+    def _discover(self, refused: Exception | None) -> LiveListing:
+        from catalog import rpc
+
+        self.meta = {
+            f"{_META_PREFIX}protocolVersion": MODERN_VERSION,
+            f"{_META_PREFIX}clientInfo": CLIENT_INFO,
+            f"{_META_PREFIX}clientCapabilities": {},
+        }
+        try:
+            result = self.call("server/discover")
+        except rpc.RpcError as error:
+            if refused is None:
+                raise
+            raise rpc.RpcError(
+                "initialize", getattr(refused, "code", None), f"{getattr(refused, 'message', refused)}"
+                f"; server/discover: {error.message}"
+            ) from None
+        if not isinstance(result, dict):
+            raise rpc.RpcError("server/discover", None, "the answer is not a JSON object")
+        versions = result.get("supportedVersions")
+        if isinstance(versions, list) and versions and MODERN_VERSION not in versions:
+            raise rpc.RpcError("server/discover", None, f"no protocol version in common (server: {versions})")
+        meta = result.get("_meta") if isinstance(result.get("_meta"), dict) else {}
+        return _new_listing(meta.get(f"{_META_PREFIX}serverInfo"), MODERN_VERSION, result.get("capabilities"))
+
+    def pages(self, kind: str, cap: int, listing: LiveListing) -> list[Any]:
+        """Every item of a paginated list as raw JSON. A page, size, count or time cap, a repeated cursor
+        or a failed later page ends the listing early and marks it incomplete; a failed first page raises."""
+        from catalog import rpc
+
+        items: list[Any] = []
+        seen: set[str] = set()
+        cursor: str | None = None
+        for number in range(MAX_PAGES):
+            try:
+                result = self.call(f"{kind}/list", {"cursor": cursor} if cursor else None)
+            except (rpc.RpcError, rpc.PeerClosed, rpc.PeerTimeout, rpc.MessageTooLarge) as error:
+                if number == 0:
+                    raise
+                listing.cut(f"{kind}/list stopped after {number} page(s): {_rpc_reason(error)}")
+                return items
+            page = result.get(kind) if isinstance(result, dict) else None
+            if not isinstance(page, list):
+                raise rpc.RpcError(f"{kind}/list", None, f"the answer has no {kind!r} list")
+            items.extend(page)
+            if len(items) > cap:
+                listing.cut(f"listing cut at {cap} {kind} (raise the limit with --max-tools)")
+                return items[:cap]
+            if self.peer.bytes_read > MAX_LISTING_BYTES:
+                listing.cut(f"listing cut after {MAX_LISTING_BYTES // 2**20} MiB")
+                return items
+            following = result.get("nextCursor")
+            cursor = following if isinstance(following, str) and following else None
+            if cursor is None:
+                return items
+            if cursor in seen:
+                listing.cut(f"{kind}/list repeated the cursor {cursor!r}; stopped paging")
+                return items
+            seen.add(cursor)
+        listing.cut(f"{kind}/list still had more pages after {MAX_PAGES}; stopped paging")
+        return items
+
+
+def _new_listing(server_info: Any, version: Any, capabilities: Any) -> LiveListing:
+    listing = LiveListing(
+        tools=[],
+        prompts=[],
+        resources=[],
+        server_info=server_info if isinstance(server_info, dict) else {},
+        protocol_version=str(version) if version is not None else None,
+    )
+    listing.capabilities = capabilities if isinstance(capabilities, dict) else {}
+    return listing
+
+
+def _stdio_session(peer: Any, deadline: float, max_tools: int, era: str = "auto") -> LiveListing:
+    from catalog import rpc
+
+    session = _Session(peer, deadline)
+    listing = session.open(era)
+    _fill_tools(listing, session.pages("tools", max_tools, listing))
+    for kind, convert in (("prompts", _prompt_from_raw), ("resources", _resource_from_raw)):
+        if kind not in listing.capabilities:
+            continue
+        probe = LiveListing([], [], [], {}, None)
+        try:
+            raw = session.pages(kind, 100_000, probe)
+        except (rpc.RpcError, rpc.PeerClosed, rpc.PeerTimeout, rpc.MessageTooLarge) as error:
+            listing.warnings.append(f"{kind}/list failed ({_rpc_reason(error)}); the tool listing is kept")
+            continue
+        listing.warnings += [f"{kind}: {probe.incomplete_reason}"] if not probe.complete else []
+        setattr(listing, kind, _convert_all(raw, convert, kind[:-1], listing.warnings))
+    return listing
+
+
+def _rpc_reason(error: Exception) -> str:
+    from catalog import rpc
+
+    if isinstance(error, rpc.RpcError):
+        return f"the server answered with an error: {error.message}"
+    if isinstance(error, rpc.PeerClosed):
+        return "the server exited"
+    if isinstance(error, rpc.MessageTooLarge):
+        return f"an answer larger than {rpc.MAX_MESSAGE_BYTES // 2**20} MiB"
+    return "no answer in time"
 
 
 async def _url_listing(url: str, headers: dict[str, str], timeout: float, max_tools: int) -> LiveListing:
@@ -136,18 +345,10 @@ async def _url_listing(url: str, headers: dict[str, str], timeout: float, max_to
             return listing
 
 
-async def _session_listing(
-    read: Any,
-    write: Any,
-    timeout: float,
-    max_tools: int,
-    on_message: Callable[[Any], Awaitable[None]] | None = None,
-) -> LiveListing:
+async def _session_listing(read: Any, write: Any, timeout: float, max_tools: int) -> LiveListing:
     from mcp import ClientSession
 
-    async with ClientSession(
-        read, write, read_timeout_seconds=timedelta(seconds=timeout), message_handler=on_message
-    ) as session:
+    async with ClientSession(read, write, read_timeout_seconds=timedelta(seconds=timeout)) as session:
         init = await session.initialize()
         listing = LiveListing(
             tools=[],
@@ -156,7 +357,7 @@ async def _session_listing(
             server_info=init.serverInfo.model_dump(mode="json", exclude_none=True),
             protocol_version=str(init.protocolVersion) if init.protocolVersion is not None else None,
         )
-        raw_tools = await _raw_pages(session, "tools", max_tools, listing.warnings)
+        raw_tools = await _raw_pages(session, "tools", max_tools, listing)
         _fill_tools(listing, raw_tools)
         capabilities = init.capabilities
         if capabilities.prompts is not None:
@@ -169,17 +370,19 @@ async def _session_listing(
 
 
 async def _optional_pages(session: Any, kind: str, warnings: list[str]) -> list[Any]:
-    from mcp.shared.exceptions import McpError
-
+    probe = LiveListing([], [], [], {}, None)
     try:
-        return await _raw_pages(session, kind, 100_000, warnings)
-    except McpError as error:
-        warnings.append(f"{kind}/list failed: {error}")
+        items = await _raw_pages(session, kind, 100_000, probe)
+    except Exception as error:
+        warnings.append(f"{kind}/list failed ({_one_line(_leaf(error))}); the tool listing is kept")
         return []
+    warnings.extend(f"{kind}: {w}" for w in probe.warnings)
+    return items
 
 
-async def _raw_pages(session: Any, kind: str, cap: int, warnings: list[str]) -> list[Any]:
-    """Every item of a paginated list, as raw JSON; stops on a repeated cursor or after MAX_PAGES pages."""
+async def _raw_pages(session: Any, kind: str, cap: int, listing: LiveListing) -> list[Any]:
+    """Every item of a paginated list, as raw JSON; a repeated cursor, MAX_PAGES pages or more than `cap`
+    items end it early and mark the listing incomplete."""
     request_for, page_model = _list_request_types()
     items: list[Any] = []
     seen: set[str] = set()
@@ -188,18 +391,16 @@ async def _raw_pages(session: Any, kind: str, cap: int, warnings: list[str]) -> 
         page = await session.send_request(request_for(kind, cursor), page_model)
         items.extend(getattr(page, kind))
         if len(items) > cap:
-            raise CatalogError(
-                f"server listed more than {cap} {kind} (raise the limit with --max-tools)",
-                kind="too_many_tools",
-            )
+            listing.cut(f"listing cut at {cap} {kind} (raise the limit with --max-tools)")
+            return items[:cap]
         cursor = page.nextCursor if isinstance(page.nextCursor, str) and page.nextCursor else None
         if cursor is None:
             return items
         if cursor in seen:
-            warnings.append(f"{kind}/list repeated the cursor {cursor!r}; stopped paging")
+            listing.cut(f"{kind}/list repeated the cursor {cursor!r}; stopped paging")
             return items
         seen.add(cursor)
-    warnings.append(f"{kind}/list still had more pages after {MAX_PAGES}; stopped paging")
+    listing.cut(f"{kind}/list still had more pages after {MAX_PAGES}; stopped paging")
     return items
 
 
@@ -247,9 +448,15 @@ def tool_from_raw(raw: Any, position: int, malformed: list[str], warnings: list[
     if not isinstance(raw, dict):
         malformed.append(f"tool #{position}: not a JSON object ({type(raw).__name__})")
         return None
+    from catalog import rpc
+
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         malformed.append(f"tool #{position}: no string name")
+        return None
+    problem = rpc.item_problem(raw)
+    if problem:
+        malformed.append(f"{rpc.printable_name(name)}: {problem}")
         return None
     problem = _tool_problem(raw)
     if problem:
@@ -318,24 +525,28 @@ def _require_command(launch: Launch) -> None:
         raise CatalogError(f"command not found: {launch.command[0]}", kind="not_found")
 
 
-def _stdio_failure(
-    error: BaseException, stderr_tail: str, probe: _StdoutProbe, timeout: float
-) -> CatalogError:
-    garbage = f"the server wrote non-JSON-RPC text on stdout: {probe.lines[0]!r}" if probe.lines else ""
-    if isinstance(error, TimeoutError):
+def _stdio_failure(error: Exception, stderr_tail: str, noise: list[str], timeout: float) -> CatalogError:
+    """One line for a stdio session that produced no listing: the server's own error where it gave one."""
+    from catalog import rpc
+
+    garbage = f"the server wrote non-JSON-RPC text on stdout: {noise[0]!r}" if noise else ""
+    if isinstance(error, rpc.RpcError):
+        message = f"the server answered {error.method} with an error: {error.message[:300]}"
+        kind = _kind_from_stderr(error.message)
+        return CatalogError(message, kind="bad_protocol" if kind == "crash" else kind)
+    if isinstance(error, rpc.MessageTooLarge):
+        limit = rpc.MAX_MESSAGE_BYTES // 2**20
+        return CatalogError(f"the answer to {error} was larger than {limit} MiB", kind="too_many_tools")
+    if isinstance(error, rpc.PeerTimeout):
         if garbage:
             return CatalogError(f"no MCP answer within {timeout:g}s; {garbage}", kind="bad_protocol")
         detail = f" (last stderr line: {stderr_tail})" if stderr_tail else ""
         return CatalogError(f"timed out: no MCP answer within {timeout:g}s{detail}", kind="timeout")
-    if isinstance(error, FileNotFoundError):
-        return CatalogError(f"command not found: {error.filename or error}", kind="not_found")
-    if _is_connection_closed(error):
-        if stderr_tail:
-            return CatalogError(f"server exited: {stderr_tail}", kind=_kind_from_stderr(stderr_tail))
-        if garbage:
-            return CatalogError(f"server exited; {garbage}", kind="bad_protocol")
-        return CatalogError("server exited before answering (nothing on stderr)", kind="crash")
-    return CatalogError(f"MCP error: {_one_line(error)}", kind="bad_protocol")
+    if stderr_tail:
+        return CatalogError(f"server exited: {stderr_tail}", kind=_kind_from_stderr(stderr_tail))
+    if garbage:
+        return CatalogError(f"server exited; {garbage}", kind="bad_protocol")
+    return CatalogError("server exited before answering (nothing on stderr)", kind="crash")
 
 
 def _url_failure(error: BaseException, url: str, timeout: float) -> CatalogError:
@@ -374,13 +585,6 @@ def _kind_from_stderr(line: str) -> str:
     return "crash"
 
 
-def _is_connection_closed(error: BaseException) -> bool:
-    from mcp.shared.exceptions import McpError
-
-    closed = anyio.ClosedResourceError | anyio.BrokenResourceError | anyio.EndOfStream | BrokenPipeError
-    return isinstance(error, McpError | closed)
-
-
 def _leaf(error: BaseException) -> BaseException:
     """The first real exception inside nested ExceptionGroups."""
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
@@ -404,18 +608,6 @@ def _stderr_tail(errlog: IO[str]) -> str:
         return errors[-1][:300]
     lines = [line for line in lines if not _RUNTIME_FOOTER.match(line)]
     return lines[-1][:300] if lines else ""
-
-
-def _invalid_input(error: Exception) -> str:
-    errors = getattr(error, "errors", None)
-    if callable(errors):
-        try:
-            found = errors()
-            if found and isinstance(found[0].get("input"), str):
-                return found[0]["input"][:120]
-        except Exception:
-            pass
-    return _one_line(error)[:120]
 
 
 def _one_line(error: BaseException) -> str:
