@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from catalog.crawl import CrawlOptions, failed_result, list_target
+from catalog.crawl import CrawlOptions, failed_result, list_target, store_result
 from catalog.models import CatalogError, CrawlResult
+from catalog.redact import redact
 from catalog.sources import Target, resolve
 from catalog.store import Store, now
-
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-SECRET_ARG = re.compile(r"(key|token|secret|password|passwd|auth|credential)", re.IGNORECASE)
 
 
 @dataclass
@@ -117,7 +114,7 @@ def run_bulk(
 
     try:
         for item in items:
-            if item.key in fresh:
+            if redact(item.key) in fresh:
                 summary.skipped.append(item.key)
                 notify("skipped", item.key, None)
                 continue
@@ -143,7 +140,7 @@ def _collect(done, pending, store: Store, summary: BulkSummary, crawled: set[str
     for future in done:
         item = pending.pop(future)
         for result, started in future.result():
-            store.save_crawl(result, started_at=started)
+            store_result(store, result, started_at=started)
             if result.status == "failed":
                 summary.failed.append(result)
             else:
@@ -168,7 +165,6 @@ def _crawl_item(item: WorkItem, options: CrawlOptions) -> list[tuple[CrawlResult
     results = []
     for target in targets:
         target_started = now()
-        target.route = redact(target.route)
         try:
             results.append((list_target(target, options), target_started))
         except Exception as exc:
@@ -181,18 +177,6 @@ def _crawl_item(item: WorkItem, options: CrawlOptions) -> list[tuple[CrawlResult
                 )
             )
     return results
-
-
-def redact(text: str) -> str:
-    """Hide values of secret-looking arguments (`--api-key=...`, `--token X`) in a command line."""
-    words = text.split(" ")
-    for index, word in enumerate(words):
-        flag, sep, _ = word.partition("=")
-        if sep and SECRET_ARG.search(flag) and (flag.startswith("-") or ENV_NAME.match(flag)):
-            words[index] = f"{flag}=***"
-        elif word.startswith("-") and SECRET_ARG.search(word) and index + 1 < len(words):
-            words[index + 1] = "***"
-    return " ".join(words)
 
 
 def _cutoff(max_age: timedelta) -> str:

@@ -28,10 +28,12 @@ CATEGORIES = ("read", "write", "destructive")
 
 def _err(message: str) -> None:
     from rich.console import Console
-    from rich.markup import escape
+
+    from catalog.redact import redact
+    from catalog.textsafe import inert_markup
 
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]error:[/] {escape(message)}", markup=True
+        f"[bold red]error:[/] {inert_markup(redact(message))}", markup=True
     )
 
 
@@ -141,6 +143,7 @@ def crawl(
     from catalog.crawl import CrawlOptions, crawl_source
     from catalog.models import CatalogError
 
+    _remember_secrets(env or [], cmd or [], server_args or [])
     all_sources = list(sources or []) + [f"stdio:{c}" for c in cmd or []]
     if not all_sources and not from_file and not registry:
         raise CatalogError("give a SOURCE, --cmd, --from FILE or --registry", kind="usage")
@@ -172,9 +175,12 @@ def crawl(
     outcomes = []
     from rich.console import Console
 
+    from catalog.redact import redact
+    from catalog.textsafe import inert_markup
+
     console = Console(stderr=True)
     for source in all_sources:
-        with console.status(f"crawling {source} ..."):
+        with console.status(f"crawling {inert_markup(redact(source))} ..."):
             outcomes += crawl_source(source, options, store)
     if as_json:
         _print_json([_outcome_json(o) for o in outcomes])
@@ -183,6 +189,21 @@ def crawl(
             _print_outcome(outcome)
     if any(not o.ok for o in outcomes):
         raise typer.Exit(1)
+
+
+def _remember_secrets(env: list[str], commands: list[str], server_args: list[str]) -> None:
+    """Values given on the command line that must never be stored or printed (see catalog.redact)."""
+    import shlex
+
+    from catalog import redact
+
+    redact.remember(value for _, sep, value in (pair.partition("=") for pair in env) if sep)
+    for command in commands:
+        try:
+            redact.remember_command(shlex.split(command))
+        except ValueError:
+            redact.remember_command(command.split())
+    redact.remember_command(server_args)
 
 
 def _bulk_crawl(items, options, store, jobs: int, max_age: float, refresh: bool, as_json: bool) -> None:

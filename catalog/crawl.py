@@ -69,7 +69,7 @@ def crawl_source(
         if exc.kind == "usage":  # not a server at all: nothing to record
             raise
         result = failed_result(source, options, exc)
-        return [CrawlOutcome(result, store.save_crawl(result, started_at=started), time.monotonic() - clock)]
+        return [CrawlOutcome(result, store_result(store, result, started_at=started), time.monotonic() - clock)]
     outcomes = []
     for target in targets:
         if on_target:
@@ -82,8 +82,28 @@ def crawl_target(target: Target, options: CrawlOptions, store: Store) -> CrawlOu
     started, clock = now(), time.monotonic()
     result = list_target(target, options)
     labels = classify_result(result) if options.classify and result.status != "failed" else None
-    crawl_id = store.save_crawl(result, labels, started_at=started)
+    crawl_id = store_result(store, result, labels, started_at=started)
     return CrawlOutcome(result, crawl_id, time.monotonic() - clock)
+
+
+def store_result(
+    store: Store, result: CrawlResult, labels: dict[str, Classification] | None = None, started_at: str | None = None
+) -> int:
+    """The single writer: every result is redacted here, before it is stored and before anyone prints it."""
+    from catalog.redact import redact_result
+
+    redact_result(result)
+    return store.save_crawl(result, labels, started_at=started_at)
+
+
+def remember_target_secrets(target: Target) -> None:
+    """What a target passes to its server (environment, secret-looking arguments, URL secrets)."""
+    from catalog import redact
+
+    redact.remember_env(target.env)
+    redact.remember_command(target.command or [])
+    if target.url:
+        redact.remember(redact.secrets_in_url(target.url))
 
 
 def failed_result(source: str, options: CrawlOptions, exc: CatalogError) -> CrawlResult:
@@ -102,6 +122,7 @@ def failed_result(source: str, options: CrawlOptions, exc: CatalogError) -> Craw
 
 def list_target(target: Target, options: CrawlOptions) -> CrawlResult:
     """The tools of one target, by the route it allows; a CatalogError becomes a failed result."""
+    remember_target_secrets(target)
     live = options.live or target.tools is None and target.root is None
     result = CrawlResult(
         server=target.server,
