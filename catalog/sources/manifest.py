@@ -95,7 +95,13 @@ def config_entry_target(key: str, entry: dict[str, Any], source: str, options: R
     env = {str(k): str(v) for k, v in (entry.get("env") or {}).items() if not _is_placeholder(str(v))}
     env.update(options.env)
     if isinstance(entry.get("url"), str):
-        return Target(server=ref, route=f"configured remote server {entry['url']}", url=entry["url"], env=env)
+        return Target(
+            server=ref,
+            route=f"configured remote server {entry['url']}",
+            url=entry["url"],
+            headers={str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else None,
+            env=env,
+        )
     command = entry.get("command")
     if not isinstance(command, str) or not command:
         raise CatalogError(f"{source}: server {key!r} has neither command nor url", kind="usage")
