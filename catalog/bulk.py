@@ -1,51 +1,49 @@
-"""Crawl many sources at once: a list file, a client config or a registry; bounded, resumable, classified once."""
+"""Bulk crawls: build work items from a list file, a client config or a registry, and run them through the
+one pipeline (`catalog.crawl.run_pipeline`) with several workers; resumable, classified in batches."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from catalog.crawl import CrawlOptions, failed_result, list_target
-from catalog.models import CatalogError, CrawlResult
-from catalog.sources import Target, resolve
+from catalog.crawl import (
+    CrawlOptions,
+    Event,
+    RunSummary,
+    WorkItem,
+    classify_pending,
+    run_pipeline,
+)
+from catalog.models import CatalogError, FailureKind
+from catalog.sources import resolve
 from catalog.store import Store, now
 
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-SECRET_ARG = re.compile(r"(key|token|secret|password|passwd|auth|credential)", re.IGNORECASE)
+BulkSummary = RunSummary  # the summary of a bulk run is the pipeline's
+__all__ = ["BulkSummary", "WorkItem", "classify_pending", "items_from_file", "items_from_registry", "run_bulk"]
 
 
-@dataclass
-class WorkItem:
-    """One thing to crawl: its key (for resuming and for failures) and how to resolve it into targets."""
+class Items(Iterable[WorkItem]):
+    """Work items with their count when it is known in advance (for a progress bar's total and ETA)."""
 
-    key: str
-    resolve: Callable[[], list[Target]]
+    def __init__(self, items: Iterable[WorkItem], total: int | None):
+        self._items, self.total = items, total
 
-
-@dataclass
-class BulkSummary:
-    """Counts and per-source outcomes of one bulk run."""
-
-    done: list[CrawlResult] = field(default_factory=list)
-    failed: list[CrawlResult] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    interrupted: bool = False
-    classified: int = 0
+    def __iter__(self) -> Iterator[WorkItem]:
+        return iter(self._items)
 
 
 # -- where the work comes from ------------------------------------------------------------------------------
 
 
-def items_from_file(path: Path, options: CrawlOptions) -> list[WorkItem]:
+def items_from_file(path: Path, options: CrawlOptions) -> Items:
     """A text file of sources (one per line, `#` comments) or a client config with `mcpServers`/`servers`."""
     from catalog.sources.manifest import config_entry_target, load_json
 
     if not path.is_file():
-        raise CatalogError(f"no such file: {path}", kind="usage")
+        raise CatalogError(f"no such file: {path}", FailureKind.USAGE)
+    resolve_options = options.resolve_options()
     if path.suffix.lower() == ".json":
         document = load_json(path)
         entries = (
@@ -53,33 +51,37 @@ def items_from_file(path: Path, options: CrawlOptions) -> list[WorkItem]:
         )
         if not isinstance(entries, dict):
             raise CatalogError(
-                f"{path}: a JSON --from file must be a client config with mcpServers", kind="usage"
+                f"{path}: a JSON --from file must be a client config with mcpServers", FailureKind.USAGE
             )
-        resolve_options = options.resolve_options()
-        return [
+        items = [
             WorkItem(key, _bind(config_entry_target, key, entry, str(path), resolve_options))
             for key, entry in entries.items()
             if isinstance(entry, dict)
         ]
+        return Items(items, len(items))
     items = []
     for line in path.read_text(encoding="utf-8").splitlines():
         source = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
         if source:
-            items.append(WorkItem(source, _bind(resolve, source, options.resolve_options())))
-    return items
+            items.append(WorkItem(source, _bind(resolve, source, resolve_options)))
+    return Items(items, len(items))
 
 
-def items_from_registry(base_url: str, options: CrawlOptions, limit: int | None = None) -> Iterable[WorkItem]:
+def items_from_registry(base_url: str, options: CrawlOptions, limit: int | None = None) -> Items:
+    """Every entry of an MCP registry (read page by page, lazily), at most `limit`."""
     from catalog.sources.manifest import server_json_target
     from catalog.sources.registry import iter_entries
 
-    for count, entry in enumerate(iter_entries(base_url)):
-        if limit is not None and count >= limit:
-            return
-        yield WorkItem(
-            entry.key,
-            _bind(server_json_target, entry.document, f"{base_url}#{entry.key}", options.resolve_options()),
-        )
+    def generate() -> Iterator[WorkItem]:
+        for count, entry in enumerate(iter_entries(base_url)):
+            if limit is not None and count >= limit:
+                return
+            yield WorkItem(
+                entry.key,
+                _bind(server_json_target, entry.document, f"{base_url}#{entry.key}", options.resolve_options()),
+            )
+
+    return Items(generate(), limit)
 
 
 def _bind(fn, *args):
@@ -100,112 +102,35 @@ def run_bulk(
     jobs: int = 4,
     max_age: timedelta | None = timedelta(hours=24),
     refresh: bool = False,
-    on_event: Callable[[str, str, CrawlResult | None], None] | None = None,
-) -> BulkSummary:
-    """Crawl items with at most `jobs` at once; store each as it finishes; classify all new tools at the end."""
-    summary = BulkSummary()
-    notify = on_event or (lambda *_: None)
-    fresh = set() if refresh or max_age is None else store.recently_crawled(_cutoff(max_age))
-    crawled_servers: set[str] = set()
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="crawl")
-    pending: dict[Future, WorkItem] = {}
-
-    def collect_next() -> None:
-        """Store whatever has finished, once at least one crawl has."""
-        done = wait(pending, return_when=FIRST_COMPLETED).done
-        _collect(done, pending, store, summary, crawled_servers, notify)
-
-    try:
-        for item in items:
-            if item.key in fresh:
-                summary.skipped.append(item.key)
-                notify("skipped", item.key, None)
-                continue
-            while len(pending) >= jobs * 4:  # keep the queue short so a registry is read lazily
-                collect_next()
-            pending[pool.submit(_crawl_item, item, options)] = item
-        while pending:
-            collect_next()
-    except KeyboardInterrupt:
-        summary.interrupted = True
-        for future in pending:
-            future.cancel()
-        from catalog import sandbox
-
-        sandbox.kill_all()  # servers still running would hold their threads until their timeout
-    finally:
-        pool.shutdown(wait=not summary.interrupted, cancel_futures=True)
-        summary.classified = classify_pending(store, sorted(crawled_servers)) if options.classify else 0
+    on_event: Event | None = None,
+    run_key: str | None = None,
+) -> RunSummary:
+    """Crawl items with at most `jobs` at once, skipping sources crawled OK within `max_age` (so a rerun
+    after Ctrl-C resumes), unless `refresh`. With `refresh`, a rerun resumes too: sources crawled since
+    the interrupted refresh of the same input (`run_key`) began are skipped."""
+    marker = _marker(options.cache_dir, run_key) if refresh and run_key else None
+    if marker is not None and marker.is_file():
+        fresh = store.recently_crawled(marker.read_text("utf-8").strip())
+    elif refresh or max_age is None:
+        fresh = set()
+    else:
+        fresh = store.recently_crawled(_cutoff(max_age))
+    if marker is not None and not marker.is_file():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(now() + "\n", "utf-8")
+    summary = run_pipeline(items, options, store, jobs=jobs, skip=fresh, on_event=on_event, bulk=True)
+    if marker is not None and not summary.interrupted:
+        marker.unlink(missing_ok=True)
     return summary
 
 
-def _collect(done, pending, store: Store, summary: BulkSummary, crawled: set[str], notify) -> None:
-    for future in done:
-        item = pending.pop(future)
-        for result, started in future.result():
-            store.save_crawl(result, started_at=started)
-            if result.status == "failed":
-                summary.failed.append(result)
-            else:
-                summary.done.append(result)
-                crawled.add(result.server.id)
-            notify(result.status, item.key, result)
+def _marker(cache_dir: Path, run_key: str) -> Path:
+    """Where an unfinished `--refresh` run of one input records when it began (removed when it finishes)."""
+    from catalog.redact import redact
 
-
-def _crawl_item(item: WorkItem, options: CrawlOptions) -> list[tuple[CrawlResult, str]]:
-    started = now()
-    try:
-        targets = item.resolve()
-    except CatalogError as exc:
-        return [(failed_result(item.key, options, exc), started)]
-    except Exception as exc:  # one broken source never stops the others
-        return [
-            (
-                failed_result(item.key, options, CatalogError(f"internal error: {exc}", kind="internal")),
-                started,
-            )
-        ]
-    results = []
-    for target in targets:
-        target_started = now()
-        target.route = redact(target.route)
-        try:
-            results.append((list_target(target, options), target_started))
-        except Exception as exc:
-            results.append(
-                (
-                    failed_result(
-                        target.server.id, options, CatalogError(f"internal error: {exc}", kind="internal")
-                    ),
-                    target_started,
-                )
-            )
-    return results
-
-
-def redact(text: str) -> str:
-    """Hide values of secret-looking arguments (`--api-key=...`, `--token X`) in a command line."""
-    words = text.split(" ")
-    for index, word in enumerate(words):
-        flag, sep, _ = word.partition("=")
-        if sep and SECRET_ARG.search(flag) and (flag.startswith("-") or ENV_NAME.match(flag)):
-            words[index] = f"{flag}=***"
-        elif word.startswith("-") and SECRET_ARG.search(word) and index + 1 < len(words):
-            words[index + 1] = "***"
-    return " ".join(words)
+    digest = hashlib.sha256(redact(run_key).encode()).hexdigest()[:16]
+    return cache_dir / "bulk-refresh" / f"{digest}.started"
 
 
 def _cutoff(max_age: timedelta) -> str:
     return (datetime.now(UTC) - max_age).isoformat(timespec="milliseconds")
-
-
-def classify_pending(store: Store, server_ids: list[str]) -> int:
-    """Classify, in one batch, every current tool of these servers whose label is missing or stale."""
-    from catalog.crawl import classify_rows
-
-    todo = store.unclassified_tools(server_ids)
-    if not todo:
-        return 0
-    labels = classify_rows(todo)
-    store.save_labels(labels)
-    return len(labels)

@@ -28,10 +28,12 @@ CATEGORIES = ("read", "write", "destructive")
 
 def _err(message: str) -> None:
     from rich.console import Console
-    from rich.markup import escape
+
+    from catalog.redact import redact
+    from catalog.textsafe import inert_markup
 
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]error:[/] {escape(message)}", markup=True
+        f"[bold red]error:[/] {inert_markup(redact(message))}", markup=True
     )
 
 
@@ -46,7 +48,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except CatalogError as exc:
             _err(str(exc))
-            raise typer.Exit(2 if exc.kind == "usage" else 1) from None
+            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             _err("interrupted; what finished is stored")
             raise typer.Exit(130) from None
@@ -98,7 +100,14 @@ def crawl(
         list[str] | None, typer.Option("--cmd", help="A command that starts a server over stdio.")
     ] = None,
     live: Annotated[
-        bool, typer.Option("--live", help="Run the server (sandboxed) and list its tools over MCP.")
+        bool,
+        typer.Option("--live", help="Require a live listing: run the server (sandboxed) and list it over MCP."),
+    ] = False,
+    static: Annotated[
+        bool,
+        typer.Option(
+            "--static", help="Never run code: read packages and repositories statically only."
+        ),
     ] = False,
     env: Annotated[
         list[str] | None, typer.Option("--env", help="KEY=VALUE for a live server (repeatable).")
@@ -133,23 +142,35 @@ def crawl(
         float, typer.Option("--max-age", help="Bulk: skip sources crawled OK within these hours.")
     ] = 24.0,
     refresh: Annotated[
-        bool, typer.Option("--refresh", help="Bulk: crawl again even if recently crawled.")
+        bool,
+        typer.Option(
+            "--refresh", help="Bulk: crawl again even if recently crawled (a rerun after Ctrl-C resumes)."
+        ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Crawl servers into the catalog and classify their tools."""
-    from catalog.crawl import CrawlOptions, crawl_source
-    from catalog.models import CatalogError
+    """Crawl servers into the catalog and classify their tools.
 
+    Packages and repositories are read statically and, where bubblewrap works, also listed live in the
+    sandbox; the live listing is the inventory. Exit 0 only when every crawl is ok.
+    """
+    from catalog.crawl import CrawlOptions, Route, crawl_source
+    from catalog.models import CatalogError, FailureKind
+
+    _remember_secrets(env or [], cmd or [], server_args or [])
     all_sources = list(sources or []) + [f"stdio:{c}" for c in cmd or []]
-    if not all_sources and not from_file and not registry:
-        raise CatalogError("give a SOURCE, --cmd, --from FILE or --registry", kind="usage")
+    _check_crawl_arguments(
+        bool(all_sources or from_file or registry), live, static, timeout, jobs, max_tools, limit, max_age
+    )
     if server_args and (not live or cmd):
         raise CatalogError(
-            "--arg goes with --live and a package (put arguments in --cmd itself)", kind="usage"
+            "--arg goes with --live and a package (put arguments in --cmd itself)", FailureKind.USAGE
         )
+    route = Route.LIVE if live else Route.STATIC if static else Route.AUTO
+    if route is not Route.STATIC:
+        _check_sandbox_setting()
     options = CrawlOptions(
-        live=live,
+        route=route,
         env=_parse_env(env or []),
         server_args=list(server_args or []),
         timeout=timeout,
@@ -167,14 +188,20 @@ def crawl(
             if from_file
             else items_from_registry(registry, options, limit)
         )
-        _bulk_crawl(items, options, store, jobs, max_age, refresh, as_json)
+        run_key = f"file:{from_file.resolve()}" if from_file else f"registry:{registry}"
+        _bulk_crawl(items, options, store, jobs, max_age, refresh, as_json, run_key)
         return
+    if route is Route.AUTO and not no_sandbox and not as_json:
+        _say_when_static_only()
     outcomes = []
     from rich.console import Console
 
+    from catalog.redact import redact
+    from catalog.textsafe import inert_markup
+
     console = Console(stderr=True)
     for source in all_sources:
-        with console.status(f"crawling {source} ..."):
+        with console.status(f"crawling {inert_markup(redact(source))} ..."):
             outcomes += crawl_source(source, options, store)
     if as_json:
         _print_json([_outcome_json(o) for o in outcomes])
@@ -185,28 +212,115 @@ def crawl(
         raise typer.Exit(1)
 
 
-def _bulk_crawl(items, options, store, jobs: int, max_age: float, refresh: bool, as_json: bool) -> None:
+def _check_crawl_arguments(
+    anything: bool,
+    live: bool,
+    static: bool,
+    timeout: float,
+    jobs: int,
+    max_tools: int,
+    limit: int | None,
+    max_age: float,
+) -> None:
+    """Bad flag values are usage errors (exit 2), before anything runs or is stored."""
+    from catalog.models import UsageError
+
+    if not anything:
+        raise UsageError("give a SOURCE, --cmd, --from FILE or --registry")
+    if live and static:
+        raise UsageError("--live and --static exclude each other")
+    checks = [
+        (timeout > 0, f"--timeout must be a positive number of seconds, not {timeout:g}"),
+        (jobs >= 1, f"--jobs must be at least 1, not {jobs}"),
+        (max_tools >= 1, f"--max-tools must be at least 1, not {max_tools}"),
+        (limit is None or limit >= 1, f"--limit must be at least 1, not {limit}"),
+        (max_age >= 0, f"--max-age must not be negative, not {max_age:g}"),
+    ]
+    for fine, message in checks:
+        if not fine:
+            raise UsageError(message)
+
+
+def _check_sandbox_setting() -> None:
+    """A bad CATALOG_SANDBOX value is the user's mistake (exit 2), not a failed crawl to store."""
+    from catalog import sandbox
+    from catalog.models import CatalogError, FailureKind
+
+    try:
+        sandbox.choose_mode(False)
+    except CatalogError as exc:
+        if exc.kind is FailureKind.USAGE:
+            raise
+
+
+def _say_when_static_only() -> None:
+    from catalog import sandbox
+
+    if os.environ.get("CATALOG_SANDBOX", "").strip().lower() == "off":
+        return
+    if why := sandbox.bwrap_usable():
+        _note(f"packages are read statically only: {why} (install bubblewrap to also list them live)")
+
+
+def _note(message: str) -> None:
+    from rich.console import Console
+
+    from catalog.redact import redact
+    from catalog.textsafe import inert_markup
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[yellow]note:[/] {inert_markup(redact(message))}", markup=True
+    )
+
+
+def _remember_secrets(env: list[str], commands: list[str], server_args: list[str]) -> None:
+    """Values given on the command line that must never be stored or printed (see catalog.redact)."""
+    import shlex
+
+    from catalog import redact
+
+    redact.remember(value for _, sep, value in (pair.partition("=") for pair in env) if sep)
+    for command in commands:
+        try:
+            redact.remember_command(shlex.split(command))
+        except ValueError:
+            redact.remember_command(command.split())
+    redact.remember_command(server_args)
+
+
+def _bulk_crawl(
+    items, options, store, jobs: int, max_age: float, refresh: bool, as_json: bool, run_key: str
+) -> None:
     from datetime import timedelta
 
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from catalog.bulk import run_bulk
+    from catalog.textsafe import inert_markup
 
-    counts = {"ok": 0, "partial": 0, "failed": 0, "skipped": 0}
+    counts = {"ok": 0, "incomplete": 0, "partial": 0, "failed": 0, "skipped": 0}
     console = Console(stderr=True)
     columns = [
         TextColumn("[bold]crawling[/]"),
         BarColumn(),
+        MofNCompleteColumn(),
         TextColumn("{task.fields[counts]}"),
-        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[current]}"),
     ]
     with Progress(*columns, console=console, transient=True, disable=as_json) as progress:
-        task = progress.add_task("crawl", total=None, counts="")
+        task = progress.add_task("crawl", total=getattr(items, "total", None), counts="", current="")
 
         def on_event(status: str, key: str, result) -> None:
+            if status == "started":
+                progress.update(task, current=inert_markup(key[:60], keep_newlines=False))
+                return
             counts[status] = counts.get(status, 0) + 1
-            text = f"done {counts['ok'] + counts['partial']}  failed {counts['failed']}  skipped {counts['skipped']}"
+            text = (
+                f"ok {counts['ok']}  incomplete {counts['incomplete'] + counts['partial']}  "
+                f"failed {counts['failed']}  skipped {counts['skipped']}"
+            )
             progress.update(task, advance=1, counts=text)
 
         summary = run_bulk(
@@ -217,6 +331,7 @@ def _bulk_crawl(items, options, store, jobs: int, max_age: float, refresh: bool,
             max_age=timedelta(hours=max_age),
             refresh=refresh,
             on_event=on_event,
+            run_key=run_key,
         )
     results = summary.done + summary.failed
     if as_json:
@@ -226,7 +341,7 @@ def _bulk_crawl(items, options, store, jobs: int, max_age: float, refresh: bool,
     if summary.interrupted:
         _err("interrupted; what finished is stored, run the same command again to resume")
         raise typer.Exit(130)
-    if summary.failed:
+    if any(r.status != "ok" for r in results):
         raise typer.Exit(1)
 
 
@@ -237,23 +352,32 @@ def _bulk_json(results, summary) -> dict[str, Any]:
         "skipped": len(summary.skipped),
         "interrupted": summary.interrupted,
         "classified": summary.classified,
-        "results": [
-            {
-                "server": r.server.id,
-                "status": r.status,
-                "method": r.method,
-                "tools": len(r.tools),
-                "error": r.error,
-                "error_kind": r.error_kind,
-            }
-            for r in results
-        ],
+        "results": [_result_json(r) for r in results],
+    }
+
+
+def _result_json(r) -> dict[str, Any]:
+    return {
+        "server": r.server.id,
+        "status": str(r.status),
+        "method": r.method,
+        "route": r.route,
+        "version": r.version,
+        "tools": len(r.tools),
+        "tool_names": [t.name for t in r.tools],
+        "error": r.error,
+        "error_kind": r.error_kind,
+        "warnings": r.warnings,
+        "problems": [str(p) for p in r.problems],
+        "differences": r.differences,
     }
 
 
 def _print_bulk_table(results, summary) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from catalog.textsafe import inert_markup
 
     title = (
         f"{len(summary.done)} crawled, {len(summary.failed)} failed, {len(summary.skipped)} skipped (fresh), "
@@ -263,41 +387,34 @@ def _print_bulk_table(results, summary) -> None:
     for column in ("server", "status", "method", "tools", "error"):
         table.add_column(column, overflow="fold")
     for r in sorted(results, key=lambda r: (r.status == "ok", r.server.id)):
-        table.add_row(r.server.id, r.status, r.method, str(len(r.tools)), r.error or "")
+        table.add_row(
+            inert_markup(r.server.id), str(r.status), r.method, str(len(r.tools)), inert_markup(r.error or "")
+        )
     Console().print(table)
 
 
 def _outcome_json(outcome) -> dict[str, Any]:
-    r = outcome.result
-    return {
-        "server": r.server.id,
-        "status": r.status,
-        "method": r.method,
-        "route": r.route,
-        "version": r.version,
-        "tools": len(r.tools),
-        "error": r.error,
-        "error_kind": r.error_kind,
-        "warnings": r.warnings,
-        "crawl_id": outcome.crawl_id,
-        "seconds": round(outcome.seconds, 3),
-    }
+    return {**_result_json(outcome.result), "crawl_id": outcome.crawl_id, "seconds": round(outcome.seconds, 3)}
 
 
 def _print_outcome(outcome) -> None:
     from rich.console import Console
+
+    from catalog.textsafe import inert_markup
 
     r = outcome.result
     out = Console(highlight=False, soft_wrap=True)
     if r.status == "failed":
         _err(f"{r.server.id}: {r.error}")
         return
-    mark = "[green]✓[/]" if r.status == "ok" else "[yellow]![/]"
-    out.print(f"{mark} {r.server.id}: {len(r.tools)} tools ({r.method}, {outcome.seconds:.1f}s)")
-    out.print(f"  route: {r.route}", markup=False)
+    mark = "[green]✓[/]" if r.status == "ok" else f"[yellow]! {r.status}[/]"
+    out.print(f"{mark} {inert_markup(r.server.id)}: {len(r.tools)} tools ({r.method}, {outcome.seconds:.1f}s)")
+    out.print(f"  route: {inert_markup(r.route)}")
     for warning in r.warnings[:10]:
-        out.print(f"  warning: {warning}", markup=False)
-    if r.status == "partial":
+        out.print(f"  warning: {inert_markup(warning)}")
+    for difference in r.differences[:10]:
+        out.print(f"  differs: {inert_markup(difference['tool'])}: {difference['what'].replace('_', ' ')}")
+    if r.status != "ok":
         _err(f"{r.server.id}: {r.error}")
 
 

@@ -1,28 +1,61 @@
-"""The crawl pipeline: source → targets → tools (static or live) → classifications → one stored crawl."""
+"""The one crawl pipeline: work items -> workers (resolve, then list each target) -> the single writer
+(redact, store) -> stale labels classified in one batch. Single and bulk crawls both run through
+`run_pipeline`; `crawl_source` and `catalog.bulk` only build the work items."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from catalog.models import CatalogError, Classification, CrawlResult, Tool
-from catalog.sources import ResolveOptions, Target, default_cache_dir, resolve
+from catalog.models import (
+    CatalogError,
+    Classification,
+    CrawlResult,
+    CrawlStatus,
+    FailureKind,
+    Problem,
+    ProblemKind,
+    ServerRef,
+    Tool,
+)
+from catalog.sources import (
+    AlreadyListed,
+    ConnectUrl,
+    ReadTree,
+    ResolveOptions,
+    RunCommand,
+    Target,
+    default_cache_dir,
+    resolve,
+)
 from catalog.store import Store, now
 
 if TYPE_CHECKING:
     from catalog.live import Launch
 
 DEFAULT_MAX_TOOLS = 5000
+CLASSIFY_BATCH_SERVERS = 500  # stale labels are classified once per this many stored servers
+
+
+class Route(StrEnum):
+    """How packages and repositories are listed: read statically, run live, or both and reconcile."""
+
+    AUTO = "auto"  # static, plus live where the sandbox works; a live listing is the inventory
+    STATIC = "static"  # never runs code
+    LIVE = "live"  # the live listing is required
 
 
 @dataclass
 class CrawlOptions:
-    """What the user asked for: live or static, environment for live servers, limits."""
+    """What the user asked for: the route, environment for live servers, limits."""
 
-    live: bool = False
+    route: Route = Route.STATIC
     env: dict[str, str] = field(default_factory=dict)
     server_args: list[str] = field(default_factory=list)  # after a package's own command (e.g. "stdio")
     timeout: float = 60.0
@@ -33,15 +66,36 @@ class CrawlOptions:
     sandbox: bool = True
     classify: bool = True
 
+    @property
+    def live(self) -> bool:
+        return self.route is Route.LIVE
+
     def resolve_options(self) -> ResolveOptions:
         return ResolveOptions(
             cache_dir=self.cache_dir,
             github_url=self.github_url,
             name=self.name,
-            live=self.live,
+            live=self.route is not Route.STATIC,
             env=dict(self.env),
             timeout=self.timeout,
         )
+
+
+@dataclass
+class WorkItem:
+    """One thing to crawl: its key (shown, used for resuming and for failures) and how to find its targets."""
+
+    key: str
+    resolve: Callable[[], list[Target]]
+
+
+@dataclass
+class Finished:
+    """A result a worker produced, not yet redacted or stored."""
+
+    result: CrawlResult
+    started: str
+    seconds: float
 
 
 @dataclass
@@ -54,110 +108,338 @@ class CrawlOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.result.status == "ok"
+        return self.result.status == CrawlStatus.OK
+
+
+@dataclass
+class RunSummary:
+    """What one run of the pipeline stored, skipped and classified."""
+
+    outcomes: list[CrawlOutcome] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    classified: int = 0
+
+    @property
+    def done(self) -> list[CrawlResult]:
+        return [o.result for o in self.outcomes if o.result.status != CrawlStatus.FAILED]
+
+    @property
+    def failed(self) -> list[CrawlResult]:
+        return [o.result for o in self.outcomes if o.result.status == CrawlStatus.FAILED]
+
+
+Event = Callable[[str, str, CrawlResult | None], None]  # (started | skipped | a status, item key, result)
+
+
+# -- the pipeline -------------------------------------------------------------------------------------------
+
+
+def run_pipeline(
+    items: Iterable[WorkItem],
+    options: CrawlOptions,
+    store: Store,
+    *,
+    jobs: int = 1,
+    skip: set[str] | frozenset[str] = frozenset(),
+    on_event: Event | None = None,
+    bulk: bool = True,
+) -> RunSummary:
+    """Crawl items with at most `jobs` workers; the calling thread is the single writer.
+
+    In a bulk run (`bulk`), a usage error of one item (a bad line in a list file) is stored as that item's
+    failure; in a single crawl it is raised (exit code 2) and nothing is stored for it.
+    """
+    from catalog.redact import redact
+
+    summary = RunSummary()
+    notify: Event = on_event or (lambda *_: None)
+    to_classify: list[str] = []
+    if jobs > 1:
+        preload_for_threads()
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="crawl")
+    pending: dict[Future[list[Finished]], str] = {}
+
+    def write(done: Iterable[Future[list[Finished]]]) -> None:
+        for future in done:
+            key = pending.pop(future)
+            for finished in future.result():
+                outcome = store_finished(store, finished)
+                summary.outcomes.append(outcome)
+                if outcome.result.status != CrawlStatus.FAILED:
+                    to_classify.append(outcome.result.server.id)
+                notify(str(outcome.result.status), key, outcome.result)
+            if options.classify and len(set(to_classify)) >= CLASSIFY_BATCH_SERVERS:
+                summary.classified += classify_pending(store, sorted(set(to_classify)))
+                to_classify.clear()
+
+    try:
+        for item in items:
+            key = redact(item.key)
+            if key in skip:
+                summary.skipped.append(key)
+                notify("skipped", key, None)
+                continue
+            while len(pending) >= max(1, jobs) * 4:  # a short queue: a registry is read lazily
+                write(wait(pending, return_when=FIRST_COMPLETED).done)
+            pending[pool.submit(work, item, key, options, bulk, notify)] = key
+        while pending:
+            write(wait(pending, return_when=FIRST_COMPLETED).done)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        for future in pending:
+            future.cancel()
+        from catalog import sandbox
+
+        sandbox.kill_all()  # servers still running would hold their threads until their timeout
+    finally:
+        pool.shutdown(wait=not summary.interrupted, cancel_futures=True)
+        if options.classify and to_classify:
+            summary.classified += classify_pending(store, sorted(set(to_classify)))
+    return summary
 
 
 def crawl_source(
-    source: str, options: CrawlOptions, store: Store, on_target: Callable[[Target], None] | None = None
+    source: str, options: CrawlOptions, store: Store, on_event: Event | None = None
 ) -> list[CrawlOutcome]:
     """Resolve one source and crawl every server it names; each crawl is stored, failed or not."""
-    started = now()
-    clock = time.monotonic()
-    try:
-        targets = resolve(source, options.resolve_options())
-    except CatalogError as exc:
-        if exc.kind == "usage":  # not a server at all: nothing to record
-            raise
-        result = failed_result(source, options, exc)
-        return [CrawlOutcome(result, store.save_crawl(result, started_at=started), time.monotonic() - clock)]
-    outcomes = []
-    for target in targets:
-        if on_target:
-            on_target(target)
-        outcomes.append(crawl_target(target, options, store))
-    return outcomes
+    item = WorkItem(source, lambda: resolve(source, options.resolve_options()))
+    summary = run_pipeline([item], options, store, jobs=1, on_event=on_event, bulk=False)
+    if summary.interrupted:
+        raise KeyboardInterrupt
+    return summary.outcomes
 
 
-def crawl_target(target: Target, options: CrawlOptions, store: Store) -> CrawlOutcome:
+_preload_lock = threading.Lock()
+
+
+def preload_for_threads() -> None:
+    """Import what workers would otherwise import concurrently (the SDK's transports fail half-initialised
+    when two threads import them at once)."""
+    with _preload_lock:
+        import mcp.client.sse  # noqa: F401
+        import mcp.client.stdio  # noqa: F401
+        import mcp.client.streamable_http  # noqa: F401
+
+        from catalog import envs, live, sandbox  # noqa: F401
+        from catalog.extract import extract_tree  # noqa: F401
+
+
+# -- a worker: resolve and list -----------------------------------------------------------------------------
+
+
+def work(item: WorkItem, key: str, options: CrawlOptions, bulk: bool, notify: Event) -> list[Finished]:
+    """Resolve one item and list each of its targets; failures become failed results, never exceptions
+    (except a usage error of a single crawl)."""
     started, clock = now(), time.monotonic()
-    result = list_target(target, options)
-    labels = classify_result(result) if options.classify and result.status != "failed" else None
-    crawl_id = store.save_crawl(result, labels, started_at=started)
-    return CrawlOutcome(result, crawl_id, time.monotonic() - clock)
+    notify("started", key, None)
+    try:
+        targets = item.resolve()
+    except CatalogError as exc:
+        if exc.kind is FailureKind.USAGE and not bulk:
+            raise
+        return [Finished(failed_result(item.key, options, exc), started, time.monotonic() - clock)]
+    except Exception as exc:  # one broken source never stops the others
+        error = CatalogError(f"internal error: {type(exc).__name__}: {exc}", FailureKind.INTERNAL)
+        return [Finished(failed_result(item.key, options, error), started, time.monotonic() - clock)]
+    finished = []
+    for target in targets:
+        target_started, target_clock = now(), time.monotonic()
+        try:
+            result = list_target(target, options, raise_usage=not bulk)
+        except CatalogError:
+            raise
+        except Exception as exc:
+            error = CatalogError(f"internal error: {type(exc).__name__}: {exc}", FailureKind.INTERNAL)
+            result = failed_result(target.server.id, options, error)
+        finished.append(Finished(result, target_started, time.monotonic() - target_clock))
+    return finished
 
 
 def failed_result(source: str, options: CrawlOptions, exc: CatalogError) -> CrawlResult:
-    from catalog.models import ServerRef
-
     server_id = options.name or source
-    return CrawlResult(
+    result = CrawlResult(
         server=ServerRef(server_id, source, "unresolved"),
         method="live" if options.live else "static",
         route="source could not be resolved",
-        status="failed",
-        error=str(exc),
-        error_kind=exc.kind,
     )
+    result.fail(exc)
+    return result
 
 
-def list_target(target: Target, options: CrawlOptions) -> CrawlResult:
+# -- the writer ---------------------------------------------------------------------------------------------
+
+
+def store_finished(store: Store, finished: Finished) -> CrawlOutcome:
+    crawl_id = store_result(store, finished.result, started_at=finished.started)
+    return CrawlOutcome(finished.result, crawl_id, finished.seconds)
+
+
+def store_result(
+    store: Store, result: CrawlResult, labels: dict[str, Classification] | None = None, started_at: str | None = None
+) -> int:
+    """The single writer: every result is redacted here, before it is stored and before anyone prints it."""
+    from catalog.redact import redact_result
+
+    redact_result(result)
+    crawl_id = store.save_crawl(result, labels, started_at=started_at)
+    if result.differences and hasattr(store, "save_differences"):
+        store.save_differences(crawl_id, result.differences)
+    return crawl_id
+
+
+# -- listing one target -------------------------------------------------------------------------------------
+
+
+def remember_target_secrets(target: Target) -> None:
+    """What a target passes to its server (environment, secret-looking arguments, URL secrets, headers)."""
+    from catalog import redact
+
+    redact.remember_env(target.env)
+    match target.access:
+        case RunCommand(command):
+            redact.remember_command(command)
+        case ConnectUrl(url, headers):
+            redact.remember(redact.secrets_in_url(url))
+            redact.remember_headers(headers)
+
+
+def list_target(target: Target, options: CrawlOptions, raise_usage: bool = False) -> CrawlResult:
     """The tools of one target, by the route it allows; a CatalogError becomes a failed result."""
-    live = options.live or target.tools is None and target.root is None
+    remember_target_secrets(target)
     result = CrawlResult(
         server=target.server,
-        method="live" if live else "static",
+        method="static",
         route=target.route,
         version=target.version,
         digest=target.digest,
         warnings=list(target.warnings),
-        env_names=sorted(target.env) if live else [],
     )
     try:
-        if target.tools is not None and not (options.live and target.package):
-            result.tools = list(target.tools)
-            result.method = "static"
-            _check_problems(result, list(target.warnings))
-        elif live:
-            _list_live(target, options, result)
-        else:
-            _list_static(target, result)
+        match target.access:
+            case AlreadyListed(tools) if not (options.live and target.package):
+                result.tools = list(tools)
+                _apply_problems(result, problems_from_text(target.warnings))
+            case ReadTree() | AlreadyListed() if options.route is Route.STATIC or (
+                target.package is None and options.route is Route.AUTO
+            ):
+                _list_static(target, result, live_possible=False)
+            case ReadTree() | AlreadyListed():
+                _list_package(target, options, result)
+            case _:
+                _list_live(target, options, result)
         _check_count(result, options.max_tools)
     except CatalogError as exc:
-        result.status, result.error, result.error_kind = "failed", str(exc), exc.kind
-        result.tools = []
+        if raise_usage and exc.kind is FailureKind.USAGE:
+            raise
+        result.fail(exc)
     return result
 
 
-def _list_static(target: Target, result: CrawlResult) -> None:
+def _list_package(target: Target, options: CrawlOptions, result: CrawlResult) -> None:
+    """Static reading and, unless the sandbox is missing in the default route, a live listing; reconciled."""
+    from catalog import sandbox
+
+    if options.route is Route.LIVE:
+        _list_live(target, options, result)
+        return
+    why_not = sandbox.bwrap_usable() if options.sandbox else None
+    static = CrawlResult(server=result.server, method="static", route=result.route)
+    static_error: CatalogError | None = None
+    try:
+        _list_static(target, static, live_possible=why_not is None)
+    except CatalogError as exc:
+        static_error = exc
+    if why_not is not None:
+        result.warnings.append(f"static reading only: {why_not} (no sandbox to list it live)")
+        if static_error:
+            raise static_error
+        _adopt(result, static)
+        return
+    live_result = CrawlResult(server=result.server, method="live", route=result.route)
+    try:
+        _list_live(target, options, live_result)
+    except CatalogError as exc:
+        if exc.kind is FailureKind.USAGE:
+            raise
+        if static_error:
+            raise CatalogError(f"{static_error}; live listing failed too: {exc}", exc.kind) from None
+        _adopt(result, static)
+        result.degrade(CrawlStatus.INCOMPLETE, f"live listing failed ({exc.kind}): {exc}", FailureKind.INCOMPLETE)
+        return
+    _adopt(result, live_result)
+    result.method = "static+live"
+    result.route = live_result.route
+    result.differences = reconcile(static.tools, live_result.tools)
+    if result.differences:
+        result.warnings.append(f"static and live differ: {describe_differences(result.differences)}")
+
+
+def _adopt(into: CrawlResult, found: CrawlResult) -> None:
+    into.method, into.route = found.method, found.route
+    into.tools, into.prompts, into.resources = found.tools, found.prompts, found.resources
+    into.server_info, into.env_names = found.server_info, found.env_names
+    into.warnings.extend(found.warnings)
+    into.problems = found.problems
+    into.status, into.error, into.error_kind = found.status, found.error, found.error_kind
+
+
+def _list_static(target: Target, result: CrawlResult, live_possible: bool) -> None:
     from catalog.extract import extract_tree
 
+    if target.tools is not None:  # a manifest's tools, read where a live listing was also possible
+        result.tools = list(target.tools)
+        _apply_problems(result, problems_from_text(target.warnings))
+        return
     assert target.root is not None
     found = extract_tree(target.root)
     result.tools = found.tools
     result.warnings.extend(found.warnings)
     if not found.tools:
+        hint = "; try --live" if target.package is not None and not live_possible else ""
         raise CatalogError(
             f"no MCP tools found statically in {target.route.split(',')[0]}"
-            f" ({found.files_scanned} source files read); try --live",
-            kind="no_tools",
+            f" ({found.files_scanned} source files read){hint}",
+            FailureKind.NO_TOOLS,
         )
+    if gaps := static_gaps(found):
+        result.degrade(CrawlStatus.INCOMPLETE, f"static reading may miss tools: {gaps}", FailureKind.INCOMPLETE)
+
+
+def static_gaps(found: Any) -> str | None:
+    """Why a static inventory may miss tools: the extractor's own reasons (an optional `incomplete` list
+    of strings on the extraction), tools registered at run time, names it could not resolve."""
+    reasons = list(getattr(found, "incomplete", None) or [])
+    reasons += [w for w in found.warnings if "run time" in w or "tools_generated" in w or "budget" in w]
+    reasons += [
+        f"{tool.name}: {u}" for tool in found.tools for u in tool.unresolved if u.startswith("name")
+    ]
+    if not reasons:
+        return None
+    more = f" (and {len(reasons) - 2} more)" if len(reasons) > 2 else ""
+    return "; ".join(reasons[:2]) + more
 
 
 def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> None:
     from catalog import live
 
-    if target.url:
+    result.env_names = sorted(target.env)
+    if isinstance(target.access, ConnectUrl):
         listing = live.list_url(
-            target.url, headers=None, timeout=options.timeout, max_tools=options.max_tools
+            target.access.url,
+            headers=target.access.headers or None,
+            timeout=options.timeout,
+            max_tools=options.max_tools,
         )
     else:
         launch, notes = _launch_for(target, options)
         result.warnings.extend(notes)
+        result.env_names = sorted(launch.env)
         try:
             listing = live.list_stdio(launch, timeout=options.timeout, max_tools=options.max_tools)
         except CatalogError as error:
             if notes:
-                raise CatalogError(f"{error} ({'; '.join(notes)})", kind=error.kind) from None
+                raise CatalogError(f"{error} ({'; '.join(notes)})", error.kind) from None
             raise
         result.route += f"; run live{' in a sandbox' if launch.sandbox else ''}: {' '.join(launch.command)}"
     result.method = "live"
@@ -166,34 +448,31 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
     result.resources = listing.resources
     result.server_info = listing.server_info
     result.warnings.extend(listing.warnings)
-    problems = [f"malformed tool: {m}" for m in listing.malformed]
-    problems += [f"duplicate tool name {d!r}" for d in listing.duplicates]
-    _check_problems(result, problems)
+    problems = [Problem(ProblemKind.MALFORMED, m) for m in listing.malformed]
+    problems += [Problem(ProblemKind.DUPLICATE, repr(d)) for d in listing.duplicates]
+    _apply_problems(result, problems)
     if not listing.complete:  # cut by a cap or a failed later page: tools not reached are not removed
-        result.status = "partial"
-        result.error = result.error or listing.incomplete_reason
-        result.error_kind = result.error_kind or "incomplete"
+        result.degrade(CrawlStatus.INCOMPLETE, f"listing cut: {listing.incomplete_reason}", FailureKind.INCOMPLETE)
 
 
 def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str]]:
     """How to start the server live, and what its install noted (install scripts that failed)."""
     from catalog import live
 
-    if target.command:
-        return live.Launch(command=list(target.command), env=dict(target.env), sandbox=options.sandbox), []
+    if isinstance(target.access, RunCommand):
+        return live.Launch(command=list(target.access.command), env=dict(target.env), sandbox=options.sandbox), []
     if target.package is None:
         raise CatalogError(
-            f"{target.server.id}: nothing to run live (no published package found)", kind="unsupported"
+            f"{target.server.id}: nothing to run live (no published package found)", FailureKind.UNSUPPORTED
         )
     from catalog import envs
 
     prepare = envs.python_env if target.package.registry == "pypi" else envs.npm_env
     env_dir = options.cache_dir / "envs"
     prepared = prepare(target.package.name, target.package.version, env_dir, sandbox_enabled=options.sandbox)
-    result_env = dict(options.env)
     launch = live.Launch(
         command=[*prepared.command, *options.server_args],
-        env=result_env,
+        env=dict(options.env),
         binds=list(prepared.binds),
         sandbox=options.sandbox,
         entry_forms=not options.server_args,  # try `stdio`, `serve`, ... when the plain entry point fails
@@ -201,20 +480,32 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
     return launch, prepared.notes
 
 
-def _check_problems(result: CrawlResult, problems: list[str]) -> None:
+# -- problems, caps, differences ----------------------------------------------------------------------------
+
+
+def problems_from_text(lines: list[str]) -> list[Problem]:
+    """The problem lines a manifest parser reports ("malformed tool at ...", "duplicate tool name 'x'")."""
+    found = []
+    for line in lines:
+        if line.startswith("malformed"):
+            found.append(Problem(ProblemKind.MALFORMED, line.removeprefix("malformed tool").strip()))
+        elif line.startswith("duplicate"):
+            found.append(Problem(ProblemKind.DUPLICATE, line.removeprefix("duplicate tool name").strip()))
+    return found
+
+
+def _apply_problems(result: CrawlResult, problems: list[Problem]) -> None:
     """Malformed or duplicate tools: keep the good ones, but mark the crawl partial (exit code 1)."""
-    bad = [p for p in problems if p.startswith(("malformed", "duplicate"))]
-    if bad:
-        result.status = "partial"
-        result.error = _summarise_problems(bad)
-        result.error_kind = "bad_tools"
+    result.problems = problems
+    if problems:
+        result.degrade(CrawlStatus.PARTIAL, summarise_problems(problems), FailureKind.BAD_TOOLS)
 
 
-def _summarise_problems(bad: list[str]) -> str:
-    """'2 duplicate, 4 malformed tool(s): ...' with a few examples of each kind."""
-    kinds = sorted({p.split(" ", 1)[0] for p in bad})
-    counts = ", ".join(f"{sum(p.startswith(k) for p in bad)} {k}" for k in kinds)
-    examples = [p for k in kinds for p in [q for q in bad if q.startswith(k)][:3]]
+def summarise_problems(problems: list[Problem]) -> str:
+    """'2 duplicate, 4 malformed tool(s) in the listing: ...' with a few examples of each kind."""
+    kinds = sorted({p.kind for p in problems})
+    counts = ", ".join(f"{sum(p.kind == k for p in problems)} {k.value}" for k in kinds)
+    examples = [str(p) for k in kinds for p in [q for q in problems if q.kind == k][:3]]
     return f"{counts} tool(s) in the listing: " + "; ".join(examples)
 
 
@@ -223,8 +514,55 @@ def _check_count(result: CrawlResult, max_tools: int) -> None:
         raise CatalogError(
             f"server lists {len(result.tools)} tools, more than the cap of {max_tools} "
             "(raise it with --max-tools)",
-            kind="too_many_tools",
+            FailureKind.TOO_MANY_TOOLS,
         )
+
+
+def reconcile(static: list[Tool], live: list[Tool]) -> list[dict[str, Any]]:
+    """What static reading and the live listing disagree on: names only one side has, descriptions and
+    parameter names that differ (the live listing is the inventory)."""
+    by_static = {t.name: t for t in static}
+    by_live = {t.name: t for t in live}
+    differences: list[dict[str, Any]] = [
+        {"tool": name, "what": "static_only"} for name in sorted(by_static.keys() - by_live.keys())
+    ]
+    differences += [{"tool": name, "what": "live_only"} for name in sorted(by_live.keys() - by_static.keys())]
+    for name in sorted(by_static.keys() & by_live.keys()):
+        seen, listed = by_static[name], by_live[name]
+        if " ".join(seen.description.split()) != " ".join(listed.description.split()):
+            differences.append(
+                {"tool": name, "what": "description", "static": seen.description, "live": listed.description}
+            )
+        static_params, live_params = sorted(seen.parameter_names()), sorted(listed.parameter_names())
+        if (seen.input_schema is not None or seen.params) and static_params != live_params:
+            differences.append({"tool": name, "what": "schema", "static": static_params, "live": live_params})
+    return differences
+
+
+def describe_differences(differences: list[dict[str, Any]]) -> str:
+    counts: dict[str, int] = {}
+    for d in differences:
+        counts[d["what"]] = counts.get(d["what"], 0) + 1
+    words = {
+        "static_only": "found only statically",
+        "live_only": "listed only live",
+        "description": "description differs",
+        "schema": "parameters differ",
+    }
+    return ", ".join(f"{n} {words.get(what, what)}" for what, n in sorted(counts.items()))
+
+
+# -- classification -----------------------------------------------------------------------------------------
+
+
+def classify_pending(store: Store, server_ids: list[str]) -> int:
+    """Classify, in one batch, every current tool of these servers whose label is missing or stale."""
+    todo = store.unclassified_tools(server_ids)
+    if not todo:
+        return 0
+    labels = classify_rows(todo)
+    store.save_labels(labels)
+    return len(labels)
 
 
 def classify_result(result: CrawlResult) -> dict[str, Classification]:

@@ -8,6 +8,7 @@ import json
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 ANNOTATION_HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
@@ -94,12 +95,37 @@ class Resource:
     mime_type: str | None = None
 
 
+class CrawlStatus(StrEnum):
+    """How far a stored crawl can be trusted. Only `ok` prints ✓ and exits 0."""
+
+    OK = "ok"  # the inventory from the strongest route available, nothing signals it is partial
+    INCOMPLETE = "incomplete"  # tools kept, but the list may miss some (static only with run-time tools, cut)
+    PARTIAL = "partial"  # tools kept, but the listing had malformed or duplicate tools
+    FAILED = "failed"  # no listing; the previous inventory stays
+
+
+class ProblemKind(StrEnum):
+    MALFORMED = "malformed"
+    DUPLICATE = "duplicate"
+
+
+@dataclass
+class Problem:
+    """One bad tool in a listing: kept out of the inventory, named in the crawl's error."""
+
+    kind: ProblemKind
+    detail: str  # "tool #3: no string name", "'search'"
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} tool: {self.detail}"
+
+
 @dataclass
 class CrawlResult:
     """What one crawl of one server found (or why it failed)."""
 
     server: ServerRef
-    method: str  # static | live
+    method: str  # static | live | static+live
     route: str  # how the source was resolved, in words: "pypi mlflow-mcp==0.4.1 (wheel)"
     tools: list[Tool] = field(default_factory=list)
     prompts: list[Prompt] = field(default_factory=list)
@@ -108,10 +134,24 @@ class CrawlResult:
     digest: str | None = None
     server_info: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
-    status: str = "ok"  # ok | failed
+    status: CrawlStatus = CrawlStatus.OK
     error: str | None = None
-    error_kind: str | None = None  # timeout | crash | needs_config | not_found | ...
+    error_kind: str | None = None  # a FailureKind value (stored as its string)
     env_names: list[str] = field(default_factory=list)  # names of variables passed, never values
+    problems: list[Problem] = field(default_factory=list)
+    differences: list[dict[str, Any]] = field(default_factory=list)  # static vs live, see crawl.reconcile
+
+    def fail(self, error: CatalogError) -> None:
+        """No listing: the crawl is stored as failed with the error's kind, and no tools."""
+        self.status, self.error, self.error_kind = CrawlStatus.FAILED, str(error), str(error.kind)
+        self.tools = []
+
+    def degrade(self, status: CrawlStatus, why: str, kind: FailureKind) -> None:
+        """Tools kept, but the crawl is not `ok`: the first reason wins, later ones are warnings."""
+        if self.status == CrawlStatus.OK:
+            self.status, self.error, self.error_kind = status, why, kind.value
+        elif self.status != CrawlStatus.FAILED:
+            self.warnings.append(why)
 
 
 @dataclass
@@ -128,12 +168,125 @@ class Classification:
         return asdict(self)
 
 
-class CatalogError(Exception):
-    """A failure the user can fix: shown as one line, exit code 1."""
+class Family(StrEnum):
+    """Who has to act: the user (bad input, exit 2), the source (cannot be fetched or read) or the server."""
 
-    def __init__(self, message: str, kind: str = "error"):
+    USAGE = "usage"
+    SOURCE = "source"
+    SERVER = "server"
+    INTERNAL = "internal"
+
+
+class FailureKind(StrEnum):
+    """Why something failed. The values are what `crawls.error_kind` stores (unchanged from before)."""
+
+    USAGE = "usage"
+    # the source: fetching, unpacking, reading
+    NOT_FOUND = "not_found"
+    NEEDS_NETWORK = "needs_network"
+    DOWNLOAD_FAILED = "download_failed"
+    BAD_ARCHIVE = "bad_archive"
+    BAD_CACHE = "bad_cache"
+    BAD_PACKAGE = "bad_package"
+    NO_ENTRY_POINT = "no_entry_point"
+    NO_TOOLS = "no_tools"
+    UNSUPPORTED = "unsupported"
+    REGISTRY = "registry"
+    INSTALL_FAILED = "install_failed"
+    NEEDS_RUNTIME = "needs_runtime"
+    NEEDS_SANDBOX = "needs_sandbox"
+    NEEDS_TOOL = "needs_tool"
+    SANDBOX = "sandbox"
+    # the server: starting, answering, listing
+    NEEDS_CONFIG = "needs_config"
+    CRASH = "crash"
+    TIMEOUT = "timeout"
+    BAD_PROTOCOL = "bad_protocol"
+    TOO_MANY_TOOLS = "too_many_tools"
+    AUTH = "auth"
+    BAD_TOOLS = "bad_tools"
+    INCOMPLETE = "incomplete"
+    # the catalog itself
+    BAD_DATABASE = "bad_database"
+    MISSING_EXTRA = "missing_extra"
+    NO_DATA = "no_data"
+    INTERNAL = "internal"
+    ERROR = "error"
+
+    @classmethod
+    def _missing_(cls, value: object) -> FailureKind | None:
+        if value == "bad_usage":
+            return cls.USAGE
+        if isinstance(value, str):  # a kind another module added before it was listed here: kept as is
+            member = str.__new__(cls, value)
+            member._name_ = value.upper()
+            member._value_ = value
+            return member
+        return None
+
+    @property
+    def family(self) -> Family:
+        if self is FailureKind.USAGE:
+            return Family.USAGE
+        if self in _SERVER_KINDS:
+            return Family.SERVER
+        if self in (FailureKind.INTERNAL, FailureKind.ERROR, FailureKind.BAD_DATABASE):
+            return Family.INTERNAL
+        return Family.SOURCE
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self is FailureKind.USAGE else 1
+
+
+_SERVER_KINDS = frozenset(
+    {
+        FailureKind.NEEDS_CONFIG,
+        FailureKind.CRASH,
+        FailureKind.TIMEOUT,
+        FailureKind.BAD_PROTOCOL,
+        FailureKind.TOO_MANY_TOOLS,
+        FailureKind.AUTH,
+        FailureKind.BAD_TOOLS,
+        FailureKind.INCOMPLETE,
+    }
+)
+
+
+class CatalogError(Exception):
+    """A failure shown as one line: exit code 2 for usage errors, 1 otherwise."""
+
+    default_kind = FailureKind.ERROR
+
+    def __init__(self, message: str, kind: FailureKind | str | None = None):
         super().__init__(message)
-        self.kind = kind
+        self.kind = FailureKind(kind) if kind is not None else self.default_kind
+
+    @property
+    def family(self) -> Family:
+        return self.kind.family
+
+    @property
+    def exit_code(self) -> int:
+        return self.kind.exit_code
+
+
+class UsageError(CatalogError):
+    """The user's input is wrong (a flag, a source string, a file): nothing is stored, exit code 2."""
+
+    default_kind = FailureKind.USAGE
+
+
+class SourceError(CatalogError):
+    """The source cannot be fetched, unpacked or read (stored as a failed crawl)."""
+
+    default_kind = FailureKind.NOT_FOUND
+
+
+class ServerError(CatalogError):
+    """The server would not start, answer or list (stored as a failed crawl)."""
+
+    default_kind = FailureKind.CRASH
 
 
 @dataclass

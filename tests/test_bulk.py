@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from catalog.bulk import items_from_file, items_from_registry, redact, run_bulk
+from catalog.bulk import items_from_file, items_from_registry, run_bulk
 from catalog.crawl import CrawlOptions
 from catalog.store import Store
 from tests.factories import cached_wheel, registry_entry
@@ -70,16 +70,6 @@ def test_classification_runs_once_for_the_whole_batch(tmp_path, options, store, 
     listing.write_text("".join(f"pypi:batch-pkg-{i}==1.0.0\n" for i in range(4)))
     run_bulk(items_from_file(listing, options), options, store, jobs=4)
     assert calls == [8]
-
-
-def test_secret_looking_arguments_are_redacted():
-    assert redact("server --api-key=abc123 --port 3") == "server --api-key=*** --port 3"
-    assert redact("server --token abc123 --port 3") == "server --token *** --port 3"
-    assert (
-        redact("pypi package awslabs.valkey-mcp-server==1.0.9")
-        == "pypi package awslabs.valkey-mcp-server==1.0.9"
-    )
-    assert redact("API_KEY=abc123 server") == "API_KEY=*** server"
 
 
 class Registry(BaseHTTPRequestHandler):
@@ -156,3 +146,53 @@ def test_registry_is_paged_end_to_end_and_failures_keep_their_reason(registry, o
     stored = {row["server_id"]: row for row in store.crawls(limit=100)}
     assert stored["io.github.example/slow"]["status"] == "failed"
     assert len(store.tools("pypi:reg-pkg-3")) == 2
+
+
+def test_single_and_bulk_crawls_go_through_one_pipeline_and_store_the_same(tmp_path, options):
+    from catalog.crawl import crawl_source
+
+    for index in range(3):
+        cached_wheel(options.cache_dir, f"same-pkg-{index}", "1.0.0", TOOLS)
+    sources = [f"pypi:same-pkg-{i}==1.0.0" for i in range(3)]
+    single, bulk = Store(tmp_path / "single.db"), Store(tmp_path / "bulk.db")
+    for source in sources:
+        [outcome] = crawl_source(source, options, single)
+        assert outcome.ok and outcome.result.status == "ok"
+    listing = tmp_path / "sources.txt"
+    listing.write_text("\n".join(sources))
+    summary = run_bulk(items_from_file(listing, options), options, bulk, jobs=3)
+    assert summary.classified == 6 and not summary.failed
+
+    def content(store):
+        tools = store.db.execute("SELECT server_id, name, content_hash FROM tools ORDER BY 1, 2").fetchall()
+        labels = store.db.execute("SELECT server_id, name, category FROM classifications ORDER BY 1, 2").fetchall()
+        crawls = store.db.execute("SELECT server_id, status, route FROM crawls ORDER BY 1").fetchall()
+        return tools, labels, crawls
+
+    assert content(single) == content(bulk)
+
+
+def test_refresh_rerun_after_an_interrupt_resumes_instead_of_starting_over(tmp_path, options, store):
+    from catalog.bulk import WorkItem
+    from catalog.sources import ResolveOptions, resolve
+
+    for index in range(3):
+        cached_wheel(options.cache_dir, f"resume-pkg-{index}", "1.0.0", TOOLS)
+    resolve_options = ResolveOptions(cache_dir=options.cache_dir)
+
+    def item(index):
+        source = f"pypi:resume-pkg-{index}==1.0.0"
+        return WorkItem(source, lambda: resolve(source, resolve_options))
+
+    def interrupt():
+        raise KeyboardInterrupt
+
+    first = run_bulk([item(0), item(1), WorkItem("ctrl-c", interrupt), item(2)], options, store, jobs=1,
+                     refresh=True, run_key="my-list")
+    assert first.interrupted and sorted(r.server.id for r in first.done)[:2] == ["pypi:resume-pkg-0",
+                                                                                   "pypi:resume-pkg-1"]
+    again = run_bulk([item(0), item(1), item(2)], options, store, jobs=2, refresh=True, run_key="my-list")
+    assert sorted(again.skipped)[:2] == ["pypi:resume-pkg-0==1.0.0", "pypi:resume-pkg-1==1.0.0"]
+    assert {r.server.id for r in again.done} | set(first.skipped) <= {f"pypi:resume-pkg-{i}" for i in range(3)}
+    third = run_bulk([item(0)], options, store, refresh=True, run_key="my-list")  # finished: a new refresh
+    assert [r.server.id for r in third.done] == ["pypi:resume-pkg-0"] and not third.skipped

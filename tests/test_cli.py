@@ -225,3 +225,61 @@ def ok_crawls(tmp_path: Path) -> list[str]:
         return [row[0] for row in sqlite_rows(tmp_path, "SELECT server_id FROM crawls WHERE status = 'ok'")]
     except sqlite3.Error:
         return []
+
+
+def assert_nowhere(tmp_path: Path, done: subprocess.CompletedProcess[str], *secrets: str) -> None:
+    """None of the secrets in the output, the database files (WAL included) or the cache (names and bytes)."""
+    for secret in secrets:
+        assert secret not in done.stdout + done.stderr, (secret, done.stdout, done.stderr)
+        for path in tmp_path.rglob("*"):
+            relative = str(path.relative_to(tmp_path))
+            if relative.startswith(("cache", "catalog.db")):
+                assert secret not in relative
+                if path.is_file():
+                    assert secret.encode() not in path.read_bytes(), (secret, path)
+
+
+def test_cmd_secrets_never_reach_the_database_cache_or_output(tmp_path):
+    command = fixture_cmd("fastmcp_tools.py", "stdio", "--api-key=SECRETVALUE1", "--token", "SECRETVALUE2")
+    done = run(tmp_path, "crawl", "--cmd", command, "--json")
+    assert done.returncode == 0, done.stderr
+    [result] = json.loads(done.stdout)
+    assert result["server"].endswith("--api-key=*** --token ***")
+    again = run(tmp_path, "crawl", "--cmd", command, "--name", "x")
+    assert again.returncode == 0, again.stderr
+    listed = run(tmp_path, "tools", result["server"], "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert_nowhere(tmp_path, done, "SECRETVALUE1", "SECRETVALUE2")
+    assert_nowhere(tmp_path, again, "SECRETVALUE1", "SECRETVALUE2")
+    rows = sqlite_rows(tmp_path, "SELECT s.id, s.source, c.route FROM servers s JOIN crawls c ON c.server_id = s.id")
+    assert rows and all("***" in row[1] and "***" in row[2] for row in rows)
+
+
+def test_secrets_a_crashing_server_prints_are_masked_in_errors_and_storage(tmp_path):
+    command = fixture_cmd("leaks_secret.py", "--token", "ARGSECRET77")
+    done = run(tmp_path, "crawl", "--cmd", command, "--name", "leaky", "--env", "LEAK_API_KEY=ENVSECRET88")
+    assert done.returncode == 1
+    line = one_line_error(done)
+    assert "login refused" in line and "***" in line
+    assert_nowhere(tmp_path, done, "ARGSECRET77", "ENVSECRET88")
+    [(error,)] = sqlite_rows(tmp_path, "SELECT error FROM crawls WHERE server_id = 'leaky'")
+    assert "login refused" in error
+
+
+def test_client_config_args_env_headers_and_url_secrets_are_masked_everywhere(tmp_path):
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {
+        "ok": {"command": PY, "args": [str(SERVERS / "fastmcp_tools.py"), "stdio", "--api-key=CFGSECRET1"],
+               "env": {"SOME_SETTING": "CFGSECRET2"}},
+        "leaky": {"command": PY, "args": [str(SERVERS / "leaks_secret.py"), "--token", "CFGSECRET3"],
+                  "env": {"LEAK_API_KEY": "CFGSECRET4"}},
+        "remote": {"url": f"http://user:CFGSECRET5@127.0.0.1:{free_port()}/mcp?api_key=CFGSECRET6",
+                   "headers": {"Authorization": "Bearer CFGSECRET7"}},
+    }}))
+    for args in (["--from", str(config)], [str(config)]):
+        done = run(tmp_path, "crawl", *args, "--timeout", "10")
+        assert done.returncode == 1, done.stderr
+        assert "ok" in done.stdout + done.stderr and "leaky" in done.stdout + done.stderr
+        assert_nowhere(tmp_path, done, *(f"CFGSECRET{i}" for i in range(1, 8)))
+        json_done = run(tmp_path, "crawl", *args, "--timeout", "10", "--json", "--refresh")
+        assert_nowhere(tmp_path, json_done, *(f"CFGSECRET{i}" for i in range(1, 8)))

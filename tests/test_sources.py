@@ -180,3 +180,27 @@ def test_github_url_form_is_accepted(github_standin, options):
     options.github_url = github_standin
     [target] = resolve("https://github.com/acme/widgets-mcp", options)
     assert target.server.id == "acme/widgets-mcp"
+
+
+def test_a_target_reaches_its_tools_in_exactly_one_way(tmp_path):
+    from catalog.models import ServerRef
+    from catalog.sources import ReadTree, RunCommand, Target
+
+    ref = ServerRef("x", "x", "local")
+    assert Target(ref, "r", root=tmp_path).access == ReadTree(tmp_path)
+    assert Target(ref, "r", RunCommand(["srv"])).command == ["srv"]
+    with pytest.raises(TypeError):
+        Target(ref, "r", root=tmp_path, command=["srv"])
+    with pytest.raises(TypeError):
+        Target(ref, "r")
+
+
+def test_failure_kinds_are_typed_grouped_and_keep_their_stored_strings():
+    from catalog.models import FailureKind, Family, ServerError, SourceError, UsageError
+
+    assert CatalogError("x", "usage").exit_code == 2 and UsageError("x").kind is FailureKind.USAGE
+    assert CatalogError("x", "timeout").family is Family.SERVER and ServerError("x").exit_code == 1
+    assert SourceError("x", FailureKind.INSTALL_FAILED).family is Family.SOURCE
+    assert CatalogError("x", "bad_usage").kind is FailureKind.USAGE
+    assert str(CatalogError("x", "a_kind_added_later").kind) == "a_kind_added_later"
+    assert FailureKind("needs_config") == "needs_config"

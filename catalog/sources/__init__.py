@@ -23,21 +23,105 @@ class Package:
     version: str
 
 
-@dataclass
+@dataclass(frozen=True)
+class ReadTree:
+    """A source tree (unpacked package, repository archive, checkout) to read statically."""
+
+    root: Path
+
+
+@dataclass(frozen=True)
+class AlreadyListed:
+    """Tools a file already lists (a tools/list result, an MCPB manifest): nothing to read or run."""
+
+    tools: list[Tool]
+
+
+@dataclass(frozen=True)
+class RunCommand:
+    """A server to start and list over stdio."""
+
+    command: list[str]
+
+
+@dataclass(frozen=True)
+class ConnectUrl:
+    """A running server to list over streamable HTTP (SSE fallback), with the headers it needs."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Access = ReadTree | AlreadyListed | RunCommand | ConnectUrl
+
+
+@dataclass(init=False)
 class Target:
-    """One server found by resolving a source, with whatever is needed to list its tools."""
+    """One server found by resolving a source, and how its tools are reached (`access`).
+
+    A target with a `package` can also be installed and listed live (the default route when the sandbox works).
+    The keyword arguments root / tools / command / url build the matching `access` (exactly one is given).
+    """
 
     server: ServerRef
     route: str
-    version: str | None = None
-    digest: str | None = None
-    root: Path | None = None  # a source tree to read statically
-    tools: list[Tool] | None = None  # tools a manifest already lists
-    command: list[str] | None = None  # a server to run over stdio
-    url: str | None = None  # a server to reach over HTTP
-    env: dict[str, str] = field(default_factory=dict)
-    package: Package | None = None  # what --live installs
-    warnings: list[str] = field(default_factory=list)
+    access: Access
+    version: str | None
+    digest: str | None
+    env: dict[str, str]
+    package: Package | None
+    warnings: list[str]
+
+    def __init__(
+        self,
+        server: ServerRef,
+        route: str,
+        access: Access | None = None,
+        *,
+        version: str | None = None,
+        digest: str | None = None,
+        root: Path | None = None,
+        tools: list[Tool] | None = None,
+        command: list[str] | None = None,
+        url: str | None = None,
+        headers: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
+        package: Package | None = None,
+        warnings: list[str] | None = None,
+    ):
+        given = [
+            a
+            for a in (
+                access,
+                ReadTree(root) if root is not None else None,
+                AlreadyListed(tools) if tools is not None else None,
+                RunCommand(command) if command is not None else None,
+                ConnectUrl(url, dict(headers or {})) if url is not None else None,
+            )
+            if a is not None
+        ]
+        if len(given) != 1:
+            raise TypeError("a Target needs exactly one of access, root, tools, command or url")
+        self.server, self.route, self.access = server, route, given[0]
+        self.version, self.digest, self.package = version, digest, package
+        self.env = dict(env or {})
+        self.warnings = list(warnings or [])
+
+    @property
+    def root(self) -> Path | None:
+        return self.access.root if isinstance(self.access, ReadTree) else None
+
+    @property
+    def tools(self) -> list[Tool] | None:
+        return self.access.tools if isinstance(self.access, AlreadyListed) else None
+
+    @property
+    def command(self) -> list[str] | None:
+        return self.access.command if isinstance(self.access, RunCommand) else None
+
+    @property
+    def url(self) -> str | None:
+        return self.access.url if isinstance(self.access, ConnectUrl) else None
 
 
 @dataclass

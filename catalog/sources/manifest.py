@@ -80,11 +80,27 @@ def client_config_targets(document: dict[str, Any], source: str, options: Resolv
 
 def config_entry_target(key: str, entry: dict[str, Any], source: str, options: ResolveOptions) -> Target:
     """One configured server, run as configured; its env values are passed but never stored."""
+    from catalog import redact
+
     ref = ServerRef(id=key, source=f"{source}#{key}", kind="config", name=key)
+    headers = entry.get("headers")
+    if isinstance(headers, dict):
+        redact.remember_headers({str(k): str(v) for k, v in headers.items()})
+    if isinstance(entry.get("env"), dict):
+        redact.remember_env({str(k): str(v) for k, v in entry["env"].items() if not _is_placeholder(str(v))})
+    redact.remember_command([str(a) for a in entry.get("args") or [] if isinstance(a, str | int)])
+    if isinstance(entry.get("url"), str):
+        redact.remember(redact.secrets_in_url(entry["url"]))
     env = {str(k): str(v) for k, v in (entry.get("env") or {}).items() if not _is_placeholder(str(v))}
     env.update(options.env)
     if isinstance(entry.get("url"), str):
-        return Target(server=ref, route=f"configured remote server {entry['url']}", url=entry["url"], env=env)
+        return Target(
+            server=ref,
+            route=f"configured remote server {entry['url']}",
+            url=entry["url"],
+            headers={str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else None,
+            env=env,
+        )
     command = entry.get("command")
     if not isinstance(command, str) or not command:
         raise CatalogError(f"{source}: server {key!r} has neither command nor url", kind="usage")
