@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ _CAMEL_LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")
 _CAMEL_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 _WORD = re.compile(r"[a-z][a-z0-9'-]*")
+_LETTERS = re.compile(r"[a-z]+")
 _DESCRIPTION_LEADS = (
     "this tool will",
     "this tool",
@@ -207,6 +208,24 @@ class ToolFeatures:
     @property
     def param_names(self) -> list[str]:
         return [p.name.lower() for p in self.params]
+
+    @cached_property
+    def description_lower(self) -> str:
+        """The description lower-cased once (the rules read it many times)."""
+        return self.description.lower()
+
+    @cached_property
+    def description_ascii(self) -> bool:
+        """ASCII only: then a lower-cased substring test is an exact pre-check for a case-insensitive regex."""
+        return self.description.isascii()
+
+    def description_words(self, chars: int) -> frozenset[str]:
+        """The lower-case letter runs of the first `chars` characters of the description, computed once per length."""
+        cache = self.__dict__.setdefault("_description_words", {})
+        words = cache.get(chars)
+        if words is None:
+            words = cache[chars] = frozenset(_LETTERS.findall(self.description[:chars].lower()))
+        return words
 
 
 @dataclass
