@@ -79,7 +79,9 @@ def split_name(name: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def _split_cached(name: str) -> tuple[str, ...]:
     spaced = _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name))
-    return tuple(token.lower() for token in _NON_ALNUM.split(spaced) if token)
+    if spaced.isascii():  # lower-casing first cannot turn a separator into a letter
+        return tuple([token for token in _NON_ALNUM.split(spaced.lower()) if token])
+    return tuple([token.lower() for token in _NON_ALNUM.split(spaced) if token])
 
 
 def _verb_stem(word: str, verbs: dict[str, str]) -> str | None:

@@ -65,6 +65,27 @@ class TextField:
 
     def __post_init__(self) -> None:
         self._token = re.compile(self.token_pattern)
+        self._pairs = self.analyzer == "word" and self.ngram_range == (1, 2)
+        if self._pairs:
+            self._index_bigrams()
+
+    def _index_bigrams(self) -> None:
+        """For (1, 2)-grams: an id per token that occurs in a bigram, and the bigrams as sorted id-pair keys,
+        so a batch's bigrams are looked up at once in numpy instead of joined and hashed one by one."""
+        token_ids: dict[str, int] = {}
+        pairs = []
+        for term, column in self.vocabulary.items():
+            first, space, second = term.partition(" ")
+            if space:
+                a = token_ids.setdefault(first, len(token_ids))
+                b = token_ids.setdefault(second, len(token_ids))
+                pairs.append((a, b, column))
+        self._token_ids = token_ids
+        self._token_count = max(len(token_ids), 1)
+        keys = np.array([a * self._token_count + b for a, b, _ in pairs], dtype=np.int64)
+        order = np.argsort(keys)
+        self._bigram_keys = keys[order]
+        self._bigram_columns = np.array([c for _, _, c in pairs], dtype=np.int64)[order]
 
     @property
     def size(self) -> int:
@@ -107,8 +128,39 @@ class TextField:
                 found += map(get, map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False)))
         out += [c for c in found if c is not None]
 
+    def _pair_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Unigrams looked up per token; bigrams as id pairs of neighbouring tokens, all rows at once."""
+        get, token_id = self.vocabulary.get, self._token_ids.get
+        findall = self._token.findall
+        unigrams: list[int] = []
+        unigram_ends = []
+        ids: list[int] = []
+        id_ends = []
+        for text in texts:
+            tokens = findall(text.lower())
+            unigrams += [c for c in map(get, tokens) if c is not None]
+            unigram_ends.append(len(unigrams))
+            ids += [token_id(t, -1) for t in tokens]
+            id_ends.append(len(ids))
+        rows_of = np.arange(len(texts), dtype=np.int64)
+        unigram_rows = np.repeat(rows_of, np.diff(np.array(unigram_ends, dtype=np.int64), prepend=0))
+        id_array = np.array(ids, dtype=np.int64)
+        id_rows = np.repeat(rows_of, np.diff(np.array(id_ends, dtype=np.int64), prepend=0))
+        first, second = id_array[:-1], id_array[1:]
+        usable = (first >= 0) & (second >= 0) & (id_rows[:-1] == id_rows[1:])
+        keys = first[usable] * self._token_count + second[usable]
+        pair_rows = id_rows[:-1][usable]
+        at = np.searchsorted(self._bigram_keys, keys)
+        at[at == len(self._bigram_keys)] = 0
+        known = self._bigram_keys[at] == keys if len(self._bigram_keys) else np.zeros(len(keys), dtype=bool)
+        rows = np.concatenate([unigram_rows, pair_rows[known]])
+        columns = np.concatenate([np.array(unigrams, dtype=np.int64), self._bigram_columns[at[known]]])
+        return rows, columns
+
     def columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Every row's n-gram columns (with repeats), flat, and the row each belongs to."""
+        if self._pairs:
+            return self._pair_columns(texts)
         row_of = self._char_row if self.analyzer == "char_wb" else self._word_row
         flat: list[int] = []
         ends = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from classifier.features import Lexicon, ToolFeatures, _split_cached, split_name
 
@@ -71,16 +72,29 @@ class RuleVerdict:
         return self
 
 
-@lru_cache(maxsize=16)
-def _phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
-    alternation = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
-    return re.compile(rf"(?<![a-z])({alternation})")
+@lru_cache(maxsize=64)
+def _phrase_automaton(phrases: tuple[str, ...]) -> Any:
+    """All the phrases in one Aho-Corasick automaton: one pass over the text finds every occurrence."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for phrase in phrases:
+        automaton.add_word(phrase, len(phrase))
+    automaton.make_automaton()
+    return automaton
 
 
 def phrase_hit(text: str, phrases: tuple[str, ...]) -> str | None:
-    """The first listed phrase found in the (lower-cased) text, or None."""
-    match = _phrase_regex(phrases).search(text)
-    return match.group(1) if match else None
+    """The listed phrase found first in the (lower-cased) text, the longest where several start there; a phrase
+    must not continue a word (no letter a-z just before it). None when there is none."""
+    best_start, best_length = len(text), 0
+    for end, length in _phrase_automaton(phrases).iter(text):
+        start = end - length + 1
+        if start > best_start or (start and "a" <= text[start - 1] <= "z"):
+            continue
+        if start < best_start or length > best_length:
+            best_start, best_length = start, length
+    return text[best_start : best_start + best_length] if best_length else None
 
 
 _SORTED_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {}
