@@ -252,7 +252,7 @@ def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:
     description = str(tool.get("description") or "")
     annotations = tool.get("annotations")
     params = extract_params(tool)
-    param_tokens = {t for p in params for t in split_name(p.name)} | {p.name.lower() for p in params}
+    param_tokens = {t for p in params for t in _split_cached(p.name)} | {p.name.lower() for p in params}
     return ToolFeatures(
         server=str(tool.get("server") or ""),
         name=name,

@@ -72,20 +72,17 @@ class TextField:
     def _index_bigrams(self) -> None:
         """For (1, 2)-grams: an id per token that occurs in a bigram, and the bigrams as sorted id-pair keys,
         so a batch's bigrams are looked up at once in numpy instead of joined and hashed one by one."""
-        token_ids: dict[str, int] = {}
-        pairs = []
-        for term, column in self.vocabulary.items():
-            first, space, second = term.partition(" ")
-            if space:
-                a = token_ids.setdefault(first, len(token_ids))
-                b = token_ids.setdefault(second, len(token_ids))
-                pairs.append((a, b, column))
+        bigrams = [(term, column) for term, column in self.vocabulary.items() if " " in term]
+        halves = [term.split(" ") for term, _ in bigrams]
+        token_ids = {token: index for index, token in enumerate(sorted({t for pair in halves for t in pair}))}
         self._token_ids = token_ids
         self._token_count = max(len(token_ids), 1)
-        keys = np.array([a * self._token_count + b for a, b, _ in pairs], dtype=np.int64)
+        first = np.fromiter((token_ids[pair[0]] for pair in halves), dtype=np.int64, count=len(halves))
+        second = np.fromiter((token_ids[pair[-1]] for pair in halves), dtype=np.int64, count=len(halves))
+        keys = first * self._token_count + second
         order = np.argsort(keys)
         self._bigram_keys = keys[order]
-        self._bigram_columns = np.array([c for _, _, c in pairs], dtype=np.int64)[order]
+        self._bigram_columns = np.fromiter((c for _, c in bigrams), dtype=np.int64, count=len(bigrams))[order]
 
     @property
     def size(self) -> int:
