@@ -1,15 +1,24 @@
-"""Classify 100,000 tools from JSONL (sampled and mutated from real rows); print tools per second and peak memory."""
+"""`catalog classify` on JSONL of distinct tools against a naive verb-list script on the same file, in one run.
+
+    python benchmarks/bench_classify.py                      # 100,000 tools: time ratio, one tool, RSS 10k vs 300k
+    python benchmarks/bench_classify.py --count 20000 --no-memory
+
+Every tool is a real labelled row (data/) with its name and description made unique (a running number), so
+no cache can help. Each command runs as its own process; CPU is user + system of the process and its workers
+(wait4), peak RSS the largest of them. Ratios are what to compare across machines.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
-import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -17,6 +26,26 @@ REAL_ROWS = [REPO / "data" / "seed.jsonl", *sorted((REPO / "data" / "labelled").
 PREFIXES = ("", "", "", "jira_", "git_", "acme_", "k8s_", "my")
 SUFFIXES = ("", "", "", "_v2", "_item", "_by_id", "s", "_all")
 TAILS = ("", "", " Returns JSON.", " Requires an API key.", " Use with care.")
+TOOLS_PER_SERVER = 25
+
+# The reference: what a plain verb list does with the same JSONL (parse, split the name, look the verb up, write).
+NAIVE_SCRIPT = r"""
+import json, re, sys
+VERBS = {"read": {"get", "list", "search", "find", "read", "show", "view", "describe", "fetch", "query", "count"},
+         "write": {"create", "add", "update", "set", "put", "post", "send", "edit", "write", "upload", "move"},
+         "destructive": {"delete", "remove", "drop", "destroy", "purge", "kill", "terminate", "wipe", "reset"}}
+LOOKUP = {verb: category for category, verbs in VERBS.items() for verb in verbs}
+SPLIT = re.compile(r"[^a-z0-9]+")
+out = sys.stdout
+for line in open(sys.argv[1], encoding="utf-8"):
+    if not line.strip():
+        continue
+    row = json.loads(line)
+    words = SPLIT.split(re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", row["name"]).lower())
+    category = next((LOOKUP[w] for w in words if w in LOOKUP), "write")
+    row.update(category=category, risk="medium", confidence=0.5, reasons=["verb list"])
+    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+"""
 
 
 def real_rows() -> list[dict]:
@@ -31,13 +60,14 @@ def real_rows() -> list[dict]:
     return rows
 
 
-def mutated(row: dict, rng: random.Random, server: str) -> dict:
-    """A plausible new tool: the real row with a prefix/suffix on the name and an edited description."""
-    name = rng.choice(PREFIXES) + str(row["name"]) + rng.choice(SUFFIXES)
+def mutated(row: dict, rng: random.Random, server: str, index: int) -> dict:
+    """A new tool: the real row with a prefix/suffix and a running number on the name, an edited description."""
+    name = f"{rng.choice(PREFIXES)}{row['name']}{rng.choice(SUFFIXES)}_{index}"
     description = str(row.get("description") or "")
     if description and rng.random() < 0.3:
         description = description[: rng.randint(10, len(description))]
-    return {**row, "server": server, "name": name, "description": description + rng.choice(TAILS)}
+    description = f"{description}{rng.choice(TAILS)} (variant {index})"
+    return {**row, "server": server, "name": name, "description": description}
 
 
 def write_tools(path: Path, count: int, seed: int = 0) -> None:
@@ -45,46 +75,78 @@ def write_tools(path: Path, count: int, seed: int = 0) -> None:
     rows = real_rows()
     with path.open("w", encoding="utf-8") as handle:
         for index in range(count):
-            handle.write(json.dumps(mutated(rng.choice(rows), rng, f"bench:server{index // 25}")) + "\n")
+            server = f"bench:server{index // TOOLS_PER_SERVER}"
+            handle.write(json.dumps(mutated(rng.choice(rows), rng, server, index)) + "\n")
+
+
+def run(command: list[str], stdout_path: Path) -> dict[str, float]:
+    """Wall seconds, CPU seconds (user + system, workers included) and peak RSS (MiB) of one command."""
+    with stdout_path.open("wb") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, cwd=REPO)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if status != 0:
+        raise SystemExit(f"{command[:3]} failed: {stderr.strip()}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024}
+
+
+def catalog_command(path: Path) -> list[str]:
+    return [sys.executable, "-m", "catalog.cli", "classify", "--input", str(path)]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, default=100_000)
-    parser.add_argument("--input", type=Path, help="an existing JSONL of tools (default: generate one)")
-    parser.add_argument(
-        "--tracemalloc",
-        action="store_true",
-        help="also trace Python allocations (slows the run several-fold)",
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each command (the median is kept)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the 10k vs 300k peak RSS comparison")
     args = parser.parse_args()
-    import classifier
+    with tempfile.TemporaryDirectory(prefix="bench-classify-") as scratch:
+        root = Path(scratch)
+        tools, naive = root / "tools.jsonl", root / "naive.py"
+        naive.write_text(NAIVE_SCRIPT)
+        write_tools(tools, args.count)
+        results: dict[str, list[dict[str, float]]] = {"naive": [], "catalog": []}
+        for _ in range(args.repeat):  # interleaved, so both see the same machine
+            results["naive"].append(run([sys.executable, str(naive), str(tools)], root / "naive.out"))
+            results["catalog"].append(run(catalog_command(tools), root / "catalog.out"))
+        lines = sum(1 for _ in (root / "catalog.out").open("rb"))
+        if lines != args.count:
+            raise SystemExit(f"catalog classify wrote {lines} lines for {args.count} tools")
+        median = {
+            name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+            for name, runs in results.items()
+        }
+        print(f"{args.count:,} distinct tools, JSONL in, JSONL out (median of {args.repeat})")
+        for name, m in median.items():
+            print(
+                f"  {name:<8} wall {m['wall']:7.2f} s  cpu {m['cpu']:7.2f} s  "
+                f"{args.count / m['wall']:>9,.0f} tools/s  peak RSS {m['rss_mib']:6.0f} MiB"
+            )
+        n, c = median["naive"], median["catalog"]
+        print(f"  ratio catalog / naive: wall {c['wall'] / n['wall']:.2f}x  cpu {c['cpu'] / n['cpu']:.2f}x")
 
-    with tempfile.TemporaryDirectory() as scratch:
-        path = args.input or Path(scratch) / "tools.jsonl"
-        if args.input is None:
-            write_tools(path, args.count)
-        classifier.classify([{"server": "warm", "name": "get_x", "description": ""}])  # load the model once
-        if args.tracemalloc:
-            tracemalloc.start()
-        started = time.perf_counter()
-        tools = [json.loads(line) for line in path.open(encoding="utf-8")]
-        parsed = time.perf_counter()
-        parsed_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        labels = classifier.classify(tools)
-        done = time.perf_counter()
-        elapsed, classify_seconds = done - started, done - parsed
-        peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else 0
-        tracemalloc.stop()
-    counts = {c: sum(label["category"] == c for label in labels) for c in ("read", "write", "destructive")}
-    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"tools: {len(labels)}  version: {labels[0]['version']}")
-    print(f"classify: {classify_seconds:.2f} s  {len(labels) / classify_seconds:,.0f} tools/s")
-    print(f"parse JSONL + classify: {elapsed:.2f} s  {len(labels) / elapsed:,.0f} tools/s")
-    traced = f"  peak traced (tracemalloc): {peak / 2**20:.0f} MB" if args.tracemalloc else ""
-    print(f"peak RSS (getrusage, whole process incl. the parsed input): {max_rss_mb:.0f} MB{traced}")
-    print(f"peak RSS once the input was parsed, before classifying: {parsed_rss_mb:.0f} MB")
-    print(f"categories: {counts}")
+        one = root / "one.jsonl"
+        one.write_text(
+            json.dumps({"server": "s", "name": "delete_run", "description": "Delete a run."}) + "\n"
+        )
+        single = [run(catalog_command(one), root / "one.out")["wall"] for _ in range(5)]
+        print(f"  one tool: catalog classify {statistics.median(single):.2f} s wall (median of 5)")
+
+        if not args.no_memory:
+            peaks = {}
+            for count in (10_000, 300_000):
+                path = root / f"tools-{count}.jsonl"
+                write_tools(path, count, seed=1)
+                peaks[count] = run(catalog_command(path), root / "memory.out")["rss_mib"]
+                path.unlink()
+            print(
+                f"  peak RSS: 10,000 tools {peaks[10_000]:.0f} MiB, 300,000 tools {peaks[300_000]:.0f} MiB "
+                f"({peaks[300_000] / peaks[10_000]:.2f}x)"
+            )
     sys.stdout.flush()
 
 

@@ -512,21 +512,30 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 def classify(
     input: Annotated[Path, typer.Option("--input", "-i", help="JSONL of tools ('-' for stdin).")],
 ) -> None:
-    """Classify tools from JSONL; write them back as JSONL with category, risk, confidence, reasons."""
-    import classifier
+    """Classify tools from JSONL; write them back as JSONL with category, risk, confidence, reasons.
 
-    rows = _read_jsonl(input)
-    labels = classifier.classify(rows)
-    out = sys.stdout
-    for row, label in zip(rows, labels, strict=True):
-        merged = {
-            **row,
-            "category": label["category"],
-            "risk": label["risk"],
-            "confidence": label["confidence"],
-            "reasons": label["reasons"],
-        }
-        out.write(json.dumps(merged, ensure_ascii=False) + "\n")
+    Streams batch by batch (whole servers per batch: keep each server's tools together for exact sibling context).
+    """
+    from catalog.models import CatalogError
+    from classifier import stream
+
+    if str(input) != "-" and (not input.exists() or input.is_dir()):
+        raise CatalogError(f"no such file: {input}", kind="usage")
+    handle = sys.stdin.buffer if str(input) == "-" else input.open("rb")
+    sys.stdout.flush()
+    try:
+        summary = stream.label_stream(handle, sys.stdout.buffer, source=str(input))
+    except stream.InputError as exc:
+        raise CatalogError(str(exc), kind="usage") from None
+    finally:
+        sys.stdout.buffer.flush()
+        if handle is not sys.stdin.buffer:
+            handle.close()
+    if summary.split_servers:
+        sys.stderr.write(
+            f"warning: {summary.split_servers} servers' tools were not together in the input; "
+            "those tools were labelled with partial sibling context (sort the input by server)\n"
+        )
 
 
 @app.command("eval")

@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ _CAMEL_LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")
 _CAMEL_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 _WORD = re.compile(r"[a-z][a-z0-9'-]*")
+_LETTERS = re.compile(r"[a-z]+")
 _DESCRIPTION_LEADS = (
     "this tool will",
     "this tool",
@@ -78,7 +79,9 @@ def split_name(name: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def _split_cached(name: str) -> tuple[str, ...]:
     spaced = _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name))
-    return tuple(token.lower() for token in _NON_ALNUM.split(spaced) if token)
+    if spaced.isascii():  # lower-casing first cannot turn a separator into a letter
+        return tuple([token for token in _NON_ALNUM.split(spaced.lower()) if token])
+    return tuple([token.lower() for token in _NON_ALNUM.split(spaced) if token])
 
 
 def _verb_stem(word: str, verbs: dict[str, str]) -> str | None:
@@ -208,6 +211,24 @@ class ToolFeatures:
     def param_names(self) -> list[str]:
         return [p.name.lower() for p in self.params]
 
+    @cached_property
+    def description_lower(self) -> str:
+        """The description lower-cased once (the rules read it many times)."""
+        return self.description.lower()
+
+    @cached_property
+    def description_ascii(self) -> bool:
+        """ASCII only: then a lower-cased substring test is an exact pre-check for a case-insensitive regex."""
+        return self.description.isascii()
+
+    def description_words(self, chars: int) -> frozenset[str]:
+        """The lower-case letter runs of the first `chars` characters of the description, computed once per length."""
+        cache = self.__dict__.setdefault("_description_words", {})
+        words = cache.get(chars)
+        if words is None:
+            words = cache[chars] = frozenset(_LETTERS.findall(self.description[:chars].lower()))
+        return words
+
 
 @dataclass
 class SiblingSummary:
@@ -231,7 +252,7 @@ def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:
     description = str(tool.get("description") or "")
     annotations = tool.get("annotations")
     params = extract_params(tool)
-    param_tokens = {t for p in params for t in split_name(p.name)} | {p.name.lower() for p in params}
+    param_tokens = {t for p in params for t in _split_cached(p.name)} | {p.name.lower() for p in params}
     return ToolFeatures(
         server=str(tool.get("server") or ""),
         name=name,

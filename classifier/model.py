@@ -15,6 +15,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +61,34 @@ class TextField:
     vocabulary: dict[str, int]
     idf: np.ndarray
     offset: int  # first column of this field in the model's coefficients
-    _word_cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _word_cache: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._token = re.compile(self.token_pattern)
-        self._empty = np.zeros(0, dtype=np.int64)
+        self._pairs = self.analyzer == "word" and self.ngram_range == (1, 2)
+        if self._pairs:
+            self._index_bigrams()
+
+    def _index_bigrams(self) -> None:
+        """For (1, 2)-grams: an id per token that occurs in a bigram, and the bigrams as sorted id-pair keys,
+        so a batch's bigrams are looked up at once in numpy instead of joined and hashed one by one."""
+        bigrams = [(term, column) for term, column in self.vocabulary.items() if " " in term]
+        halves = [term.split(" ") for term, _ in bigrams]
+        token_ids = {token: index for index, token in enumerate(sorted({t for pair in halves for t in pair}))}
+        self._token_ids = token_ids
+        self._token_count = max(len(token_ids), 1)
+        first = np.fromiter((token_ids[pair[0]] for pair in halves), dtype=np.int64, count=len(halves))
+        second = np.fromiter((token_ids[pair[-1]] for pair in halves), dtype=np.int64, count=len(halves))
+        keys = first * self._token_count + second
+        order = np.argsort(keys)
+        self._bigram_keys = keys[order]
+        self._bigram_columns = np.fromiter((c for _, c in bigrams), dtype=np.int64, count=len(bigrams))[order]
 
     @property
     def size(self) -> int:
         return len(self.idf)
 
-    def _char_columns(self, word: str) -> np.ndarray:
+    def _char_columns(self, word: str) -> tuple[int, ...]:
         """The columns of one whitespace-free word's char n-grams (padded by a space each side), cached."""
         cached = self._word_cache.get(word)
         if cached is not None:
@@ -82,54 +100,84 @@ class TextField:
         found = []
         for n in range(low, high + 1):
             if length <= n:
-                column = get(padded)
-                if column is not None:
-                    found.append(column)
+                found.append(get(padded))
                 break
-            for start in range(length - n + 1):
-                column = get(padded[start : start + n])
-                if column is not None:
-                    found.append(column)
-        columns = np.array(found, dtype=np.int64) if found else self._empty
+            found += map(get, [padded[start : start + n] for start in range(length - n + 1)])
+        columns = tuple(c for c in found if c is not None)
         if len(self._word_cache) >= WORD_CACHE_LIMIT:
             self._word_cache.clear()
         self._word_cache[word] = columns
         return columns
 
-    def char_columns(self, text: str) -> np.ndarray:
-        words = text.lower().split()
-        if not words:
-            return self._empty
-        if len(words) == 1:
-            return self._char_columns(words[0])
-        return np.concatenate([self._char_columns(word) for word in words])
+    def _char_row(self, text: str, out: list[int]) -> None:
+        char_columns = self._char_columns
+        for word in text.lower().split():
+            out += char_columns(word)
 
-    def word_columns(self, text: str) -> np.ndarray:
+    def _word_row(self, text: str, out: list[int]) -> None:
         """Unigram then bigram columns of the text's tokens (the vectorizer's token pattern, lower-cased)."""
         tokens = self._token.findall(text.lower())
         get = self.vocabulary.get
-        found = [c for c in map(get, tokens) if c is not None]
+        found = list(map(get, tokens))
         low, high = self.ngram_range
         if high >= 2 and len(tokens) > 1:
             for n in range(max(2, low), high + 1):
-                grams = map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
-                found += [c for c in map(get, grams) if c is not None]
-        return np.array(found, dtype=np.int64) if found else self._empty
+                found += map(get, map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False)))
+        out += [c for c in found if c is not None]
 
-    def columns(self, text: str) -> np.ndarray:
-        return self.char_columns(text) if self.analyzer == "char_wb" else self.word_columns(text)
+    def _pair_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Unigrams looked up per token; bigrams as id pairs of neighbouring tokens, all rows at once."""
+        get, token_id = self.vocabulary.get, self._token_ids.get
+        findall = self._token.findall
+        unigrams: list[int] = []
+        unigram_ends = []
+        ids: list[int] = []
+        id_ends = []
+        for text in texts:
+            tokens = findall(text.lower())
+            unigrams += [c for c in map(get, tokens) if c is not None]
+            unigram_ends.append(len(unigrams))
+            ids += [token_id(t, -1) for t in tokens]
+            id_ends.append(len(ids))
+        rows_of = np.arange(len(texts), dtype=np.int64)
+        unigram_rows = np.repeat(rows_of, np.diff(np.array(unigram_ends, dtype=np.int64), prepend=0))
+        id_array = np.array(ids, dtype=np.int64)
+        id_rows = np.repeat(rows_of, np.diff(np.array(id_ends, dtype=np.int64), prepend=0))
+        first, second = id_array[:-1], id_array[1:]
+        usable = (first >= 0) & (second >= 0) & (id_rows[:-1] == id_rows[1:])
+        keys = first[usable] * self._token_count + second[usable]
+        pair_rows = id_rows[:-1][usable]
+        at = np.searchsorted(self._bigram_keys, keys)
+        at[at == len(self._bigram_keys)] = 0
+        known = self._bigram_keys[at] == keys if len(self._bigram_keys) else np.zeros(len(keys), dtype=bool)
+        rows = np.concatenate([unigram_rows, pair_rows[known]])
+        columns = np.concatenate([np.array(unigrams, dtype=np.int64), self._bigram_columns[at[known]]])
+        return rows, columns
 
-    def weights(self, per_row: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Every row's n-gram columns (with repeats), flat, and the row each belongs to."""
+        if self._pairs:
+            return self._pair_columns(texts)
+        row_of = self._char_row if self.analyzer == "char_wb" else self._word_row
+        flat: list[int] = []
+        ends = []
+        for text in texts:
+            row_of(text, flat)
+            ends.append(len(flat))
+        lengths = np.diff(np.array(ends, dtype=np.int64), prepend=0)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        return rows, np.array(flat, dtype=np.int64)
+
+    def weights(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, column, tf-idf weight) of every non-zero in the batch, each row at unit L2 norm."""
-        lengths = np.fromiter((len(c) for c in per_row), dtype=np.int64, count=len(per_row))
-        if not lengths.sum():
+        rows, columns = self.columns(texts)
+        if not len(columns):
             empty = np.zeros(0)
-            return empty.astype(np.int64), empty.astype(np.int64), empty
-        rows = np.repeat(np.arange(len(per_row), dtype=np.int64), lengths)
-        keys, counts = np.unique(rows * self.size + np.concatenate(per_row), return_counts=True)
+            return rows, columns, empty
+        keys, counts = np.unique(rows * self.size + columns, return_counts=True)
         rows, columns = np.divmod(keys, self.size)
         values = (np.log(counts) + 1.0) * self.idf[columns]
-        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(per_row)))
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
         return rows, columns, values / norms[rows]
 
 
@@ -144,8 +192,7 @@ class TextModel:
     def decision(self, texts: list[tuple[str, ...]]) -> np.ndarray:
         scores = np.tile(self.intercept, (len(texts), 1))
         for index, text_field in enumerate(self.fields):
-            per_row = [text_field.columns(text[index]) for text in texts]
-            rows, columns, values = text_field.weights(per_row)
+            rows, columns, values = text_field.weights([text[index] for text in texts])
             for k in range(len(CLASSES)):
                 scores[:, k] += np.bincount(
                     rows, weights=values * self.coef[k, text_field.offset + columns], minlength=len(texts)
@@ -281,7 +328,14 @@ def load(path: Path = MODEL_PATH) -> Bundle:
 
 
 def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    """The first 12 hex digits of the file's sha256 (recomputed only when its size or mtime changes)."""
+    stat = path.stat()
+    return _digest(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
 def texts(features: Iterable[ToolFeatures], text_of: Callable[[ToolFeatures], tuple[str, str]] = model_text):

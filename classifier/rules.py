@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
-from classifier.features import Lexicon, ToolFeatures, split_name
+from classifier.features import Lexicon, ToolFeatures, _split_cached, split_name
 
 NONE, WEAK, MEDIUM, STRONG = 0, 1, 2, 3
 CATEGORIES = ("read", "write", "destructive")
@@ -71,22 +72,55 @@ class RuleVerdict:
         return self
 
 
-@lru_cache(maxsize=16)
-def _phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
-    alternation = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
-    return re.compile(rf"(?<![a-z])({alternation})")
+@lru_cache(maxsize=64)
+def _phrase_automaton(phrases: tuple[str, ...]) -> Any:
+    """All the phrases in one Aho-Corasick automaton: one pass over the text finds every occurrence."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for phrase in phrases:
+        automaton.add_word(phrase, len(phrase))
+    automaton.make_automaton()
+    return automaton
 
 
 def phrase_hit(text: str, phrases: tuple[str, ...]) -> str | None:
-    """The first listed phrase found in the (lower-cased) text, or None."""
-    match = _phrase_regex(phrases).search(text)
-    return match.group(1) if match else None
+    """The listed phrase found first in the (lower-cased) text, the longest where several start there; a phrase
+    must not continue a word (no letter a-z just before it). None when there is none."""
+    best_start, best_length = len(text), 0
+    for end, length in _phrase_automaton(phrases).iter(text):
+        start = end - length + 1
+        if start > best_start or (start and "a" <= text[start - 1] <= "z"):
+            continue
+        if start < best_start or length > best_length:
+            best_start, best_length = start, length
+    return text[best_start : best_start + best_length] if best_length else None
+
+
+_SORTED_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
 def _tuple(lexicon: Lexicon, group: str) -> tuple[str, ...]:
-    return tuple(sorted(lexicon.sets[group]))
+    """A lexicon group as a sorted tuple, built once per lexicon."""
+    key = (lexicon.digest, group)
+    cached = _SORTED_GROUPS.get(key)
+    if cached is None:
+        cached = _SORTED_GROUPS[key] = tuple(sorted(lexicon.sets[group]))
+    return cached
 
 
+def _may_contain(f: ToolFeatures, fragments: tuple[str, ...]) -> bool:
+    """False only when a case-insensitive regex that needs one of these (ASCII) fragments cannot match.
+
+    Exact for ASCII descriptions; for others re.IGNORECASE also folds a few non-ASCII letters, so: maybe.
+    """
+    if not f.description_ascii:
+        return True
+    low = f.description_lower
+    return any(fragment in low for fragment in fragments)
+
+
+@lru_cache(maxsize=65536)
 def _is_sql_param(name: str) -> bool:
     """sql, statement, cypher, migrationSql, sql_query, raw_sql; not sql_warehouse_id or dqlStatement."""
     tokens = split_name(name)
@@ -105,14 +139,15 @@ def _sql_capable(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     sql_params = [p.name for p in f.params if _is_sql_param(p.name)]
     if sql_params:
         return f"takes an arbitrary '{sql_params[0]}' parameter"
-    said = _EXECUTES_SQL.search(f.description[:1000])
+    said = _may_contain(f, ("execut", "run")) and _EXECUTES_SQL.search(f.description[:1000])
     if said:
         return f"the description says '{said.group(0).lower()}'"
     if set(f.tokens) & _NON_SQL_QUERY_LANGUAGES:
         return None
-    mentions_sql = bool(_SQL_MENTION.search(f.description[:600]))
     has_query_param = any(p.name.lower() in {"query", "q", "raw_query"} for p in f.params)
-    if has_query_param and (mentions_sql or set(f.tokens) & lexicon.sets["sql_tokens"]):
+    if has_query_param and (
+        bool(_SQL_MENTION.search(f.description[:600])) or set(f.tokens) & lexicon.sets["sql_tokens"]
+    ):
         return "takes a SQL 'query' parameter"
     if set(f.tokens) & {"sql", "cypher", "sparql"} and (has_query_param or not f.params):
         return "runs SQL named in its name"
@@ -183,7 +218,7 @@ def _input_to_a_terminal(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     )
     if not sender:
         return None
-    words = set(re.findall(r"[a-z]+", f.description[:300].lower())) | set(f.tokens)
+    words = f.description_words(300) | set(f.tokens)
     return next((w for w in sorted(words) if w in lexicon.sets["terminal_words"]), None)
 
 
@@ -285,7 +320,7 @@ def _action_enum_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -
                     f"its '{p.name}' parameter accepts '{writes[0]}'",
                 )
         if not p.enum and f.verb is None:
-            mentioned = phrase_hit(f.description.lower(), ("delete", "remove", "drop", "destroy", "purge"))
+            mentioned = phrase_hit(f.description_lower, ("delete", "remove", "drop", "destroy", "purge"))
             if mentioned:
                 return verdict.decide(
                     "destructive", MEDIUM, f"takes an '{p.name}' parameter and mentions '{mentioned}'"
@@ -305,13 +340,25 @@ def _later_verb(f: ToolFeatures, lexicon: Lexicon) -> tuple[str, str] | None:
 
 
 def _money_context(f: ToolFeatures, lexicon: Lexicon) -> bool:
-    words = set(f.tokens) | set(re.findall(r"[a-z]+", f.description[:400].lower()))
+    if f.verb in {"pay", "refund", "payout", "withdraw", "purchase", "buy", "sell", "charge"}:
+        return True
+    words = set(f.tokens) | f.description_words(400)
     words.discard(f.verb or "")  # 'transfer' alone names no money: transfer_repository moves none
-    return f.verb in {"pay", "refund", "payout", "withdraw", "purchase", "buy", "sell", "charge"} or bool(
-        words
-        & (lexicon.sets["money_tokens"] | lexicon.sets["value_objects"] - {"tokens"})
-        - {"order", "balance", "subscription", "checkout"}
-    )
+    return not words.isdisjoint(_money_words(lexicon))
+
+
+_MONEY_WORDS: dict[str, frozenset[str]] = {}
+
+
+def _money_words(lexicon: Lexicon) -> frozenset[str]:
+    """Words that put money in view, built once per lexicon."""
+    words = _MONEY_WORDS.get(lexicon.digest)
+    if words is None:
+        words = _MONEY_WORDS[lexicon.digest] = frozenset(
+            (lexicon.sets["money_tokens"] | lexicon.sets["value_objects"] - {"tokens"})
+            - {"order", "balance", "subscription", "checkout"}
+        )
+    return words
 
 
 def _money_movement(f: ToolFeatures, lexicon: Lexicon) -> str | None:
@@ -330,7 +377,7 @@ def _trading(f: ToolFeatures, lexicon: Lexicon) -> bool:
         return False
     if f.siblings is not None and f.siblings.trades:
         return True
-    return bool(set(re.findall(r"[a-z]+", f.description[:400].lower())) & lexicon.sets["trading_words"])
+    return bool(f.description_words(400) & lexicon.sets["trading_words"])
 
 
 def _trading_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
@@ -395,7 +442,7 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
         return None
     if verb in lexicon.sets["read_modifiers"] or {"dry", "run"} <= set(f.tokens) or "dryrun" in f.tokens:
         return verdict.decide("read", STRONG, f"'{verb}' only previews: it changes nothing")
-    irreversible = phrase_hit(f.description.lower(), _tuple(lexicon, "irreversible_phrases"))
+    irreversible = phrase_hit(f.description_lower, _tuple(lexicon, "irreversible_phrases"))
     if irreversible and lexicon.verb_category[verb] == "read" and verb not in _PLAIN_READ_VERBS:
         return verdict.decide(
             "destructive", MEDIUM, f"verb '{verb}', but the description says '{irreversible}'"
@@ -479,7 +526,7 @@ def _verb_and_money(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
 
 
 def _description_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> RuleVerdict | None:
-    text = f.description.lower()
+    text = f.description_lower
     irreversible = phrase_hit(text, _tuple(lexicon, "irreversible_phrases"))
     if irreversible:
         return verdict.decide("destructive", MEDIUM, f"the description says '{irreversible}'")
@@ -514,14 +561,17 @@ def _risk_flags(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None
         verdict.flags.add("credential")
     if tokens & lexicon.sets["secret_tokens"] or {"api", "key"} <= tokens:
         verdict.flags.add("secrets")
-    if tokens & lexicon.sets["bulk_tokens"] or _BULK_PHRASE.search(f.description[:600]):
+    bulk_words = ("all ", "entire", "every", "recursive", "in bulk", "multiple", "cascade")
+    if tokens & lexicon.sets["bulk_tokens"] or (
+        _may_contain(f, bulk_words) and _BULK_PHRASE.search(f.description[:600])
+    ):
         verdict.flags.add("bulk")
     if any(p.type == "array" and p.name.lower().endswith(("ids", "names")) for p in f.params):
         verdict.flags.add("bulk")
     free_form = [p.name for p in f.params if p.name.lower() in lexicon.sets["path_params"]]
     if free_form:
         verdict.flags.add("free_form:" + free_form[0])
-    if _money_context(f, lexicon) and f.verb in lexicon.sets["money_verbs"]:
+    if f.verb in lexicon.sets["money_verbs"] and _money_context(f, lexicon):
         verdict.flags.add("money")
     if any(p.name.lower() in lexicon.sets["danger_params"] for p in f.params):
         verdict.flags.add(
@@ -534,7 +584,7 @@ def destructive_flag_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     """A parameter that switches a write into destruction (overwrite, prune, dropTarget, in_trash), or a 'force'
     on a verb that then overwrites (push, checkout, rollback); forcing a stop or a login destroys nothing."""
     for p in f.params:
-        tokens = set(split_name(p.name))
+        tokens = set(_split_cached(p.name))
         if p.type not in ("", "boolean"):
             continue
         if tokens & lexicon.sets["destructive_flag_params"] - {"force"}:
@@ -556,7 +606,7 @@ def _payload_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     if f.verb not in lexicon.sets["modifies_existing_verbs"]:
         return None
     for p in f.params:
-        tokens = split_name(p.name)
+        tokens = _split_cached(p.name)
         if tokens and tokens[-1] in lexicon.sets["payload_params"] and p.type in ("", "string", "object"):
             return p.name
     return None
@@ -594,7 +644,7 @@ def _bulk_update_by_filter(f: ToolFeatures, lexicon: Lexicon) -> str | None:
 def _unsafe_flag(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     """A boolean that switches a safety check off (allowDangerous, unsafe)."""
     for p in f.params:
-        if set(split_name(p.name)) & lexicon.sets["unsafe_flag_params"] and p.type in ("", "boolean"):
+        if set(_split_cached(p.name)) & lexicon.sets["unsafe_flag_params"] and p.type in ("", "boolean"):
             return p.name
     return None
 
@@ -709,7 +759,7 @@ def _write_that_overwrites(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdi
             "destructive", MEDIUM, f"its '{destroying[0]}' parameter is described as '{destroying[1]}'"
         )
         return True
-    said = phrase_hit(f.description.lower(), _tuple(lexicon, "write_destroys_phrases"))
+    said = phrase_hit(f.description_lower, _tuple(lexicon, "write_destroys_phrases"))
     if said:
         verdict.decide("destructive", STRONG, f"a write whose description says '{said}'")
         return True

@@ -746,3 +746,69 @@ def test_sql_read_only_only_if_the_operator_sets_it_is_no_limit():
     )
     assert label["category"] == "destructive" and enforced["category"] == "read"
     assert conditional["category"] == "destructive"
+
+
+def jsonl_of(rows: list[dict]) -> bytes:
+    return b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+
+
+def seed_rows_as_servers(copies: int) -> list[dict]:
+    rows = [json.loads(line) for line in (classifier.DATA_DIR / "seed.jsonl").read_text().splitlines()]
+    return [{**r, "server": f"copy{i}:{r['server']}"} for i in range(copies) for r in rows]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_streaming_in_batches_gives_the_labels_of_one_whole_call_in_input_order(workers: int):
+    import io
+
+    from classifier import stream
+
+    rows = sorted(seed_rows_as_servers(3), key=lambda r: r["server"])
+    out = io.BytesIO()
+    summary = stream.label_stream(
+        jsonl_of(rows).splitlines(keepends=True), out, batch_rows=40, workers=workers, parallel_min_rows=100
+    )
+    written = [json.loads(line) for line in out.getvalue().splitlines()]
+    expected = classifier.classify(rows)
+    assert [w["name"] for w in written] == [r["name"] for r in rows]
+    assert [{k: w[k] for k in stream.LABEL_KEYS} for w in written] == [
+        {k: e[k] for k in stream.LABEL_KEYS} for e in expected
+    ]
+    assert (
+        summary.batches > 3 and summary.split_servers == 0 and summary.workers == (2 if workers == 2 else 0)
+    )
+
+
+def test_catalog_classify_streams_jsonl_and_says_when_servers_are_interleaved(tmp_path: Path):
+    import subprocess
+    import sys
+
+    rows = seed_rows_as_servers(1)
+    path = tmp_path / "tools.jsonl"
+    path.write_bytes(jsonl_of(rows))
+    command = [sys.executable, "-m", "catalog.cli", "classify", "--input", str(path)]
+    done = subprocess.run(command, capture_output=True, check=True)
+    written = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [w["category"] for w in written] == [label["category"] for label in classifier.classify(rows)]
+    assert done.stderr == b""
+    # a server that comes back after its batch was written: labelled, with a warning (one line)
+    spread = [{"server": "a", "name": f"get_{i}"} for i in range(3000)] + [{"server": "b", "name": "x"}]
+    path.write_bytes(jsonl_of(spread + [{"server": "a", "name": "delete_everything"}]))
+    done = subprocess.run(command, capture_output=True, check=True)
+    assert len(done.stdout.splitlines()) == 3002
+    assert b"1 servers' tools were not together" in done.stderr and done.stderr.count(b"\n") == 1
+
+
+def test_catalog_classify_rejects_a_bad_line_with_one_clear_line_and_exit_2(tmp_path: Path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "tools.jsonl"
+    path.write_text('{"server": "s", "name": "get_x"}\n{"name": \n')
+    command = [sys.executable, "-m", "catalog.cli", "classify", "--input", str(path)]
+    done = subprocess.run(command, capture_output=True)
+    assert done.returncode == 2
+    assert f"{path}:2: not valid JSON" in done.stderr.decode() and b"Traceback" not in done.stderr
+    path.write_text('["not", "an", "object"]\n')
+    done = subprocess.run(command, capture_output=True)
+    assert done.returncode == 2 and b"must be an object with a string 'name'" in done.stderr

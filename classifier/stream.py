@@ -1,0 +1,159 @@
+"""JSONL in, labelled JSONL out, batch by batch: memory stays flat however long the input is.
+
+Rows of one `server` are siblings, so a batch only ever ends where the server changes (input grouped by
+server, as the catalog and the crawler write it). A server whose rows come back after its batch was written
+is labelled with the siblings of its later batch only; the run counts such servers (`split_servers`).
+Above PARALLEL_MIN_ROWS rows, batches are labelled in worker processes (at most two batches in flight
+per worker) and written in input order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+BATCH_ROWS = 2048
+PARALLEL_MIN_ROWS = 3 * BATCH_ROWS  # below this, starting processes costs more than it saves
+LABEL_KEYS = ("category", "risk", "confidence", "reasons")
+
+
+class InputError(ValueError):
+    """A line of the input is not a JSON object with a string 'name'."""
+
+
+@dataclass
+class StreamSummary:
+    rows: int = 0
+    batches: int = 0
+    workers: int = 0
+    split_servers: int = 0
+
+
+def _loads(line: bytes) -> Any:
+    """orjson where it can (several times faster), the standard library for what orjson refuses (NaN, huge ints)."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency
+        return json.loads(line)
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
+def _dumps(row: dict[str, Any]) -> bytes:
+    try:
+        import orjson
+
+        return orjson.dumps(row) + b"\n"
+    except (ImportError, TypeError):  # orjson refuses ints beyond 64 bits and non-string keys
+        return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def label_lines(lines: list[bytes]) -> bytes:
+    """Label one batch of JSONL lines (whole servers): the same rows with the label keys added, as JSONL."""
+    from classifier.labelling import classify
+
+    rows = [_loads(line) for line in lines]
+    labels = classify(rows)
+    return b"".join(
+        _dumps({**row, **{key: label[key] for key in LABEL_KEYS}})
+        for row, label in zip(rows, labels, strict=True)
+    )
+
+
+def _batches(
+    lines: Iterable[bytes], source: str, batch_rows: int, summary: StreamSummary
+) -> Iterator[list[bytes]]:
+    """Checked lines, cut into batches of about batch_rows that never split a run of one server's rows."""
+    batch: list[bytes] = []
+    batch_servers: set[str] = set()
+    previous: object = None
+    done: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = _loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            message = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+            raise InputError(f"{source}:{number}: not valid JSON ({message})") from None
+        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
+            raise InputError(f"{source}:{number}: each line must be an object with a string 'name'")
+        server = str(row.get("server") or "")
+        if server != previous:
+            if len(batch) >= batch_rows:
+                done |= batch_servers
+                yield batch
+                batch, batch_servers = [], set()
+            if server in done:
+                summary.split_servers += 1
+                done.discard(server)  # count each return once
+            batch_servers.add(server)
+            previous = server
+        batch.append(line)
+        summary.rows += 1
+    if batch:
+        yield batch
+
+
+def _pool(workers: int) -> Any:
+    import multiprocessing
+
+    from classifier.labelling import load_bundle
+
+    load_bundle()  # loaded once here; forked workers inherit it
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return context.Pool(workers)
+
+
+def label_stream(
+    lines: Iterable[bytes],
+    out: IO[bytes],
+    source: str = "-",
+    batch_rows: int = BATCH_ROWS,
+    workers: int | None = None,
+    parallel_min_rows: int = PARALLEL_MIN_ROWS,
+) -> StreamSummary:
+    """Read JSONL lines, write each row with its label keys, in input order; at most a few batches in memory."""
+    summary = StreamSummary()
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    batches = _batches(lines, source, batch_rows, summary)
+    head: list[list[bytes]] = []
+    for batch in batches:  # look ahead: start processes only for inputs long enough to pay for them
+        head.append(batch)
+        if sum(map(len, head)) >= parallel_min_rows:
+            break
+    parallel = workers > 1 and sum(map(len, head)) >= parallel_min_rows
+    if not parallel:
+        for batch in _chain(head, batches):
+            out.write(label_lines(batch))
+            summary.batches += 1
+        return summary
+    summary.workers = workers
+    pool = _pool(workers)
+    try:
+        pending: deque[Any] = deque()
+        for batch in _chain(head, batches):
+            pending.append(pool.apply_async(label_lines, (batch,)))
+            while len(pending) >= 2 * workers:
+                out.write(pending.popleft().get())
+                summary.batches += 1
+        while pending:
+            out.write(pending.popleft().get())
+            summary.batches += 1
+    finally:
+        pool.terminate()
+        pool.join()
+    return summary
+
+
+def _chain(head: list[list[bytes]], rest: Iterator[list[bytes]]) -> Iterator[list[bytes]]:
+    while head:
+        yield head.pop(0)
+    yield from rest
