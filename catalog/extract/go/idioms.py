@@ -18,25 +18,9 @@ from catalog.extract.go.project import (
     strip_address,
 )
 from catalog.extract.go.schemas import PARAM_OPTIONS, SchemaReader
-from catalog.extract.go.values import Unresolved, ValueReader
+from catalog.extract.go.values import ValueReader
+from catalog.extract.values import GO_ANNOTATION_FIELDS, GO_ANNOTATION_OPTIONS, Unresolved
 from catalog.models import Tool
-
-HINT_OPTIONS = {
-    "WithReadOnlyHintAnnotation": "readOnlyHint",
-    "WithDestructiveHintAnnotation": "destructiveHint",
-    "WithIdempotentHintAnnotation": "idempotentHint",
-    "WithOpenWorldHintAnnotation": "openWorldHint",
-    "WithTitleAnnotation": "title",
-}
-
-
-ANNOTATION_FIELDS = {
-    "Title": "title",
-    "ReadOnlyHint": "readOnlyHint",
-    "DestructiveHint": "destructiveHint",
-    "IdempotentHint": "idempotentHint",
-    "OpenWorldHint": "openWorldHint",
-}
 
 
 class Reader(SchemaReader, ValueReader):
@@ -229,8 +213,10 @@ class Reader(SchemaReader, ValueReader):
                 tool.description = self._text(args[0], "description", tool.unresolved)
             elif option_name == "WithTitle" and args:
                 tool.title = self._text(args[0], "title", tool.unresolved) or None
-            elif option_name in HINT_OPTIONS and args:
-                self._set_annotation(annotations, HINT_OPTIONS[option_name], args[0], tool.unresolved)
+            elif option_name in GO_ANNOTATION_OPTIONS and args:
+                self._set_annotation(
+                    annotations, GO_ANNOTATION_OPTIONS[option_name], args[0], tool.unresolved
+                )
             elif option_name == "WithInputSchema":
                 dialect = "google" if b"modelcontextprotocol/go-sdk" in self.source.source else "invopop"
                 schema = self._generic_option_schema(option, dialect, tool.unresolved) or schema
@@ -326,6 +312,6 @@ class Reader(SchemaReader, ValueReader):
             return {}
         annotations: dict[str, Any] = {}
         for key, value in self._keyed_fields(node).items():
-            if key in ANNOTATION_FIELDS:
-                self._set_annotation(annotations, ANNOTATION_FIELDS[key], value, unresolved)
+            if key in GO_ANNOTATION_FIELDS:
+                self._set_annotation(annotations, GO_ANNOTATION_FIELDS[key], value, unresolved)
         return annotations

@@ -14,9 +14,6 @@ from catalog.extract.syntax import enclosing
 REQUIRED_FROM_TAGS = re.compile(rb"RequiredFromJSONSchemaTags:\s*true")
 
 
-MAX_DEPTH = 40
-
-
 FUNCTION_NODES = ("function_declaration", "method_declaration", "func_literal")
 
 

@@ -14,9 +14,6 @@ from catalog.extract.budget import charge
 SERVER_CLASSES = {"FastMCP", "MCPServer", "Server", "LowLevelServer"}
 
 
-MAX_DEPTH = 40
-
-
 @dataclass
 class Module:
     """One parsed file and the names it defines at module level."""

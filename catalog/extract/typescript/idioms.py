@@ -26,7 +26,8 @@ from catalog.extract.typescript.project import (
     root_identifier,
 )
 from catalog.extract.typescript.schemas import SchemaReader, object_schema
-from catalog.extract.typescript.values import Unresolved, ValueReader
+from catalog.extract.typescript.values import ValueReader
+from catalog.extract.values import Unresolved
 from catalog.models import Tool
 
 TOOL_METHODS = {"tool", "registerTool", "setRequestHandler"}

@@ -38,9 +38,6 @@ WRAPPERS = {
 SOURCE_SUFFIXES = (".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".jsx")
 
 
-MAX_DEPTH = 40
-
-
 @dataclass
 class Module:
     """One parsed file: its tree, what it imports, and what it exports."""

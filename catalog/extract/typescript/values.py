@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from catalog.extract import Extraction
-from catalog.extract.budget import charge, check_length
+from catalog.extract.budget import charge
 from catalog.extract.syntax import ancestors
 from catalog.extract.typescript.project import (
     CLASS_NODES,
     FUNCTION_NODES,
-    MAX_DEPTH,
     SCOPE_NODES,
     Member,
     Module,
@@ -34,16 +33,19 @@ from catalog.extract.typescript.project import (
     string_literal_text,
     unwrap,
 )
+from catalog.extract.values import (
+    MAX_DEPTH,
+    WIRE_ANNOTATION_KEYS,
+    Folded,
+    Unresolved,
+    joined,
+    noted,
+    short,
+    whole,
+)
 
 if TYPE_CHECKING:
     from catalog.extract.typescript.idioms import Reader
-
-
-ANNOTATION_KEYS = {"title", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
-
-
-class Unresolved(Exception):
-    """A value that static reading cannot determine; the message says why."""
 
 
 class ValueReader:
@@ -426,8 +428,7 @@ class ValueReader:
         if node.type == "binary_expression" and self.module.text(node.child_by_field_name("operator")) == "+":
             left = self._string_part(node.child_by_field_name("left"), depth)
             right = self._string_part(node.child_by_field_name("right"), depth)
-            check_length(len(left[0]) + len(right[0]))
-            return left[0] + right[0], left[1] + right[1]
+            return joined([left, right])
         if node.type == "call_expression":
             return self._call_string(node, depth)
         if node.type == "number":
@@ -435,8 +436,7 @@ class ValueReader:
         raise Unresolved(f"built at run time ({self._short(node)})")
 
     def _short(self, node: Any) -> str:
-        text = " ".join(self.module.text(node).split())
-        return text if len(text) <= 60 else text[:57] + "..."
+        return short(self.module.text(node))
 
     def _string_part(self, node: Any, depth: int) -> tuple[str, list[str]]:
         try:
@@ -446,19 +446,15 @@ class ValueReader:
             return placeholder, [placeholder]
 
     def _template(self, node: Any, depth: int) -> tuple[str, list[str]]:
-        pieces: list[str] = []
-        holes: list[str] = []
+        parts: list[Folded] = []
         for child in node.named_children:
             if child.type == "string_fragment":
-                pieces.append(self.module.text(child))
+                parts.append((self.module.text(child), []))
             elif child.type == "escape_sequence":
-                pieces.append(decode_escape(self.module.text(child)))
+                parts.append((decode_escape(self.module.text(child)), []))
             elif child.type == "template_substitution" and child.named_children:
-                text, more = self._string_part(child.named_children[0], depth)
-                pieces.append(text)
-                holes.extend(more)
-        check_length(sum(len(piece) for piece in pieces))
-        return "".join(pieces), holes
+                parts.append(self._string_part(child.named_children[0], depth))
+        return joined(parts)
 
     def _call_string(self, node: Any, depth: int) -> tuple[str, list[str]]:
         function = unwrap(node.child_by_field_name("function"))
@@ -510,14 +506,7 @@ class ValueReader:
     def _text_or_empty(self, node: Any, label: str, unresolved: list[str]) -> str:
         if self._is_absent_member(node):
             return ""
-        try:
-            text, holes = self.string(node)
-        except Unresolved as error:
-            unresolved.append(f"{label}: {error}")
-            return ""
-        if holes:
-            unresolved.append(f"{label}: placeholders filled at run time ({', '.join(holes)})")
-        return text
+        return noted(lambda: self.string(node), label, unresolved) or ""
 
     def object_fields(self, node: Any, label: str, unresolved: list[str]) -> dict[str, Any]:
         """The properties of an object literal (after following names), as key -> value node."""
@@ -596,7 +585,7 @@ class ValueReader:
 
     def _is_annotations_object(self, node: Any) -> bool:
         keys = self.object_fields(node, "", [])
-        return bool(keys) and set(keys) <= ANNOTATION_KEYS
+        return bool(keys) and set(keys) <= WIRE_ANNOTATION_KEYS
 
     def annotations(self, node: Any, unresolved: list[str]) -> dict[str, Any] | None:
         if self._is_absent_member(node):
@@ -631,10 +620,7 @@ class ValueReader:
                 return operand == "0"
         if value.type == "unary_expression" and self.module.text(value).startswith("-"):
             return -_number(self.module.text(value)[1:].strip())
-        text, holes = self.string(value)
-        if holes:
-            raise Unresolved(f"placeholders filled at run time ({', '.join(holes)})")
-        return text
+        return whole(self.string(value))
 
     def _object_shape_argument(self, call: Any) -> Any | None:
         """The shape literal of a plain `z.object({...})` (nothing chained after it)."""
