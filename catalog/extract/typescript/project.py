@@ -8,8 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog.extract.budget import charge
-from catalog.extract.syntax import ancestors
+from catalog.extract.syntax import ParsedFile, ancestors, literal_text
 
 FUNCTION_NODES = {
     "arrow_function",
@@ -39,22 +38,15 @@ SOURCE_SUFFIXES = (".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".jsx")
 
 
 @dataclass
-class Module:
+class Module(ParsedFile):
     """One parsed file: its tree, what it imports, and what it exports."""
 
-    path: str
-    source: bytes
-    root: Any
     imports: dict[str, tuple[str, str]] = field(
         default_factory=dict
     )  # local -> (resolved path or spec, name)
     exports: dict[str, Any] = field(default_factory=dict)  # exported name -> value node
     scope_cache: dict[int, dict[str, Any]] = field(default_factory=dict)
     language: Any = None
-
-    def text(self, node: Any) -> str:
-        charge(1 + (node.end_byte - node.start_byte) // 256)
-        return self.source[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
     def nodes(self, *node_types: str) -> list[Any]:
         """Every node of these types in the file, in order (a tree-sitter query: fast on bundles)."""
@@ -300,13 +292,7 @@ def scope_declarations(module: Module, scope: Any) -> dict[str, Any]:
 
 
 def string_literal_text(module: Module, node: Any) -> str:
-    pieces = []
-    for child in node.named_children:
-        if child.type == "string_fragment":
-            pieces.append(module.text(child))
-        elif child.type == "escape_sequence":
-            pieces.append(decode_escape(module.text(child)))
-    return "".join(pieces)
+    return literal_text(module, node, "string_fragment", decode_escape)
 
 
 def decode_escape(escape: str) -> str:
