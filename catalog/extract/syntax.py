@@ -106,3 +106,27 @@ def read_files(
         budget.read(item.path, len(item.source), lambda i=item: read_one(i))
     result.record_budget(budget, first_hit)
     return result
+
+
+class TreeReader:
+    """What every tree-sitter reader holds: the project, the file it reads, the result tools go
+    to, names bound to one value each (a helper's parameters to the arguments of one call site,
+    a loop variable to one element of a static list), and the call site that made the tools."""
+
+    def __init__(
+        self,
+        project: Any,
+        file: ParsedFile,
+        result: Extraction,
+        bindings: dict[str, Any] | None = None,
+        call_site: str = "",
+    ):
+        self.project = project
+        self.file = file
+        self.result = result
+        self.bindings = bindings or {}
+        self.call_site = call_site
+
+    def origin(self, node: Any) -> str:
+        """Where a declaration is; for a helper or a loop, the call site or element that made the tool."""
+        return self.call_site or f"{self.file.path}:{node.start_point[0] + 1}"

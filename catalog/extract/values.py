@@ -31,18 +31,35 @@ def joined(parts: Iterable[Folded], separator: str = "") -> Folded:
 
 
 def noted(
-    fold: Callable[[], Folded], label: str, unresolved: list[str], missing: str | None = ""
+    fold: Callable[[], Folded],
+    label: str,
+    unresolved: list[str],
+    missing: str | None = "",
+    partial: bool = True,
 ) -> str | None:
-    """The folded text, or `missing` when it cannot be known; either way the reason (unknown, or
-    placeholders left in it) is noted in `unresolved` under `label`."""
+    """The folded text, or `missing` when it cannot be known (or, unless `partial`, when run-time
+    placeholders are left in it); the reason is noted in `unresolved` under `label`."""
     try:
         text, holes = fold()
     except Unresolved as error:
         unresolved.append(f"{label}: {error}")
         return missing
+    if holes and not partial:
+        unresolved.append(f"{label}: built at run time ({', '.join(holes)})")
+        return missing
     if holes:
         unresolved.append(f"{label}: placeholders filled at run time ({', '.join(holes)})")
     return text
+
+
+def part_or_placeholder(fold: Callable[[], Folded], shown: Callable[[], str], opening: str = "{") -> Folded:
+    """A part of a string being folded; when it cannot be known, a placeholder showing its source."""
+    try:
+        return fold()
+    except Unresolved:
+        placeholder = opening + shown() + "}"
+        check_length(len(placeholder))
+        return placeholder, [placeholder]
 
 
 def whole(folded: Folded) -> str:

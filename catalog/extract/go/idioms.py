@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from catalog.extract import Extraction
 from catalog.extract.go.project import (
-    Project,
-    SourceText,
     call_arguments,
     descendants,
     enclosing_function,
@@ -25,34 +22,6 @@ from catalog.models import Tool
 
 class Reader(SchemaReader, ValueReader):
     """Reads tool declarations in one file, resolving strings through the project."""
-
-    def __init__(
-        self,
-        project: Project,
-        source: SourceText,
-        result: Extraction,
-        bindings: dict[str, tuple[Reader, Any]] | None = None,
-        call_site: str = "",
-    ):
-        self.project = project
-        self.source = source
-        self.result = result
-        # Parameters of a helper bound to the arguments of one call site: `newTool(t, "name", "text")`.
-        self.bindings = bindings or {}
-        self.call_site = call_site
-
-    def origin(self, node: Any) -> str:
-        """Where a declaration is; for a helper, the call that made the tool."""
-        return self.call_site or f"{self.source.path}:{node.start_point[0] + 1}"
-
-    def at(self, source: SourceText) -> Reader:
-        return self if source is self.source else self.make(source)
-
-    def make(
-        self, source: SourceText, bindings: dict[str, tuple[Reader, Any]] | None = None, call_site: str = ""
-    ) -> Reader:
-        """A reader of `source` in this project, with these bindings and call site."""
-        return type(self)(self.project, source, self.result, bindings, call_site)
 
     def read(self, node: Any) -> None:
         if node.type == "composite_literal":
@@ -158,19 +127,23 @@ class Reader(SchemaReader, ValueReader):
             }
             self.make(self.source, bindings, caller.origin(call)).read(declaration)
 
-    def _read_new_tool(self, call: Any, arguments: list[Any]) -> None:
+    def _new_tool(self, call: Any, arguments: list[Any]) -> Tool | None:
+        """A tool named by the first argument, or None when the name is not known statically."""
         name = self._tool_name(call, arguments[0])
-        if name is None:
+        return None if name is None else Tool(name=name, origin=self.origin(call))
+
+    def _read_new_tool(self, call: Any, arguments: list[Any]) -> None:
+        tool = self._new_tool(call, arguments)
+        if tool is None:
             return
-        tool = Tool(name=name, origin=self.origin(call), input_schema={"type": "object", "properties": {}})
+        tool.input_schema = {"type": "object", "properties": {}}
         self._apply_options(tool, arguments[1:])
         self.result.tools.append(tool)
 
     def _read_wrapper(self, call: Any, arguments: list[Any]) -> None:
-        name = self._tool_name(call, arguments[0])
-        if name is None:
+        tool = self._new_tool(call, arguments)
+        if tool is None:
             return
-        tool = Tool(name=name, origin=self.origin(call))
         tool.description = self._text(arguments[1], "description", tool.unresolved)
         options = [
             a
@@ -185,10 +158,9 @@ class Reader(SchemaReader, ValueReader):
         self.result.tools.append(tool)
 
     def _read_raw_schema_tool(self, call: Any, arguments: list[Any]) -> None:
-        name = self._tool_name(call, arguments[0])
-        if name is None:
+        tool = self._new_tool(call, arguments)
+        if tool is None:
             return
-        tool = Tool(name=name, origin=self.origin(call))
         tool.description = self._text(arguments[1], "description", tool.unresolved)
         if len(arguments) > 2:
             raw = arguments[2]

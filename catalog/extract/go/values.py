@@ -19,7 +19,17 @@ from catalog.extract.go.project import (
     is_list_expression,
     strip_address,
 )
-from catalog.extract.values import MAX_DEPTH, Folded, Unresolved, joined, noted, short, whole
+from catalog.extract.syntax import TreeReader
+from catalog.extract.values import (
+    MAX_DEPTH,
+    Folded,
+    Unresolved,
+    joined,
+    noted,
+    part_or_placeholder,
+    short,
+    whole,
+)
 
 if TYPE_CHECKING:
     from catalog.extract.go.idioms import Reader
@@ -28,18 +38,26 @@ if TYPE_CHECKING:
 TRANSLATION_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
-class ValueReader:
+class ValueReader(TreeReader):
     """Folds the values a declaration names: strings through constants, variables, other packages,
     concatenation, `fmt.Sprintf` and translation helpers; literals; static lists."""
 
     project: Project
-    source: SourceText
     result: Extraction
     bindings: dict[str, tuple[Reader, Any]]
-    call_site: str
+
+    @property
+    def source(self) -> SourceText:
+        return self.file
 
     def at(self, source: SourceText) -> Reader:
-        raise NotImplementedError
+        return self if source is self.source else self.make(source)
+
+    def make(
+        self, source: SourceText, bindings: dict[str, tuple[Reader, Any]] | None = None, call_site: str = ""
+    ) -> Reader:
+        """A reader of `source` in this project, with these bindings and call site."""
+        return type(self)(self.project, source, self.result, bindings, call_site)  # type: ignore[return-value]
 
     def _callee(self, function: Any) -> str:
         if function is None:
@@ -194,11 +212,7 @@ class ValueReader:
         return self.at(source).string(value, depth + 1)
 
     def _string_part(self, node: Any, depth: int) -> tuple[str, list[str]]:
-        try:
-            return self.string(node, depth + 1)
-        except Unresolved:
-            placeholder = "{" + self._short(node) + "}"
-            return placeholder, [placeholder]
+        return part_or_placeholder(lambda: self.string(node, depth + 1), lambda: self._short(node))
 
     def _call_string(self, node: Any, depth: int) -> tuple[str, list[str]]:
         callee = self._callee(node.child_by_field_name("function"))

@@ -141,12 +141,7 @@ class Project:
 
 
 def call_name(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return ""
+    return target_name(call.func)
 
 
 def target_name(target: ast.expr) -> str:

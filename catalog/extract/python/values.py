@@ -8,7 +8,7 @@ import textwrap
 from typing import Any
 
 from catalog.extract import Extraction
-from catalog.extract.budget import charge, check_length
+from catalog.extract.budget import charge
 from catalog.extract.python.project import (
     Module,
     Project,
@@ -22,7 +22,16 @@ from catalog.extract.python.project import (
     is_super_init,
     parameter_names,
 )
-from catalog.extract.values import MAX_DEPTH, PYTHON_ANNOTATION_KEYS, Folded, Unresolved, joined, noted, whole
+from catalog.extract.values import (
+    MAX_DEPTH,
+    PYTHON_ANNOTATION_KEYS,
+    Folded,
+    Unresolved,
+    joined,
+    noted,
+    part_or_placeholder,
+    whole,
+)
 
 
 class ValueReader:
@@ -106,15 +115,7 @@ class ValueReader:
 
     def _name(self, node: ast.expr, unresolved: list[str]) -> str | None:
         """A tool name, or None (with the reason in `unresolved`) unless fully known."""
-        try:
-            text, placeholders = self.string(node)
-        except Unresolved as error:
-            unresolved.append(f"name: {error}")
-            return None
-        if placeholders:
-            unresolved.append(f"name: built at run time ({', '.join(placeholders)})")
-            return None
-        return text
+        return noted(lambda: self.string(node), "name", unresolved, missing=None, partial=False)
 
     def _optional_string(self, node: ast.expr | None, label: str, unresolved: list[str]) -> str | None:
         if node is None or is_none(node):
@@ -141,12 +142,7 @@ class ValueReader:
         raise Unresolved(f"built at run time ({type(node).__name__})")
 
     def _string_part(self, node: ast.expr, depth: int) -> tuple[str, list[str]]:
-        try:
-            return self.string(node, depth + 1)
-        except Unresolved:
-            placeholder = "{" + ast.unparse(node) + "}"
-            check_length(len(placeholder))
-            return placeholder, [placeholder]
+        return part_or_placeholder(lambda: self.string(node, depth + 1), lambda: ast.unparse(node))
 
     def _fstring(self, node: ast.JoinedStr, depth: int) -> tuple[str, list[str]]:
         parts: list[Folded] = []

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.extract import Extraction
 from catalog.extract.syntax import ancestors, enclosing
 from catalog.extract.typescript.project import (
     CLASS_NODES,
     FUNCTION_NODES,
     Member,
-    Module,
-    Project,
     class_name,
     contains,
     declaration_of,
@@ -38,47 +35,6 @@ CALL_QUERY = "(call_expression function: (member_expression property: (property_
 
 class Reader(SchemaReader, ValueReader):
     """Reads registrations in one module, resolving values through scopes, imports and other files."""
-
-    def __init__(
-        self,
-        project: Project,
-        module: Module,
-        result: Extraction,
-        bindings: dict[str, tuple[Reader, Any]] | None = None,
-        call_site: str = "",
-        this_class: tuple[Module, Any] | None = None,
-    ):
-        self.project = project
-        self.module = module
-        self.result = result
-        # The concrete class `this` stands for when a base class's method registers `this.name`.
-        self.this_class = this_class
-        # Names bound to one value each: a loop variable to one element of a static list, or a
-        # helper's parameters to the arguments of one call site.
-        self.bindings = bindings or {}
-        self.call_site = call_site
-
-    def origin(self, node: Any) -> str:
-        """Where a declaration is; for a helper or a loop, the call site or element that made the tool."""
-        return self.call_site or f"{self.module.path}:{node.start_point[0] + 1}"
-
-    def bound(self, bindings: dict[str, tuple[Reader, Any]], call_site: str) -> Reader:
-        return Reader(
-            self.project, self.module, self.result, {**self.bindings, **bindings}, call_site, self.this_class
-        )
-
-    def at(self, module: Module) -> Reader:
-        return self if module is self.module else self.make(module)
-
-    def make(
-        self,
-        module: Module,
-        bindings: dict[str, tuple[Reader, Any]] | None = None,
-        call_site: str = "",
-        this_class: tuple[Module, Any] | None = None,
-    ) -> Reader:
-        """A reader of `module` in this project, with these bindings, call site and `this` class."""
-        return type(self)(self.project, module, self.result, bindings, call_site, this_class)
 
     def read_call(self, call: Any) -> None:
         function = call.child_by_field_name("function")
@@ -215,10 +171,12 @@ class Reader(SchemaReader, ValueReader):
             return None
         return name
 
+    def _named(self, call: Any, arguments: list[Any]) -> str | None:
+        """The tool name given as the first argument, when it is a string known statically."""
+        return self._tool_name(call, arguments[0]) if self._looks_like_string(arguments[0]) else None
+
     def _read_register_tool(self, call: Any, arguments: list[Any]) -> None:
-        if not self._looks_like_string(arguments[0]):
-            return
-        name = self._tool_name(call, arguments[0])
+        name = self._named(call, arguments)
         if name is None:
             return
         unresolved: list[str] = []
@@ -228,9 +186,7 @@ class Reader(SchemaReader, ValueReader):
         self.result.tools.append(tool)
 
     def _read_tool_overload(self, call: Any, arguments: list[Any]) -> None:
-        if not self._looks_like_string(arguments[0]):
-            return
-        name = self._tool_name(call, arguments[0])
+        name = self._named(call, arguments)
         if name is None:
             return
         unresolved: list[str] = []

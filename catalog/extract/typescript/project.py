@@ -384,9 +384,7 @@ def function_name(module: Module, function: Any) -> str | None:
     name = function.child_by_field_name("name")
     if name is not None:
         return module.text(name)
-    parent = function.parent
-    while parent is not None and parent.type in WRAPPERS:
-        parent = parent.parent
+    parent = _parent_past_wrappers(function)
     if parent is None:
         return None
     if parent.type == "variable_declarator":
@@ -455,13 +453,19 @@ def declaration_of(module: Module, identifier: Any) -> Any | None:
     return None
 
 
+def _parent_past_wrappers(node: Any) -> Any | None:
+    """The nearest enclosing node that is not a parenthesis, cast or other wrapper."""
+    parent = node.parent
+    while parent is not None and parent.type in WRAPPERS:
+        parent = parent.parent
+    return parent
+
+
 def is_method(function: Any) -> bool:
     """Whether a function is called as `x.name(...)`: a class method, an object property or `x.name = fn`."""
     if function.type == "method_definition":
         return True
-    parent = function.parent
-    while parent is not None and parent.type in WRAPPERS:
-        parent = parent.parent
+    parent = _parent_past_wrappers(function)
     if parent is None:
         return False
     if parent.type == "pair":

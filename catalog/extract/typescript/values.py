@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.extract import Extraction
 from catalog.extract.budget import charge
-from catalog.extract.syntax import ancestors
+from catalog.extract.syntax import TreeReader, ancestors
 from catalog.extract.typescript.project import (
     CLASS_NODES,
     FUNCTION_NODES,
@@ -40,6 +40,7 @@ from catalog.extract.values import (
     Unresolved,
     joined,
     noted,
+    part_or_placeholder,
     short,
     whole,
 )
@@ -48,19 +49,37 @@ if TYPE_CHECKING:
     from catalog.extract.typescript.idioms import Reader
 
 
-class ValueReader:
+class ValueReader(TreeReader):
     """Resolves the values a registration names: identifiers through scopes, imports, exports,
     `this` members and call sites; strings, literals, object fields and static lists."""
 
     project: Project
-    module: Module
     result: Extraction
-    this_class: tuple[Module, Any] | None
     bindings: dict[str, tuple[Reader, Any]]
-    call_site: str
+
+    def __init__(
+        self,
+        project: Project,
+        module: Module,
+        result: Extraction,
+        bindings: dict[str, tuple[Reader, Any]] | None = None,
+        call_site: str = "",
+        this_class: tuple[Module, Any] | None = None,
+    ):
+        super().__init__(project, module, result, bindings, call_site)
+        # The concrete class `this` stands for when a base class's method registers `this.name`.
+        self.this_class = this_class
+
+    @property
+    def module(self) -> Module:
+        return self.file
+
+    def bound(self, bindings: dict[str, tuple[Reader, Any]], call_site: str) -> Reader:
+        """This reader with more names bound, for the tools one call site or element makes."""
+        return self.make(self.module, {**self.bindings, **bindings}, call_site, self.this_class)
 
     def at(self, module: Module) -> Reader:
-        raise NotImplementedError
+        return self if module is self.module else self.make(module)
 
     def make(
         self,
@@ -69,7 +88,8 @@ class ValueReader:
         call_site: str = "",
         this_class: tuple[Module, Any] | None = None,
     ) -> Reader:
-        raise NotImplementedError
+        """A reader of `module` in this project, with these bindings, call site and `this` class."""
+        return type(self)(self.project, module, self.result, bindings, call_site, this_class)  # type: ignore[return-value]
 
     def _this_member(self, member: str, depth: int = 0) -> tuple[Module, Any] | None:
         """`this.member` for the concrete class: a field, a getter returning one value, or
@@ -439,11 +459,7 @@ class ValueReader:
         return short(self.module.text(node))
 
     def _string_part(self, node: Any, depth: int) -> tuple[str, list[str]]:
-        try:
-            return self.string(node, depth + 1)
-        except Unresolved:
-            placeholder = "${" + self._short(node) + "}"
-            return placeholder, [placeholder]
+        return part_or_placeholder(lambda: self.string(node, depth + 1), lambda: self._short(node), "${")
 
     def _template(self, node: Any, depth: int) -> tuple[str, list[str]]:
         parts: list[Folded] = []
