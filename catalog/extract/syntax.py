@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from catalog.extract import Extraction, SourceFile
 from catalog.extract.budget import Budget, BudgetHit, charge
+from catalog.extract.values import Folded, Unresolved, noted, part_or_placeholder, short
 
 F = TypeVar("F", bound="ParsedFile")
 P = TypeVar("P")
@@ -127,6 +128,37 @@ class TreeReader:
         self.bindings = bindings or {}
         self.call_site = call_site
 
+    placeholder_opening = "{"  # how the language marks a part filled at run time: {x} or ${x}
+
     def origin(self, node: Any) -> str:
         """Where a declaration is; for a helper or a loop, the call site or element that made the tool."""
         return self.call_site or f"{self.file.path}:{node.start_point[0] + 1}"
+
+    def string(self, node: Any, depth: int = 0) -> Folded:
+        raise NotImplementedError
+
+    def _short(self, node: Any) -> str:
+        return short(self.file.text(node))
+
+    def _string_part(self, node: Any, depth: int) -> Folded:
+        return part_or_placeholder(
+            lambda: self.string(node, depth + 1), lambda: self._short(node), self.placeholder_opening
+        )
+
+    def _text(self, node: Any, label: str, unresolved: list[str]) -> str:
+        """The text of a string expression, "" when unknown; what is unknown is noted."""
+        return noted(lambda: self.string(node), label, unresolved) or ""
+
+    def _known_name(self, site: Any, node: Any, after: str = " ") -> str | None:
+        """The tool name `node` folds to, or None with a warning at `site` unless it is fully known."""
+        try:
+            name, holes = self.string(node)
+        except Unresolved as error:
+            self.result.warnings.append(f"{self.origin(site)}: tool name{after}{error}; tool skipped")
+            return None
+        if holes:
+            self.result.warnings.append(
+                f"{self.origin(site)}: tool name built at run time ({', '.join(holes)}); tool skipped"
+            )
+            return None
+        return name

@@ -87,17 +87,7 @@ class Reader(SchemaReader, ValueReader):
         if helper is not None:
             self._read_per_call_site(node, helper)
             return None
-        try:
-            name, holes = self.string(name_node)
-        except Unresolved as error:
-            self.result.warnings.append(f"{self.origin(node)}: tool name: {error}; tool skipped")
-            return None
-        if holes:
-            self.result.warnings.append(
-                f"{self.origin(node)}: tool name built at run time ({', '.join(holes)}); tool skipped"
-            )
-            return None
-        return name
+        return self._known_name(node, name_node, after=": ")
 
     def _helper_taking(self, name_node: Any) -> Any | None:
         """The enclosing function when the tool's name is one of its parameters (and not yet bound)."""
@@ -127,10 +117,16 @@ class Reader(SchemaReader, ValueReader):
             }
             self.make(self.source, bindings, caller.origin(call)).read(declaration)
 
-    def _new_tool(self, call: Any, arguments: list[Any]) -> Tool | None:
-        """A tool named by the first argument, or None when the name is not known statically."""
+    def _new_tool(self, call: Any, arguments: list[Any], described: bool = False) -> Tool | None:
+        """A tool named by the first argument (and, when `described`, described by the second), or
+        None when the name is not known statically."""
         name = self._tool_name(call, arguments[0])
-        return None if name is None else Tool(name=name, origin=self.origin(call))
+        if name is None:
+            return None
+        tool = Tool(name=name, origin=self.origin(call))
+        if described:
+            tool.description = self._text(arguments[1], "description", tool.unresolved)
+        return tool
 
     def _read_new_tool(self, call: Any, arguments: list[Any]) -> None:
         tool = self._new_tool(call, arguments)
@@ -141,10 +137,9 @@ class Reader(SchemaReader, ValueReader):
         self.result.tools.append(tool)
 
     def _read_wrapper(self, call: Any, arguments: list[Any]) -> None:
-        tool = self._new_tool(call, arguments)
+        tool = self._new_tool(call, arguments, described=True)
         if tool is None:
             return
-        tool.description = self._text(arguments[1], "description", tool.unresolved)
         options = [
             a
             for a in arguments[2:]
@@ -158,10 +153,9 @@ class Reader(SchemaReader, ValueReader):
         self.result.tools.append(tool)
 
     def _read_raw_schema_tool(self, call: Any, arguments: list[Any]) -> None:
-        tool = self._new_tool(call, arguments)
+        tool = self._new_tool(call, arguments, described=True)
         if tool is None:
             return
-        tool.description = self._text(arguments[1], "description", tool.unresolved)
         if len(arguments) > 2:
             raw = arguments[2]
             if raw.type == "call_expression" and call_arguments(raw):

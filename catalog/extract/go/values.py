@@ -25,9 +25,6 @@ from catalog.extract.values import (
     Folded,
     Unresolved,
     joined,
-    noted,
-    part_or_placeholder,
-    short,
     whole,
 )
 
@@ -140,12 +137,6 @@ class ValueReader(TreeReader):
             stack.extend(current.named_children)
         return node
 
-    def _short(self, node: Any) -> str:
-        return short(self.source.text(node))
-
-    def _text(self, node: Any, label: str, unresolved: list[str]) -> str:
-        return noted(lambda: self.string(node), label, unresolved) or ""
-
     def literal(self, node: Any) -> Any:
         charge()
         node = self._resolve_local(node)
@@ -210,9 +201,6 @@ class ValueReader(TreeReader):
             raise Unresolved(f"{name!r} not resolvable statically")
         source, value = package.values[name]
         return self.at(source).string(value, depth + 1)
-
-    def _string_part(self, node: Any, depth: int) -> tuple[str, list[str]]:
-        return part_or_placeholder(lambda: self.string(node, depth + 1), lambda: self._short(node))
 
     def _call_string(self, node: Any, depth: int) -> tuple[str, list[str]]:
         callee = self._callee(node.child_by_field_name("function"))

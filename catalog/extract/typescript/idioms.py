@@ -24,7 +24,6 @@ from catalog.extract.typescript.project import (
 )
 from catalog.extract.typescript.schemas import SchemaReader, object_schema
 from catalog.extract.typescript.values import ValueReader
-from catalog.extract.values import Unresolved
 from catalog.models import Tool
 
 TOOL_METHODS = {"tool", "registerTool", "setRequestHandler"}
@@ -159,17 +158,7 @@ class Reader(SchemaReader, ValueReader):
         return readers
 
     def _tool_name(self, call: Any, node: Any) -> str | None:
-        try:
-            name, holes = self.string(node)
-        except Unresolved as error:
-            self.result.warnings.append(f"{self.origin(call)}: tool name {error}; tool skipped")
-            return None
-        if holes:
-            self.result.warnings.append(
-                f"{self.origin(call)}: tool name built at run time ({', '.join(holes)}); tool skipped"
-            )
-            return None
-        return name
+        return self._known_name(call, node)
 
     def _named(self, call: Any, arguments: list[Any]) -> str | None:
         """The tool name given as the first argument, when it is a string known statically."""
@@ -206,11 +195,15 @@ class Reader(SchemaReader, ValueReader):
                     tool.annotations = self.annotations(rest[1], unresolved)
         self.result.tools.append(tool)
 
+    def _describe(self, tool: Tool, fields: dict[str, Any], unresolved: list[str]) -> None:
+        """The description and title an object literal gives a tool."""
+        if "description" in fields:
+            tool.description = self._text_or_empty(fields["description"], "description", unresolved)
+        if "title" in fields:
+            tool.title = self._text_or_empty(fields["title"], "title", unresolved) or None
+
     def _apply_config(self, tool: Tool, config: dict[str, Any], unresolved: list[str]) -> None:
-        if "description" in config:
-            tool.description = self._text_or_empty(config["description"], "description", unresolved)
-        if "title" in config:
-            tool.title = self._text_or_empty(config["title"], "title", unresolved) or None
+        self._describe(tool, config, unresolved)
         if "inputSchema" in config:
             tool.input_schema = self.shape_schema(config["inputSchema"], unresolved)
         else:
@@ -275,10 +268,7 @@ class Reader(SchemaReader, ValueReader):
         if name is None:
             return
         tool = Tool(name=name, origin=self.origin(element), unresolved=unresolved)
-        if "description" in fields:
-            tool.description = reader._text_or_empty(fields["description"], "description", unresolved)
-        if "title" in fields:
-            tool.title = reader._text_or_empty(fields["title"], "title", unresolved) or None
+        reader._describe(tool, fields, unresolved)
         if "inputSchema" in fields:
             tool.input_schema = reader.json_schema_value(fields["inputSchema"], unresolved)
             if tool.input_schema is None:

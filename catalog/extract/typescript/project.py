@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from catalog.extract.syntax import ParsedFile, ancestors, literal_text
@@ -513,23 +514,29 @@ def class_name(module: Module, cls: Any) -> str:
 
 
 @dataclass
-class Member:
-    """`key` of the object `node` evaluates to: a name bound by `const { key } = node`."""
+class NodeRef:
+    """A syntax node with something known about it; it stands for the node where ids are compared."""
 
     node: Any
+
+    id = property(attrgetter("node.id"))
+    type = property(attrgetter("node.type"))
+    start_byte = property(attrgetter("node.start_byte"))
+    end_byte = property(attrgetter("node.end_byte"))
+
+
+@dataclass
+class Member(NodeRef):
+    """`key` of the object `node` evaluates to: a name bound by `const { key } = node`."""
+
     key: str
 
-    @property
-    def id(self) -> int:
-        return self.node.id
 
-    @property
-    def start_byte(self) -> int:
-        return self.node.start_byte
+@dataclass
+class Located(NodeRef):
+    """A value node that lives in another module than the one reading it."""
 
-    @property
-    def end_byte(self) -> int:
-        return self.node.end_byte
+    module: Module
 
 
 def _destructured(module: Module, pattern: Any, value: Any) -> dict[str, Member]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import posixpath
 import re
 import textwrap
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from catalog.extract import Extraction
@@ -16,6 +15,7 @@ from catalog.extract.typescript.project import (
     CLASS_NODES,
     FUNCTION_NODES,
     SCOPE_NODES,
+    Located,
     Member,
     Module,
     Project,
@@ -39,9 +39,6 @@ from catalog.extract.values import (
     Folded,
     Unresolved,
     joined,
-    noted,
-    part_or_placeholder,
-    short,
     whole,
 )
 
@@ -56,6 +53,7 @@ class ValueReader(TreeReader):
     project: Project
     result: Extraction
     bindings: dict[str, tuple[Reader, Any]]
+    placeholder_opening = "${"
 
     def __init__(
         self,
@@ -455,12 +453,6 @@ class ValueReader(TreeReader):
             return self.module.text(node), []
         raise Unresolved(f"built at run time ({self._short(node)})")
 
-    def _short(self, node: Any) -> str:
-        return short(self.module.text(node))
-
-    def _string_part(self, node: Any, depth: int) -> tuple[str, list[str]]:
-        return part_or_placeholder(lambda: self.string(node, depth + 1), lambda: self._short(node), "${")
-
     def _template(self, node: Any, depth: int) -> tuple[str, list[str]]:
         parts: list[Folded] = []
         for child in node.named_children:
@@ -520,9 +512,7 @@ class ValueReader(TreeReader):
         return callee.string(returned, depth + 1)
 
     def _text_or_empty(self, node: Any, label: str, unresolved: list[str]) -> str:
-        if self._is_absent_member(node):
-            return ""
-        return noted(lambda: self.string(node), label, unresolved) or ""
+        return "" if self._is_absent_member(node) else self._text(node, label, unresolved)
 
     def object_fields(self, node: Any, label: str, unresolved: list[str]) -> dict[str, Any]:
         """The properties of an object literal (after following names), as key -> value node."""
@@ -551,9 +541,9 @@ class ValueReader(TreeReader):
                 key_text = (
                     string_literal_text(self.module, key) if key.type == "string" else self.module.text(key)
                 )
-                fields[key_text] = Located(self.module, member.child_by_field_name("value"))
+                fields[key_text] = Located(node=member.child_by_field_name("value"), module=self.module)
             elif member.type == "shorthand_property_identifier":
-                fields[self.module.text(member)] = Located(self.module, member)
+                fields[self.module.text(member)] = Located(node=member, module=self.module)
             elif member.type == "spread_element" and member.named_children:
                 fields.update(self._located_fields(member.named_children[0], label, unresolved, depth + 1))
         return fields
@@ -666,22 +656,6 @@ class ValueReader(TreeReader):
         owner = current if current is not None and not _is_zod_namespace(self.module.text(current)) else None
         chain[0] = (method, args, owner)
         return chain
-
-
-@dataclass
-class Located:
-    """A value node that lives in another module than the one reading it."""
-
-    module: Module
-    node: Any
-
-    @property
-    def type(self) -> str:
-        return self.node.type
-
-    @property
-    def id(self) -> int:
-        return self.node.id
 
 
 def _is_zod_namespace(text: str) -> bool:
