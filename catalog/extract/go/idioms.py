@@ -16,6 +16,7 @@ from catalog.extract.go.project import (
 )
 from catalog.extract.go.schemas import PARAM_OPTIONS, SchemaReader
 from catalog.extract.go.values import ValueReader
+from catalog.extract.idiom import Idiom, offer
 from catalog.extract.values import GO_ANNOTATION_FIELDS, GO_ANNOTATION_OPTIONS, Unresolved
 from catalog.models import Tool
 
@@ -24,28 +25,50 @@ class Reader(SchemaReader, ValueReader):
     """Reads tool declarations in one file, resolving strings through the project."""
 
     def read(self, node: Any) -> None:
+        """Offer a call or composite literal to the idioms of the table, in order."""
         if node.type == "composite_literal":
-            type_node = node.child_by_field_name("type")
-            if (
-                type_node is not None
-                and self.source.text(type_node) in ("mcp.Tool", "Tool")
-                and self._is_mcp(type_node)
-            ):
-                self._read_tool_literal(node)
+            offer(IDIOMS, "literal", self, node)
             return
-        function = node.child_by_field_name("function")
-        name = self._callee(function)
         arguments = call_arguments(node)
-        if not arguments:
-            return
-        if name == "NewTool" and self._is_new_tool_call(arguments):
-            self._read_new_tool(node, arguments)
-        elif name == "NewToolWithRawSchema" and len(arguments) >= 2:
-            self._read_raw_schema_tool(node, arguments)
-        elif (
-            name.endswith("Tool") and name not in ("AddTool", "NewTool") and self._is_wrapper_call(arguments)
+        if arguments:
+            offer(IDIOMS, "call", self, node, self._callee(node.child_by_field_name("function")), arguments)
+
+    # -- the idioms (one entry each in IDIOMS) -------------------------------------------------
+
+    def _as_tool_literal(self, node: Any) -> bool:
+        type_node = node.child_by_field_name("type")
+        if (
+            type_node is None
+            or self.source.text(type_node) not in ("mcp.Tool", "Tool")
+            or not self._is_mcp(type_node)
         ):
-            self._read_wrapper(node, arguments)
+            return False
+        self._read_tool_literal(node)
+        return True
+
+    def _as_new_tool(self, node: Any, callee: str, arguments: list[Any]) -> bool:
+        if callee != "NewTool" or not self._is_new_tool_call(arguments):
+            return False
+        self._read_new_tool(node, arguments)
+        return True
+
+    def _as_raw_schema_tool(self, node: Any, callee: str, arguments: list[Any]) -> bool:
+        if callee != "NewToolWithRawSchema" or len(arguments) < 2:
+            return False
+        self._read_raw_schema_tool(node, arguments)
+        return True
+
+    def _as_wrapper(self, node: Any, callee: str, arguments: list[Any]) -> bool:
+        if (
+            not callee.endswith("Tool")
+            or callee in ("AddTool", "NewTool")
+            or not self._is_wrapper_call(arguments)
+        ):
+            return False
+        self._read_wrapper(node, arguments)
+        return True
+
+    # -- reading -------------------------------------------------------------------------------
 
     def _is_mcp(self, type_node: Any) -> bool:
         if type_node.type == "qualified_type":
@@ -281,3 +304,66 @@ class Reader(SchemaReader, ValueReader):
             if key in GO_ANNOTATION_FIELDS:
                 self._set_annotation(annotations, GO_ANNOTATION_FIELDS[key], value, unresolved)
         return annotations
+
+
+GO_SDK = 'import "github.com/modelcontextprotocol/go-sdk/mcp"'
+MCP_GO = 'import "github.com/mark3labs/mcp-go/mcp"'
+IDIOMS = (
+    Idiom(
+        "go-sdk or mcp-go Tool literal",
+        Reader._as_tool_literal,
+        f"""package main
+
+{GO_SDK}
+
+func main() {{
+\tserver := mcp.NewServer(&mcp.Implementation{{Name: "demo"}}, nil)
+\tserver.AddTool(&mcp.Tool{{Name: "greet", Description: "Say hello"}}, nil)
+}}
+""",
+        ("greet",),
+        kind="literal",
+    ),
+    Idiom(
+        "mcp-go NewTool with options",
+        Reader._as_new_tool,
+        f"""package main
+
+{MCP_GO}
+
+var calculate = mcp.NewTool("calculate",
+\tmcp.WithDescription("Do arithmetic"),
+\tmcp.WithString("operation", mcp.Required(), mcp.Description("add or subtract")),
+\tmcp.WithReadOnlyHintAnnotation(true),
+)
+""",
+        ("calculate",),
+    ),
+    Idiom(
+        "mcp-go NewToolWithRawSchema",
+        Reader._as_raw_schema_tool,
+        f"""package main
+
+import "encoding/json"
+
+{MCP_GO}
+
+var raw = mcp.NewToolWithRawSchema("raw_search", "Search with a raw schema",
+\tjson.RawMessage(`{{"type": "object", "properties": {{"q": {{"type": "string"}}}}}}`))
+""",
+        ("raw_search",),
+    ),
+    Idiom(
+        "a project's wrapper: MustTool(name, description, handler, options...)",
+        Reader._as_wrapper,
+        f"""package main
+
+{MCP_GO}
+
+func register(s *Server) {{
+\ts.MustTool("list_notes", "List the notes", handleList, mcp.WithString("tag"))
+}}
+""",
+        ("list_notes",),
+    ),
+)

@@ -9,6 +9,7 @@ from typing import Any
 
 from catalog.extract import Extraction
 from catalog.extract.budget import charge
+from catalog.extract.idiom import Idiom, offer
 from catalog.extract.python.project import (
     Module,
     Project,
@@ -74,10 +75,7 @@ class FileReader(ValueReader):
 
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
-            registration = self._tool_decorator(decorator) or self._registry_decorator(decorator, node)
-            if registration is not None:
-                self._add_function_tool(node, registration, node.lineno)
-            else:
+            if not offer(IDIOMS, "decorator", self, decorator, node):
                 self._visit(decorator)
         self.local_scopes.append(local_assignments(node))
         self.server_params.append(server_params(node))
@@ -91,26 +89,56 @@ class FileReader(ValueReader):
         self.functions.pop()
 
     def _visit_call(self, call: ast.Call) -> None:
-        if is_mcp_tool_type(call, self.module) and (call.args or any(k.arg == "name" for k in call.keywords)):
-            self._add_tool_object(call)
-            return
+        offer(IDIOMS, "call", self, call)
+
+    # -- the idioms (one entry each in IDIOMS) -------------------------------------------------
+
+    def _as_tool_decorator(self, decorator: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        registration = self._tool_decorator(decorator)
+        if registration is None:
+            return False
+        self._add_function_tool(fn, registration, fn.lineno)
+        return True
+
+    def _as_registry_decorator(self, decorator: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        registration = self._registry_decorator(decorator, fn)
+        if registration is None:
+            return False
+        self._add_function_tool(fn, registration, fn.lineno)
+        return True
+
+    def _as_tool_object(self, call: ast.Call) -> bool:
+        if not (
+            is_mcp_tool_type(call, self.module) and (call.args or any(k.arg == "name" for k in call.keywords))
+        ):
+            return False
+        self._add_tool_object(call)
+        return True
+
+    def _as_server_method(self, call: ast.Call) -> bool:
+        """x.add_tool(fn, ...) / x.add_tool(Tool.from_function(fn, ...)) / x.tool(fn, ...) (fastmcp)."""
         func = call.func
-        # x.add_tool(fn, ...) / x.tool(fn, ...) (fastmcp) / x.tool(...)(fn)
-        if (
+        if not (
             isinstance(func, ast.Attribute)
             and func.attr in ("add_tool", "tool")
             and self._is_server(func.value)
         ):
-            built = self._tool_from_function(call.args[0]) if call.args and func.attr == "add_tool" else None
-            if built is not None:  # x.add_tool(Tool.from_function(fn, name=..., description=...))
-                self._add_called_tool(built.args[0], call, built.keywords)
-            elif call.args and not (func.attr == "tool" and is_string_literal(call.args[0])):
-                self._add_called_tool(call.args[0], call, call.keywords)
-            return
-        if isinstance(func, ast.Call) and call.args and self._tool_decorator(func) is not None:
-            if self._is_decorator_template(call.args[0]):
-                return  # `def decorate(fn): server.tool(...)(fn)`: read where the decorator is used
-            self._add_called_tool(call.args[0], call, func.keywords, func.args)
+            return False
+        built = self._tool_from_function(call.args[0]) if call.args and func.attr == "add_tool" else None
+        if built is not None:
+            self._add_called_tool(built.args[0], call, built.keywords)
+        elif call.args and not (func.attr == "tool" and is_string_literal(call.args[0])):
+            self._add_called_tool(call.args[0], call, call.keywords)
+        return True
+
+    def _as_decorator_call(self, call: ast.Call) -> bool:
+        """x.tool(...)(fn): the decorator applied by hand."""
+        func = call.func
+        if not (isinstance(func, ast.Call) and call.args and self._tool_decorator(func) is not None):
+            return False
+        if not self._is_decorator_template(call.args[0]):  # `def decorate(fn): server.tool(...)(fn)`
+            self._add_called_tool(call.args[0], call, func.keywords, func.args)  # is read where used
+        return True
 
     def _is_server(self, receiver: ast.expr) -> bool:
         name = target_name(receiver)
@@ -442,3 +470,125 @@ def _is_attribute_of(node: ast.AST, owner: str, attribute: str) -> bool:
         and isinstance(node.value, ast.Name)
         and node.value.id == owner
     )
+
+
+IDIOMS = (
+    Idiom(
+        "@server.tool() on a function (mcp FastMCP / MCPServer, standalone fastmcp)",
+        FileReader._as_tool_decorator,
+        """from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("demo")
+
+
+@mcp.tool()
+def add(a: int, b: int) -> int:
+    \"\"\"Add two numbers.\"\"\"
+    return a + b
+
+
+@mcp.tool(name="subtract_numbers", description="Subtract b from a")
+def subtract(a: int, b: int) -> int:
+    return a - b
+""",
+        ("add", "subtract_numbers"),
+        kind="decorator",
+    ),
+    Idiom(
+        "@registry.method(...) of a project class whose method returns server.tool(...)(fn)",
+        FileReader._as_registry_decorator,
+        """from fastmcp import FastMCP
+
+mcp = FastMCP("demo")
+
+
+class Registry:
+    def __init__(self, server: FastMCP):
+        self.server = server
+
+    def reader(self, title: str):
+        def decorate(fn):
+            return self.server.tool(title=title, annotations={"readOnlyHint": True})(fn)
+
+        return decorate
+
+
+tools = Registry(mcp)
+
+
+@tools.reader("List files")
+def list_files(folder: str) -> list[str]:
+    \"\"\"List the files in a folder.\"\"\"
+    return []
+""",
+        ("list_files",),
+        kind="decorator",
+    ),
+    Idiom(
+        "Tool(name=..., inputSchema=...) objects of a low-level server",
+        FileReader._as_tool_object,
+        """from mcp.server.lowlevel import Server
+from mcp.types import Tool
+
+server = Server("demo")
+
+
+@server.list_tools()
+async def list_tools() -> list[Tool]:
+    return [
+        Tool(
+            name="get_weather",
+            description="The weather in a city",
+            inputSchema={"type": "object", "properties": {"city": {"type": "string"}}},
+        )
+    ]
+""",
+        ("get_weather",),
+    ),
+    Idiom(
+        "server.add_tool(fn) / server.add_tool(Tool.from_function(fn)) / server.tool(fn, name=...)",
+        FileReader._as_server_method,
+        """from fastmcp import FastMCP
+from fastmcp.tools import Tool
+
+mcp = FastMCP("demo")
+
+
+def ping() -> str:
+    \"\"\"Answer pong.\"\"\"
+    return "pong"
+
+
+def echo(text: str) -> str:
+    \"\"\"Echo the text.\"\"\"
+    return text
+
+
+def shout(text: str) -> str:
+    return text.upper()
+
+
+mcp.add_tool(ping)
+mcp.tool(echo, name="echo_text")
+mcp.add_tool(Tool.from_function(shout, name="shout_text", description="Shout the text"))
+""",
+        ("ping", "echo_text", "shout_text"),
+    ),
+    Idiom(
+        "server.tool(...)(fn): the decorator applied by hand",
+        FileReader._as_decorator_call,
+        """from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("demo")
+
+
+def lookup(key: str) -> str:
+    \"\"\"Look a key up.\"\"\"
+    return key
+
+
+mcp.tool(name="lookup_key")(lookup)
+""",
+        ("lookup_key",),
+    ),
+)

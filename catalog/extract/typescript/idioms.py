@@ -3,8 +3,10 @@ handler), read call by call, also through loops, helpers and tool classes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from catalog.extract.idiom import Idiom, offer
 from catalog.extract.syntax import ancestors, enclosing
 from catalog.extract.typescript.project import (
     CLASS_NODES,
@@ -26,9 +28,6 @@ from catalog.extract.typescript.schemas import SchemaReader, object_schema
 from catalog.extract.typescript.values import ValueReader
 from catalog.models import Tool
 
-TOOL_METHODS = {"tool", "registerTool", "setRequestHandler"}
-
-
 CALL_QUERY = "(call_expression function: (member_expression property: (property_identifier) @method)) @call"
 
 
@@ -41,25 +40,46 @@ class Reader(SchemaReader, ValueReader):
         if method not in TOOL_METHODS:
             return
         arguments = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
-        if method == "setRequestHandler":
-            if (
-                arguments
-                and self.module.text(arguments[0]).endswith("ListToolsRequestSchema")
-                and len(arguments) > 1
-            ):
-                self._read_list_handler(arguments[1])
-            return
-        if len(arguments) < (3 if method == "registerTool" else 2) or not is_callback(arguments[-1]):
+        offer(IDIOMS, "call", self, call, method, arguments)
+
+    # -- the idioms (one entry each in IDIOMS) -------------------------------------------------
+
+    def _as_register_tool(self, call: Any, method: str, arguments: list[Any]) -> bool:
+        if method != "registerTool":
+            return False
+        self._with_callback(call, arguments, 3, self._read_register_tool)
+        return True
+
+    def _as_tool(self, call: Any, method: str, arguments: list[Any]) -> bool:
+        if method != "tool":
+            return False
+        self._with_callback(call, arguments, 2, self._read_tool_overload)
+        return True
+
+    def _as_list_handler(self, call: Any, method: str, arguments: list[Any]) -> bool:
+        if method != "setRequestHandler":
+            return False
+        if (
+            arguments
+            and self.module.text(arguments[0]).endswith("ListToolsRequestSchema")
+            and len(arguments) > 1
+        ):
+            self._read_list_handler(arguments[1])
+        return True
+
+    def _with_callback(
+        self, call: Any, arguments: list[Any], least: int, read: Callable[[Any, list[Any]], None]
+    ) -> None:
+        """Read a registration that ends with its callback, once per binding of its name when the
+        name is a loop variable or a helper's parameter."""
+        if len(arguments) < least or not is_callback(arguments[-1]):
             return
         binder = self._binder(call, arguments[0])
-        if binder is not None:
-            for reader in binder:
-                reader.read_call(call)
+        if binder is None:
+            read(call, arguments)
             return
-        if method == "registerTool":
-            self._read_register_tool(call, arguments)
-        else:
-            self._read_tool_overload(call, arguments)
+        for reader in binder:
+            reader.read_call(call)
 
     def _binder(self, call: Any, name_node: Any) -> list[Reader] | None:
         """When the tool's name comes from a loop variable or a helper's parameter, one bound reader
@@ -276,3 +296,64 @@ class Reader(SchemaReader, ValueReader):
         if "annotations" in fields:
             tool.annotations = reader.annotations(fields["annotations"], unresolved)
         self.result.tools.append(tool)
+
+
+SERVER = """import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+
+const server = new McpServer({ name: "demo", version: "1.0.0" });
+"""
+IDIOMS = (
+    Idiom(
+        "server.registerTool(name, config, callback)",
+        Reader._as_register_tool,
+        SERVER
+        + """
+server.registerTool(
+  "search_docs",
+  {
+    title: "Search docs",
+    description: "Search the documentation.",
+    inputSchema: { query: z.string().min(1) },
+    annotations: { readOnlyHint: true },
+  },
+  async ({ query }) => ({ content: [{ type: "text", text: query }] }),
+);
+""",
+        ("search_docs",),
+        triggers=("registerTool",),
+    ),
+    Idiom(
+        "server.tool(name, [description], [shape], [annotations], callback)",
+        Reader._as_tool,
+        SERVER
+        + """
+server.tool("echo", "Echo the text back", { text: z.string() }, async ({ text }) => ({ content: [] }));
+server.tool("ping", async () => ({ content: [] }));
+""",
+        ("echo", "ping"),
+        triggers=("tool",),
+    ),
+    Idiom(
+        "a tools/list handler returning a literal tools array",
+        Reader._as_list_handler,
+        """import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+
+const server = new Server({ name: "demo", version: "1.0.0" }, { capabilities: { tools: {} } });
+
+server.setRequestHandler(ListToolsRequestSchema, async () => ({
+  tools: [
+    {
+      name: "get_time",
+      description: "The current time",
+      inputSchema: { type: "object", properties: { zone: { type: "string" } } },
+    },
+  ],
+}));
+""",
+        ("get_time",),
+        triggers=("setRequestHandler",),
+    ),
+)
+TOOL_METHODS = {trigger for idiom in IDIOMS for trigger in idiom.triggers}
