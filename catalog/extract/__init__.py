@@ -48,15 +48,22 @@ class Extraction:
     warnings: list[str] = field(default_factory=list)
     files_scanned: int = 0
     budget_hits: list[BudgetHit] = field(default_factory=list)  # files whose reading stopped early
+    run_time: list[str] = field(default_factory=list)  # registrations whose tools are made at run time
 
     @property
     def may_be_incomplete(self) -> bool:
-        """True when a file was cut short by a work or time budget: tools may be missing."""
-        return bool(self.budget_hits)
+        """True when tools may be missing: a file was cut short by a work or time budget, or the
+        server makes some tools at run time (names, lists or generators not known statically)."""
+        return bool(self.budget_hits or self.run_time)
 
     @property
     def incomplete_reasons(self) -> list[str]:
-        return [str(hit) for hit in self.budget_hits]
+        return [str(hit) for hit in self.budget_hits] + self.run_time
+
+    def not_static(self, note: str) -> None:
+        """Record a registration whose tools cannot all be known without running the server."""
+        self.warnings.append(note)
+        self.run_time.append(note)
 
     def record_budget(self, budget: Budget, first_hit: int) -> None:
         """Take the budget hits recorded since `first_hit` onto this result (and its warnings)."""
@@ -146,6 +153,7 @@ def extract_tree(root: Path, limits: Limits | None = None) -> Extraction:
         merged.files_scanned += len(files)
         merged.warnings.extend(found.warnings)
         merged.budget_hits.extend(found.budget_hits)
+        merged.run_time.extend(found.run_time)
         for tool in found.tools:
             if tool.name in seen:
                 continue

@@ -154,10 +154,10 @@ class TreeReader:
         try:
             name, holes = self.string(node)
         except Unresolved as error:
-            self.result.warnings.append(f"{self.origin(site)}: tool name{after}{error}; tool skipped")
+            self.result.not_static(f"{self.origin(site)}: tool name{after}{error}; tool skipped")
             return None
         if holes:
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(site)}: tool name built at run time ({', '.join(holes)}); tool skipped"
             )
             return None

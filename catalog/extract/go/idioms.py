@@ -129,7 +129,7 @@ class Reader(SchemaReader, ValueReader):
         parameters = parameter_names(self.source, helper)
         calls = self.project.calls_to(helper_name)
         if not calls:
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(declaration)}: tool name is a parameter of {helper_name}(), which is never called; tool skipped"
             )
         for call_source, call in calls:

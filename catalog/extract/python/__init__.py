@@ -29,12 +29,14 @@ servers, none for ``fastmcp`` (it prunes them). A type we cannot resolve leaves 
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 from catalog.extract import Extraction, SourceFile
 from catalog.extract.budget import Budget
 from catalog.extract.python.idioms import FileReader
-from catalog.extract.python.project import Module, Project, parse_into, parse_python
+from catalog.extract.python.newer import parse_newer
+from catalog.extract.python.project import Module, Project, module_of, parse_into, parse_python
 from catalog.extract.python.schemas import fastmcp_parses_docstrings, split_docstring
 
 
@@ -48,14 +50,38 @@ def extract(
     first_hit = len(budget.hits)
     result = Extraction(files_scanned=len(files))
     modules: list[Module] = []
+    retry: list[tuple[int, int, SourceFile]] = []  # files with syntax newer than this interpreter's
     for source in files:
-        budget.read(source.path, len(source.text), lambda s=source: parse_into(s, modules, result.warnings))
+        budget.read(
+            source.path, len(source.text), lambda s=source: parse_into(s, modules, result.warnings, retry)
+        )
+    if retry:
+        _parse_newer_syntax(retry, modules, result, budget)
     project = Project(modules)
     project.parses_docstrings = fastmcp_parses_docstrings(requirements)
     for module in modules:
         budget.read(module.path, module.size, FileReader(project, module, result).read)
     result.record_budget(budget, first_hit)
     return result
+
+
+def _parse_newer_syntax(
+    retry: list[tuple[int, int, SourceFile]], modules: list[Module], result: Extraction, budget: Budget
+) -> None:
+    """Files this interpreter could not parse, parsed by the newest Python on the machine and
+    put back in their place among the modules; without one, each stays a warning."""
+    trees = parse_newer([(source.path, source.text) for _, _, source in retry], budget.seconds_left())
+    for (place, warning_place, source), tree in reversed(
+        list(zip(retry, trees or [None] * len(retry), strict=True))
+    ):
+        if isinstance(tree, ast.Module):
+            budget.read(
+                source.path,
+                len(source.text),
+                lambda s=source, t=tree, at=place: modules.insert(at, module_of(s, t)),
+            )
+        else:
+            result.warnings.insert(warning_place, f"{source.path}: not parsed ({tree or 'SyntaxError'})")
 
 
 __all__ = ["extract", "fastmcp_parses_docstrings", "parse_python", "split_docstring"]

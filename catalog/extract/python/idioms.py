@@ -300,7 +300,7 @@ class FileReader(ValueReader):
             if "name" in options:
                 self._add_function_less_tool(call, options)
             else:
-                self.result.warnings.append(
+                self.result.not_static(
                     f"{self._origin(call.lineno)}: tool registered from {dotted(fn_ref)}, not resolvable statically"
                 )
             return
@@ -358,7 +358,7 @@ class FileReader(ValueReader):
 
     def _warn_unnamed(self, line: int, unresolved: list[str]) -> None:
         reason = unresolved[0].removeprefix("name: ") if unresolved else "not resolvable"
-        self.result.warnings.append(f"{self._origin(line)}: tool name {reason}; tool skipped")
+        self.result.not_static(f"{self._origin(line)}: tool name {reason}; tool skipped")
 
     def _description(
         self, fn: ast.FunctionDef | ast.AsyncFunctionDef, explicit: ast.expr | None, unresolved: list[str]

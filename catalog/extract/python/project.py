@@ -39,18 +39,30 @@ def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
         return ast.parse(source, filename=filename)
 
 
-def parse_into(source: SourceFile, modules: list[Module], warnings: list[str]) -> None:
-    module = _parse(source, warnings)
-    if module is not None:
-        modules.append(module)
-
-
-def _parse(source: SourceFile, warnings: list[str]) -> Module | None:
+def parse_into(
+    source: SourceFile,
+    modules: list[Module],
+    warnings: list[str],
+    retry: list[tuple[int, int, SourceFile]] | None = None,
+) -> None:
+    """Parse a file onto `modules`; a syntax error goes to `retry` (with the places its module or
+    its warning would take) when given, for a newer interpreter to try, else it is a warning."""
     try:
         tree = parse_python(source.text, filename=source.path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+    except SyntaxError as error:
+        if retry is not None:
+            retry.append((len(modules), len(warnings), source))
+        else:
+            warnings.append(f"{source.path}: not parsed ({type(error).__name__})")
+        return
+    except (ValueError, RecursionError, MemoryError) as error:
         warnings.append(f"{source.path}: not parsed ({type(error).__name__})")
-        return None
+        return
+    modules.append(module_of(source, tree))
+
+
+def module_of(source: SourceFile, tree: ast.Module) -> Module:
+    """The module a parsed file is, with what it defines and imports indexed."""
     module = Module(source.path, _dotted_name(source.path), tree, size=len(source.text))
     _index_module(module)
     return module

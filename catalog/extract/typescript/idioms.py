@@ -109,7 +109,7 @@ class Reader(SchemaReader, ValueReader):
     def _per_element(self, call: Any, name: str, listed: Any) -> list[Reader]:
         elements = self.elements(listed)
         if elements is None:
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(call)}: tool names come from {self._short(listed)}, a list built at run time; tools skipped"
             )
             return []
@@ -125,7 +125,7 @@ class Reader(SchemaReader, ValueReader):
         method = is_method(function)
         sites = self.project.calls_to(helper, method) if helper else []
         if not sites:
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(call)}: tool name is a parameter of {helper or 'an anonymous function'}(), "
                 "which is never called; tool skipped"
             )
@@ -167,12 +167,12 @@ class Reader(SchemaReader, ValueReader):
             if reader._this_member("name") is not None:
                 readers.append(reader)
             elif not self.project.descendants_of(class_name(module, member)):
-                self.result.warnings.append(
+                self.result.not_static(
                     f"{reader.call_site}: tool class {class_name(module, member) or '(anonymous)'} "
                     "sets its name at run time; tool skipped"
                 )
         if not readers:
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(call)}: tool name is this.name of a class family whose names are set at run time; tool skipped"
             )
         return readers
@@ -235,7 +235,7 @@ class Reader(SchemaReader, ValueReader):
         target = self.resolve(handler)
         listed = self.at(target[0])._tools_arrays(target[1]) if target is not None else []
         if not listed:
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(handler)}: tools/list handler builds its tool list at run time; not resolvable statically"
             )
         for reader, element in listed:
@@ -270,7 +270,7 @@ class Reader(SchemaReader, ValueReader):
             return
         target = self.resolve(element)
         if target is None or target[1].type != "object":
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(element)}: tool built at run time; not resolvable statically"
             )
             return
@@ -278,7 +278,7 @@ class Reader(SchemaReader, ValueReader):
         unresolved: list[str] = []
         fields = reader.object_fields(target[1], "tool", unresolved)
         if "name" not in fields:
-            self.result.warnings.append(f"{self.origin(element)}: tool without a literal name; tool skipped")
+            self.result.not_static(f"{self.origin(element)}: tool without a literal name; tool skipped")
             return
         name = (
             self._tool_name(element, fields["name"])
