@@ -35,4 +35,4 @@ def test_entries_are_distinct_forms(language: str):
 
 def test_an_idiom_without_an_example_is_refused():
     with pytest.raises(ValueError, match="needs an example"):
-        Idiom("empty", lambda *node: False, "", ())
+        Idiom(lambda *node: False, "", ())

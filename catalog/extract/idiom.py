@@ -16,14 +16,20 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Idiom:
-    """A registration form: how to read it, and an example with the tools it must give."""
+    """A registration form: how to read it (`read`, whose docstring names the form), and an
+    example with the tools it must give."""
 
-    name: str
     read: Callable[..., bool]  # (reader, node, ...) -> True when the node has this form (then read)
     example: str  # a whole source file using the form
     tools: tuple[str, ...]  # the tool names reading `example` gives, in order
-    kind: str = "call"  # which nodes the entry is offered: "call" or "decorator" (Python)
+    kind: str = "call"  # which nodes the entry is offered: "call", "decorator" (Python), "literal" (Go)
     triggers: tuple[str, ...] = ()  # callee names the form uses, where the reader filters on them
+
+    @property
+    def name(self) -> str:
+        """The form, as the first line of `read`'s docstring says it."""
+        doc = (self.read.__doc__ or self.read.__name__).strip()
+        return doc.splitlines()[0].removeprefix("The form: ")
 
     def __post_init__(self) -> None:
         if not self.example.strip() or not self.tools:

@@ -36,6 +36,7 @@ class Reader(SchemaReader, ValueReader):
     # -- the idioms (one entry each in IDIOMS) -------------------------------------------------
 
     def _as_tool_literal(self, node: Any) -> bool:
+        """The form: go-sdk or mcp-go Tool literal."""
         type_node = node.child_by_field_name("type")
         if (
             type_node is None
@@ -47,18 +48,21 @@ class Reader(SchemaReader, ValueReader):
         return True
 
     def _as_new_tool(self, node: Any, callee: str, arguments: list[Any]) -> bool:
+        """The form: mcp-go NewTool with options."""
         if callee != "NewTool" or not self._is_new_tool_call(arguments):
             return False
         self._read_new_tool(node, arguments)
         return True
 
     def _as_raw_schema_tool(self, node: Any, callee: str, arguments: list[Any]) -> bool:
+        """The form: mcp-go NewToolWithRawSchema."""
         if callee != "NewToolWithRawSchema" or len(arguments) < 2:
             return False
         self._read_raw_schema_tool(node, arguments)
         return True
 
     def _as_wrapper(self, node: Any, callee: str, arguments: list[Any]) -> bool:
+        """The form: a project's wrapper: MustTool(name, description, handler, options...)."""
         if (
             not callee.endswith("Tool")
             or callee in ("AddTool", "NewTool")
@@ -308,11 +312,7 @@ class Reader(SchemaReader, ValueReader):
 
 GO_SDK = 'import "github.com/modelcontextprotocol/go-sdk/mcp"'
 MCP_GO = 'import "github.com/mark3labs/mcp-go/mcp"'
-IDIOMS = (
-    Idiom(
-        "go-sdk or mcp-go Tool literal",
-        Reader._as_tool_literal,
-        f"""package main
+TOOL_LITERAL = f"""package main
 
 {GO_SDK}
 
@@ -320,14 +320,9 @@ func main() {{
 \tserver := mcp.NewServer(&mcp.Implementation{{Name: "demo"}}, nil)
 \tserver.AddTool(&mcp.Tool{{Name: "greet", Description: "Say hello"}}, nil)
 }}
-""",
-        ("greet",),
-        kind="literal",
-    ),
-    Idiom(
-        "mcp-go NewTool with options",
-        Reader._as_new_tool,
-        f"""package main
+"""
+
+NEW_TOOL = f"""package main
 
 {MCP_GO}
 
@@ -336,13 +331,9 @@ var calculate = mcp.NewTool("calculate",
 \tmcp.WithString("operation", mcp.Required(), mcp.Description("add or subtract")),
 \tmcp.WithReadOnlyHintAnnotation(true),
 )
-""",
-        ("calculate",),
-    ),
-    Idiom(
-        "mcp-go NewToolWithRawSchema",
-        Reader._as_raw_schema_tool,
-        f"""package main
+"""
+
+RAW_SCHEMA_TOOL = f"""package main
 
 import "encoding/json"
 
@@ -350,20 +341,20 @@ import "encoding/json"
 
 var raw = mcp.NewToolWithRawSchema("raw_search", "Search with a raw schema",
 \tjson.RawMessage(`{{"type": "object", "properties": {{"q": {{"type": "string"}}}}}}`))
-""",
-        ("raw_search",),
-    ),
-    Idiom(
-        "a project's wrapper: MustTool(name, description, handler, options...)",
-        Reader._as_wrapper,
-        f"""package main
+"""
+
+WRAPPER = f"""package main
 
 {MCP_GO}
 
 func register(s *Server) {{
 \ts.MustTool("list_notes", "List the notes", handleList, mcp.WithString("tag"))
 }}
-""",
-        ("list_notes",),
-    ),
+"""
+
+IDIOMS = (
+    Idiom(Reader._as_tool_literal, TOOL_LITERAL, ("greet",), "literal"),
+    Idiom(Reader._as_new_tool, NEW_TOOL, ("calculate",)),
+    Idiom(Reader._as_raw_schema_tool, RAW_SCHEMA_TOOL, ("raw_search",)),
+    Idiom(Reader._as_wrapper, WRAPPER, ("list_notes",)),
 )

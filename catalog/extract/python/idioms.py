@@ -23,6 +23,7 @@ from catalog.extract.python.project import (
     local_function,
     server_params,
     target_name,
+    wraps_name,
 )
 from catalog.extract.python.schemas import SignatureSchema, split_docstring
 from catalog.extract.python.values import ValueReader
@@ -94,13 +95,64 @@ class FileReader(ValueReader):
     # -- the idioms (one entry each in IDIOMS) -------------------------------------------------
 
     def _as_tool_decorator(self, decorator: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """The form: @server.tool() on a function (mcp FastMCP / MCPServer, standalone fastmcp)."""
         registration = self._tool_decorator(decorator)
+        if registration is None:
+            return False
+        if not self._wraps_decorated(fn):  # a decorator's inner wrapper: read where it is used
+            self._add_function_tool(fn, registration, fn.lineno)
+        return True
+
+    def _as_wrapping_decorator(self, decorator: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """The form: @decorator of a project function that registers a @wraps(fn) wrapper of what it decorates. `@logged` where `def logged(fn)` registers a wrapper of `fn` made with `@wraps(fn)`: the
+        tool is `fn` itself (wraps copies its name and docstring, and the SDK's signature reading
+        follows `__wrapped__` to its parameters)."""
+        if not isinstance(decorator, ast.Name):
+            return False
+        found = self.project.lookup(self.module, decorator.id, "functions")
+        registration = self._wrapper_registration(found[1]) if found is not None else None
         if registration is None:
             return False
         self._add_function_tool(fn, registration, fn.lineno)
         return True
 
+    def _wraps_decorated(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether `fn` wraps the function the enclosing one-parameter function decorates."""
+        if not self.functions or len(self.functions[-1].args.args) != 1:
+            return False
+        return wraps_name(fn, self.functions[-1].args.args[0].arg)
+
+    def _wrapper_registration(
+        self, decorator: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> tuple[list[ast.expr], list[ast.keyword]] | None:
+        """The (args, keywords) of the `x.tool(...)` that a one-parameter decorator function applies
+        to its `@wraps(parameter)` wrapper (as a decorator or called by hand), else None."""
+        if len(decorator.args.args) != 1:
+            return None
+        parameter = decorator.args.args[0].arg
+        wrappers = {
+            node.name: node
+            for node in ast.walk(decorator)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and wraps_name(node, parameter)
+        }
+        for wrapper in wrappers.values():
+            for inner in wrapper.decorator_list:
+                if (registration := self._tool_decorator(inner)) is not None:
+                    return registration
+        for node in ast.walk(decorator):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Call)
+                and len(node.args) == 1
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id in wrappers
+                and (registration := self._tool_decorator(node.func)) is not None
+            ):
+                return registration
+        return None
+
     def _as_registry_decorator(self, decorator: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """The form: @registry.method(...) of a project class whose method returns server.tool(...)(fn)."""
         registration = self._registry_decorator(decorator, fn)
         if registration is None:
             return False
@@ -108,6 +160,7 @@ class FileReader(ValueReader):
         return True
 
     def _as_tool_object(self, call: ast.Call) -> bool:
+        """The form: Tool(name=..., inputSchema=...) objects of a low-level server."""
         if not (
             is_mcp_tool_type(call, self.module) and (call.args or any(k.arg == "name" for k in call.keywords))
         ):
@@ -116,7 +169,7 @@ class FileReader(ValueReader):
         return True
 
     def _as_server_method(self, call: ast.Call) -> bool:
-        """x.add_tool(fn, ...) / x.add_tool(Tool.from_function(fn, ...)) / x.tool(fn, ...) (fastmcp)."""
+        """The form: server.add_tool(fn) / server.add_tool(Tool.from_function(fn)) / server.tool(fn, name=...). x.add_tool(fn, ...) / x.add_tool(Tool.from_function(fn, ...)) / x.tool(fn, ...) (fastmcp)."""
         func = call.func
         if not (
             isinstance(func, ast.Attribute)
@@ -132,7 +185,7 @@ class FileReader(ValueReader):
         return True
 
     def _as_decorator_call(self, call: ast.Call) -> bool:
-        """x.tool(...)(fn): the decorator applied by hand."""
+        """The form: server.tool(...)(fn): the decorator applied by hand. x.tool(...)(fn): the decorator applied by hand."""
         func = call.func
         if not (isinstance(func, ast.Call) and call.args and self._tool_decorator(func) is not None):
             return False
@@ -200,7 +253,14 @@ class FileReader(ValueReader):
         if not self.functions or len(self.functions[-1].args.args) != 1:
             return False
         parameter = self.functions[-1].args.args[0].arg
-        return any(isinstance(n, ast.Name) and n.id == parameter for n in ast.walk(registered))
+        if any(isinstance(n, ast.Name) and n.id == parameter for n in ast.walk(registered)):
+            return True
+        return isinstance(registered, ast.Name) and any(  # a local `@wraps(parameter)` wrapper
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name == registered.id
+            and wraps_name(node, parameter)
+            for node in ast.walk(self.functions[-1])
+        )
 
     def _instance_class(self, name: str) -> tuple[Module, ast.ClassDef] | None:
         """The class of `name`: a parameter annotated with a project class, or `name = Class(...)`."""
@@ -472,11 +532,7 @@ def _is_attribute_of(node: ast.AST, owner: str, attribute: str) -> bool:
     )
 
 
-IDIOMS = (
-    Idiom(
-        "@server.tool() on a function (mcp FastMCP / MCPServer, standalone fastmcp)",
-        FileReader._as_tool_decorator,
-        """from mcp.server.fastmcp import FastMCP
+TOOL_DECORATOR = """from mcp.server.fastmcp import FastMCP
 
 mcp = FastMCP("demo")
 
@@ -490,14 +546,9 @@ def add(a: int, b: int) -> int:
 @mcp.tool(name="subtract_numbers", description="Subtract b from a")
 def subtract(a: int, b: int) -> int:
     return a - b
-""",
-        ("add", "subtract_numbers"),
-        kind="decorator",
-    ),
-    Idiom(
-        "@registry.method(...) of a project class whose method returns server.tool(...)(fn)",
-        FileReader._as_registry_decorator,
-        """from fastmcp import FastMCP
+"""
+
+REGISTRY_DECORATOR = """from fastmcp import FastMCP
 
 mcp = FastMCP("demo")
 
@@ -520,14 +571,45 @@ tools = Registry(mcp)
 def list_files(folder: str) -> list[str]:
     \"\"\"List the files in a folder.\"\"\"
     return []
-""",
-        ("list_files",),
-        kind="decorator",
-    ),
-    Idiom(
-        "Tool(name=..., inputSchema=...) objects of a low-level server",
-        FileReader._as_tool_object,
-        """from mcp.server.lowlevel import Server
+"""
+
+WRAPPING_DECORATOR = """from functools import wraps
+
+from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("demo")
+
+
+def logged(fn):
+    @mcp.tool()
+    @wraps(fn)
+    async def inner(*args, **kwargs):
+        return await fn(*args, **kwargs)
+
+    return inner
+
+
+def guarded(fn):
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    return mcp.tool()(wrapper)
+
+
+@logged
+async def search(query: str, limit: int = 5) -> str:
+    \"\"\"Search the index.\"\"\"
+    return ""
+
+
+@guarded
+def delete(item_id: str) -> str:
+    \"\"\"Delete an item.\"\"\"
+    return ""
+"""
+
+TOOL_OBJECT = """from mcp.server.lowlevel import Server
 from mcp.types import Tool
 
 server = Server("demo")
@@ -542,13 +624,9 @@ async def list_tools() -> list[Tool]:
             inputSchema={"type": "object", "properties": {"city": {"type": "string"}}},
         )
     ]
-""",
-        ("get_weather",),
-    ),
-    Idiom(
-        "server.add_tool(fn) / server.add_tool(Tool.from_function(fn)) / server.tool(fn, name=...)",
-        FileReader._as_server_method,
-        """from fastmcp import FastMCP
+"""
+
+SERVER_METHOD = """from fastmcp import FastMCP
 from fastmcp.tools import Tool
 
 mcp = FastMCP("demo")
@@ -571,13 +649,9 @@ def shout(text: str) -> str:
 mcp.add_tool(ping)
 mcp.tool(echo, name="echo_text")
 mcp.add_tool(Tool.from_function(shout, name="shout_text", description="Shout the text"))
-""",
-        ("ping", "echo_text", "shout_text"),
-    ),
-    Idiom(
-        "server.tool(...)(fn): the decorator applied by hand",
-        FileReader._as_decorator_call,
-        """from mcp.server.fastmcp import FastMCP
+"""
+
+DECORATOR_CALL = """from mcp.server.fastmcp import FastMCP
 
 mcp = FastMCP("demo")
 
@@ -588,7 +662,13 @@ def lookup(key: str) -> str:
 
 
 mcp.tool(name="lookup_key")(lookup)
-""",
-        ("lookup_key",),
-    ),
+"""
+
+IDIOMS = (
+    Idiom(FileReader._as_tool_decorator, TOOL_DECORATOR, ("add", "subtract_numbers"), "decorator"),
+    Idiom(FileReader._as_registry_decorator, REGISTRY_DECORATOR, ("list_files",), "decorator"),
+    Idiom(FileReader._as_wrapping_decorator, WRAPPING_DECORATOR, ("search", "delete"), "decorator"),
+    Idiom(FileReader._as_tool_object, TOOL_OBJECT, ("get_weather",)),
+    Idiom(FileReader._as_server_method, SERVER_METHOD, ("ping", "echo_text", "shout_text")),
+    Idiom(FileReader._as_decorator_call, DECORATOR_CALL, ("lookup_key",)),
 )

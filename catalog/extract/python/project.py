@@ -299,3 +299,15 @@ def is_mcp_tool_type(call: ast.Call, module: Module) -> bool:
         imported = module.imports.get(base.split(".")[0])
         return imported is not None and (imported[0].split(".")[0] == "mcp" or base.endswith("types"))
     return False
+
+
+def wraps_name(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Whether `fn` is decorated with `@wraps(name)` / `@functools.wraps(name)`."""
+    return any(
+        isinstance(d, ast.Call)
+        and dotted(d.func) in ("wraps", "functools.wraps")
+        and bool(d.args)
+        and isinstance(d.args[0], ast.Name)
+        and d.args[0].id == name
+        for d in fn.decorator_list
+    )

@@ -45,18 +45,21 @@ class Reader(SchemaReader, ValueReader):
     # -- the idioms (one entry each in IDIOMS) -------------------------------------------------
 
     def _as_register_tool(self, call: Any, method: str, arguments: list[Any]) -> bool:
+        """The form: server.registerTool(name, config, callback)."""
         if method != "registerTool":
             return False
         self._with_callback(call, arguments, 3, self._read_register_tool)
         return True
 
     def _as_tool(self, call: Any, method: str, arguments: list[Any]) -> bool:
+        """The form: server.tool(name, [description], [shape], [annotations], callback)."""
         if method != "tool":
             return False
         self._with_callback(call, arguments, 2, self._read_tool_overload)
         return True
 
     def _as_list_handler(self, call: Any, method: str, arguments: list[Any]) -> bool:
+        """The form: a tools/list handler returning a literal tools array."""
         if method != "setRequestHandler":
             return False
         if (
@@ -303,12 +306,9 @@ import { z } from "zod";
 
 const server = new McpServer({ name: "demo", version: "1.0.0" });
 """
-IDIOMS = (
-    Idiom(
-        "server.registerTool(name, config, callback)",
-        Reader._as_register_tool,
-        SERVER
-        + """
+REGISTER_TOOL = (
+    SERVER
+    + """
 server.registerTool(
   "search_docs",
   {
@@ -319,25 +319,18 @@ server.registerTool(
   },
   async ({ query }) => ({ content: [{ type: "text", text: query }] }),
 );
-""",
-        ("search_docs",),
-        triggers=("registerTool",),
-    ),
-    Idiom(
-        "server.tool(name, [description], [shape], [annotations], callback)",
-        Reader._as_tool,
-        SERVER
-        + """
+"""
+)
+
+TOOL = (
+    SERVER
+    + """
 server.tool("echo", "Echo the text back", { text: z.string() }, async ({ text }) => ({ content: [] }));
 server.tool("ping", async () => ({ content: [] }));
-""",
-        ("echo", "ping"),
-        triggers=("tool",),
-    ),
-    Idiom(
-        "a tools/list handler returning a literal tools array",
-        Reader._as_list_handler,
-        """import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+"""
+)
+
+LIST_HANDLER = """import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const server = new Server({ name: "demo", version: "1.0.0" }, { capabilities: { tools: {} } });
@@ -351,9 +344,11 @@ server.setRequestHandler(ListToolsRequestSchema, async () => ({
     },
   ],
 }));
-""",
-        ("get_time",),
-        triggers=("setRequestHandler",),
-    ),
+"""
+
+IDIOMS = (
+    Idiom(Reader._as_register_tool, REGISTER_TOOL, ("search_docs",), triggers=("registerTool",)),
+    Idiom(Reader._as_tool, TOOL, ("echo", "ping"), triggers=("tool",)),
+    Idiom(Reader._as_list_handler, LIST_HANDLER, ("get_time",), triggers=("setRequestHandler",)),
 )
 TOOL_METHODS = {trigger for idiom in IDIOMS for trigger in idiom.triggers}
