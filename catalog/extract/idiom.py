@@ -27,9 +27,9 @@ class Idiom:
 
     @property
     def name(self) -> str:
-        """The form, as the first line of `read`'s docstring says it."""
+        """The form, as the first sentence of `read`'s docstring says it ("The form: ...")."""
         doc = (self.read.__doc__ or self.read.__name__).strip()
-        return doc.splitlines()[0].removeprefix("The form: ")
+        return doc.split(". ")[0].splitlines()[0].removeprefix("The form: ").rstrip(".")
 
     def __post_init__(self) -> None:
         if not self.example.strip() or not self.tools:
