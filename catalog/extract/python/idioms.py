@@ -15,6 +15,7 @@ from catalog.extract.python.project import (
     Project,
     annotation_base,
     bind_arguments,
+    call_name,
     dotted,
     is_mcp_tool_type,
     is_none,
@@ -90,6 +91,12 @@ class FileReader(ValueReader):
         self.functions.pop()
 
     def _visit_call(self, call: ast.Call) -> None:
+        source = GENERATORS.get(call_name(call))
+        if source is not None:
+            self.result.not_static(
+                f"{self._origin(call.lineno)}: tools generated at run time from {source} "
+                f"({dotted(call.func)}); not listable statically"
+            )
         offer(IDIOMS, "call", self, call)
 
     # -- the idioms (one entry each in IDIOMS) -------------------------------------------------
@@ -417,7 +424,7 @@ class FileReader(ValueReader):
         )
 
     def _warn_unnamed(self, line: int, unresolved: list[str]) -> None:
-        reason = unresolved[0].removeprefix("name: ") if unresolved else "not resolvable"
+        reason = next((u.removeprefix("name: ") for u in unresolved if u.startswith("name: ")), "not resolvable")
         self.result.not_static(f"{self._origin(line)}: tool name {reason}; tool skipped")
 
     def _description(
@@ -663,6 +670,14 @@ def lookup(key: str) -> str:
 
 mcp.tool(name="lookup_key")(lookup)
 """
+
+# Calls that make a server's tools at run time from data: a static reading cannot list them.
+GENERATORS = {
+    "from_openapi": "an OpenAPI document",
+    "from_fastapi": "a FastAPI app",
+    "FastMCPOpenAPI": "an OpenAPI document",
+    "OpenAPIProvider": "an OpenAPI document",
+}
 
 IDIOMS = (
     Idiom(FileReader._as_tool_decorator, TOOL_DECORATOR, ("add", "subtract_numbers"), "decorator"),
