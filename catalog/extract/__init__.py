@@ -132,6 +132,36 @@ def declared_requirements(root: Path) -> list[str]:
     return []
 
 
+def entry_modules(root: Path) -> list[str]:
+    """The modules a Python package's console scripts start in (`module:function` of the wheel's
+    entry_points.txt, or of pyproject's [project.scripts])."""
+    import configparser
+    import tomllib
+
+    targets: list[str] = []
+    for entry_points in sorted(root.glob("*.dist-info/entry_points.txt")):
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(entry_points.read_text(encoding="utf-8", errors="replace"))
+        except configparser.Error:
+            continue
+        if parser.has_section("console_scripts"):
+            targets += [value for _, value in parser.items("console_scripts")]
+    pyproject = root / "pyproject.toml"
+    if not targets and pyproject.is_file():
+        try:
+            scripts = tomllib.loads(pyproject.read_text(encoding="utf-8", errors="replace"))
+        except tomllib.TOMLDecodeError:
+            scripts = {}
+        scripts = scripts.get("project", {}).get("scripts", {})
+        targets += (
+            [value for value in scripts.values() if isinstance(value, str)]
+            if isinstance(scripts, dict)
+            else []
+        )
+    return sorted({target.split(":")[0].strip() for target in targets if target.split(":")[0].strip()})
+
+
 def extract_tree(root: Path, limits: Limits | None = None) -> Extraction:
     """Run every language extractor over the tree and merge their tools by name (first wins).
     All of them share one package budget (`limits`, default from the environment); files cut
@@ -146,7 +176,7 @@ def extract_tree(root: Path, limits: Limits | None = None) -> Extraction:
         if not files:
             continue
         found = (
-            python.extract(files, declared_requirements(root), budget)
+            python.extract(files, declared_requirements(root), budget, entry_modules(root))
             if extract is python.extract
             else extract(files, budget)
         )

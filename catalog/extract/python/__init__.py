@@ -41,11 +41,16 @@ from catalog.extract.python.schemas import fastmcp_parses_docstrings, split_docs
 
 
 def extract(
-    files: list[SourceFile], requirements: Sequence[str] = (), budget: Budget | None = None
+    files: list[SourceFile],
+    requirements: Sequence[str] = (),
+    budget: Budget | None = None,
+    entry_modules: Sequence[str] = (),
 ) -> Extraction:
     """Parse every Python file and return the tools registered anywhere in them; `requirements`
     are the package's declared dependencies (``Requires-Dist`` lines), when known. Each file is
-    parsed and read within `budget` (a fresh default one when not given)."""
+    parsed and read within `budget` (a fresh default one when not given). With `entry_modules`
+    (where the console scripts start), tools of example and demo files the server never imports
+    are left out."""
     budget = budget or Budget()
     first_hit = len(budget.hits)
     result = Extraction(files_scanned=len(files))
@@ -62,7 +67,36 @@ def extract(
     for module in modules:
         budget.read(module.path, module.size, FileReader(project, module, result).read)
     result.record_budget(budget, first_hit)
+    if entry_modules:
+        _leave_out_vendored(result, project, entry_modules)
     return result
+
+
+VENDORED_DIRS = {"examples", "example", "demo", "demos", "samples", "sample"}
+
+
+def _leave_out_vendored(result: Extraction, project: Project, entry_modules: Sequence[str]) -> None:
+    """Drop the tools of example and demo files (by folder or file name) that no import from the
+    entry modules reaches: they are a vendored example's tools, not the server's."""
+    starts = [m for m in (project.module_named(name) for name in entry_modules) if m is not None]
+    if not starts:
+        return
+    reachable = project.reachable_from(starts)
+    left_out: dict[str, int] = {}
+    kept = []
+    for tool in result.tools:
+        path = (tool.origin or "").rsplit(":", 1)[0]
+        parts = path.replace("\\", "/").split("/")
+        vendored = bool(VENDORED_DIRS & set(parts[:-1])) or parts[-1].startswith(("example", "demo"))
+        if vendored and path not in reachable:
+            left_out[path] = left_out.get(path, 0) + 1
+        else:
+            kept.append(tool)
+    result.tools = kept
+    for path, count in left_out.items():
+        result.warnings.append(
+            f"{path}: {count} tool(s) left out: an example the entry points ({', '.join(entry_modules)}) never import"
+        )
 
 
 def _parse_newer_syntax(

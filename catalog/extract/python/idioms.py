@@ -424,7 +424,9 @@ class FileReader(ValueReader):
         )
 
     def _warn_unnamed(self, line: int, unresolved: list[str]) -> None:
-        reason = next((u.removeprefix("name: ") for u in unresolved if u.startswith("name: ")), "not resolvable")
+        reason = next(
+            (u.removeprefix("name: ") for u in unresolved if u.startswith("name: ")), "not resolvable"
+        )
         self.result.not_static(f"{self._origin(line)}: tool name {reason}; tool skipped")
 
     def _description(

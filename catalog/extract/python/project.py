@@ -114,6 +114,12 @@ class Project:
     def __init__(self, modules: list[Module]):
         self.modules = modules
         self.by_dotted = {m.dotted: m for m in modules}
+        # "b.c" -> the modules named "a.b.c", "x.b.c": a dotted name matched on its last parts
+        self.by_suffix: dict[str, list[Module]] = {}
+        for dotted_name, module in self.by_dotted.items():
+            parts = dotted_name.split(".")
+            for start in range(1, len(parts)):
+                self.by_suffix.setdefault(".".join(parts[start:]), []).append(module)
         self.uses_fastmcp = any(m.uses_fastmcp for m in modules)
         self.server_names = self._server_names()
         self.parses_docstrings = False  # standalone fastmcp >= 3.2.4 (see fastmcp_parses_docstrings)
@@ -129,10 +135,27 @@ class Project:
         names.discard("")
         return names
 
+    def reachable_from(self, starts: list[Module]) -> set[str]:
+        """Paths of the modules that importing `starts` imports, directly or not (with the
+        packages above each), as far as imports can be followed statically."""
+        seen: dict[str, Module] = {}
+        queue = list(starts)
+        while queue:
+            module = queue.pop()
+            if module.path in seen:
+                continue
+            seen[module.path] = module
+            parts = module.dotted.split(".")
+            names = [".".join(parts[:i]) for i in range(1, len(parts))]
+            for source, name in module.imports.values():
+                names += [source, f"{source}.{name}"] if name else [source]
+            queue += [m for m in (self.module_named(n) for n in names if n) if m is not None]
+        return set(seen)
+
     def module_named(self, dotted: str) -> Module | None:
         if dotted in self.by_dotted:
             return self.by_dotted[dotted]
-        matches = [m for d, m in self.by_dotted.items() if d.endswith("." + dotted)]
+        matches = self.by_suffix.get(dotted, [])
         return matches[0] if len(matches) == 1 else None
 
     def lookup(self, module: Module, name: str, kind: str, depth: int = 0) -> tuple[Module, Any] | None:
