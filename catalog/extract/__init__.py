@@ -48,15 +48,22 @@ class Extraction:
     warnings: list[str] = field(default_factory=list)
     files_scanned: int = 0
     budget_hits: list[BudgetHit] = field(default_factory=list)  # files whose reading stopped early
+    run_time: list[str] = field(default_factory=list)  # registrations whose tools are made at run time
 
     @property
     def may_be_incomplete(self) -> bool:
-        """True when a file was cut short by a work or time budget: tools may be missing."""
-        return bool(self.budget_hits)
+        """True when tools may be missing: a file was cut short by a work or time budget, or the
+        server makes some tools at run time (names, lists or generators not known statically)."""
+        return bool(self.budget_hits or self.run_time)
 
     @property
     def incomplete_reasons(self) -> list[str]:
-        return [str(hit) for hit in self.budget_hits]
+        return [str(hit) for hit in self.budget_hits] + self.run_time
+
+    def not_static(self, note: str) -> None:
+        """Record a registration whose tools cannot all be known without running the server."""
+        self.warnings.append(note)
+        self.run_time.append(note)
 
     def record_budget(self, budget: Budget, first_hit: int) -> None:
         """Take the budget hits recorded since `first_hit` onto this result (and its warnings)."""
@@ -125,6 +132,36 @@ def declared_requirements(root: Path) -> list[str]:
     return []
 
 
+def entry_modules(root: Path) -> list[str]:
+    """The modules a Python package's console scripts start in (`module:function` of the wheel's
+    entry_points.txt, or of pyproject's [project.scripts])."""
+    import configparser
+    import tomllib
+
+    targets: list[str] = []
+    for entry_points in sorted(root.glob("*.dist-info/entry_points.txt")):
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(entry_points.read_text(encoding="utf-8", errors="replace"))
+        except configparser.Error:
+            continue
+        if parser.has_section("console_scripts"):
+            targets += [value for _, value in parser.items("console_scripts")]
+    pyproject = root / "pyproject.toml"
+    if not targets and pyproject.is_file():
+        try:
+            scripts = tomllib.loads(pyproject.read_text(encoding="utf-8", errors="replace"))
+        except tomllib.TOMLDecodeError:
+            scripts = {}
+        scripts = scripts.get("project", {}).get("scripts", {})
+        targets += (
+            [value for value in scripts.values() if isinstance(value, str)]
+            if isinstance(scripts, dict)
+            else []
+        )
+    return sorted({target.split(":")[0].strip() for target in targets if target.split(":")[0].strip()})
+
+
 def extract_tree(root: Path, limits: Limits | None = None) -> Extraction:
     """Run every language extractor over the tree and merge their tools by name (first wins).
     All of them share one package budget (`limits`, default from the environment); files cut
@@ -139,13 +176,14 @@ def extract_tree(root: Path, limits: Limits | None = None) -> Extraction:
         if not files:
             continue
         found = (
-            python.extract(files, declared_requirements(root), budget)
+            python.extract(files, declared_requirements(root), budget, entry_modules(root))
             if extract is python.extract
             else extract(files, budget)
         )
         merged.files_scanned += len(files)
         merged.warnings.extend(found.warnings)
         merged.budget_hits.extend(found.budget_hits)
+        merged.run_time.extend(found.run_time)
         for tool in found.tools:
             if tool.name in seen:
                 continue

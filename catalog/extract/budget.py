@@ -76,6 +76,10 @@ class Budget:
         self.hits: list[BudgetHit] = []
         self._next_clock = _CLOCK_EVERY
 
+    def seconds_left(self) -> float:
+        """Wall time left for the package."""
+        return max(0.0, self.package_deadline - time.monotonic())
+
     @property
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.package_deadline

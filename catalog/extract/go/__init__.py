@@ -17,10 +17,14 @@ declaration forms, one table entry each with an example).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from catalog.extract import Extraction, SourceFile
-from catalog.extract.budget import Budget, BudgetHit, charge
+from catalog.extract.budget import Budget
 from catalog.extract.go.idioms import Reader
 from catalog.extract.go.project import Project, SourceText
+from catalog.extract.syntax import read_files
 
 
 def extract(files: list[SourceFile], budget: Budget | None = None) -> Extraction:
@@ -29,38 +33,21 @@ def extract(files: list[SourceFile], budget: Budget | None = None) -> Extraction
     import tree_sitter
     import tree_sitter_go
 
-    budget = budget or Budget()
-    first_hit = len(budget.hits)
     language = tree_sitter.Language(tree_sitter_go.language())
     parser = tree_sitter.Parser(language)
-    calls = tree_sitter.Query(language, "(call_expression) @call (composite_literal) @literal")
-    result = Extraction(files_scanned=len(files))
-    sources: list[SourceText] = []
+    query = tree_sitter.Query(language, "(call_expression) @call (composite_literal) @literal")
 
-    def parse(file: SourceFile) -> None:
-        data = file.text.encode("utf-8")
-        charge(1 + len(data) // 256)
-        sources.append(SourceText(file.path, data, parser.parse(data).root_node))
+    def parse(path: str, data: bytes) -> SourceText:
+        return SourceText(path, data, parser.parse(data).root_node)
 
-    def read(source: SourceText) -> None:
-        reader = Reader(project, source, result)
-        captures = tree_sitter.QueryCursor(calls).captures(source.root)
-        nodes = sorted([*captures.get("call", []), *captures.get("literal", [])], key=lambda n: n.start_byte)
-        for node in nodes:
-            charge()
-            try:
-                reader.read(node)
-            except RecursionError:
-                line = node.start_point[0] + 1
-                budget.hits.append(BudgetHit(source.path, f"line {line}: too deeply nested to read"))
+    def candidates(source: SourceText) -> list[Any]:
+        captures = tree_sitter.QueryCursor(query).captures(source.root)
+        return sorted([*captures.get("call", []), *captures.get("literal", [])], key=lambda n: n.start_byte)
 
-    for file in files:
-        budget.read(file.path, len(file.text), lambda f=file: parse(f))
-    project = Project(sources)
-    for source in sources:
-        budget.read(source.path, len(source.source), lambda s=source: read(s))
-    result.record_budget(budget, first_hit)
-    return result
+    def reader(project: Project, source: SourceText, result: Extraction) -> Callable[[Any], None]:
+        return Reader(project, source, result).read
+
+    return read_files(files, budget, parse, Project, candidates, reader)
 
 
 __all__ = ["extract"]

@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from catalog.extract import Extraction
 from catalog.extract.go.project import (
-    Project,
-    SourceText,
     call_arguments,
     descendants,
     enclosing_function,
@@ -18,81 +15,64 @@ from catalog.extract.go.project import (
     strip_address,
 )
 from catalog.extract.go.schemas import PARAM_OPTIONS, SchemaReader
-from catalog.extract.go.values import Unresolved, ValueReader
+from catalog.extract.go.values import ValueReader
+from catalog.extract.idiom import Idiom, offer
+from catalog.extract.values import GO_ANNOTATION_FIELDS, GO_ANNOTATION_OPTIONS, Unresolved
 from catalog.models import Tool
-
-HINT_OPTIONS = {
-    "WithReadOnlyHintAnnotation": "readOnlyHint",
-    "WithDestructiveHintAnnotation": "destructiveHint",
-    "WithIdempotentHintAnnotation": "idempotentHint",
-    "WithOpenWorldHintAnnotation": "openWorldHint",
-    "WithTitleAnnotation": "title",
-}
-
-
-ANNOTATION_FIELDS = {
-    "Title": "title",
-    "ReadOnlyHint": "readOnlyHint",
-    "DestructiveHint": "destructiveHint",
-    "IdempotentHint": "idempotentHint",
-    "OpenWorldHint": "openWorldHint",
-}
 
 
 class Reader(SchemaReader, ValueReader):
     """Reads tool declarations in one file, resolving strings through the project."""
 
-    def __init__(
-        self,
-        project: Project,
-        source: SourceText,
-        result: Extraction,
-        bindings: dict[str, tuple[Reader, Any]] | None = None,
-        call_site: str = "",
-    ):
-        self.project = project
-        self.source = source
-        self.result = result
-        # Parameters of a helper bound to the arguments of one call site: `newTool(t, "name", "text")`.
-        self.bindings = bindings or {}
-        self.call_site = call_site
-
-    def origin(self, node: Any) -> str:
-        """Where a declaration is; for a helper, the call that made the tool."""
-        return self.call_site or f"{self.source.path}:{node.start_point[0] + 1}"
-
-    def at(self, source: SourceText) -> Reader:
-        return self if source is self.source else self.make(source)
-
-    def make(
-        self, source: SourceText, bindings: dict[str, tuple[Reader, Any]] | None = None, call_site: str = ""
-    ) -> Reader:
-        """A reader of `source` in this project, with these bindings and call site."""
-        return type(self)(self.project, source, self.result, bindings, call_site)
-
     def read(self, node: Any) -> None:
+        """Offer a call or composite literal to the idioms of the table, in order."""
         if node.type == "composite_literal":
-            type_node = node.child_by_field_name("type")
-            if (
-                type_node is not None
-                and self.source.text(type_node) in ("mcp.Tool", "Tool")
-                and self._is_mcp(type_node)
-            ):
-                self._read_tool_literal(node)
+            offer(IDIOMS, "literal", self, node)
             return
-        function = node.child_by_field_name("function")
-        name = self._callee(function)
         arguments = call_arguments(node)
-        if not arguments:
-            return
-        if name == "NewTool" and self._is_new_tool_call(arguments):
-            self._read_new_tool(node, arguments)
-        elif name == "NewToolWithRawSchema" and len(arguments) >= 2:
-            self._read_raw_schema_tool(node, arguments)
-        elif (
-            name.endswith("Tool") and name not in ("AddTool", "NewTool") and self._is_wrapper_call(arguments)
+        if arguments:
+            offer(IDIOMS, "call", self, node, self._callee(node.child_by_field_name("function")), arguments)
+
+    # -- the idioms (one entry each in IDIOMS) -------------------------------------------------
+
+    def _as_tool_literal(self, node: Any) -> bool:
+        """The form: go-sdk or mcp-go Tool literal."""
+        type_node = node.child_by_field_name("type")
+        if (
+            type_node is None
+            or self.source.text(type_node) not in ("mcp.Tool", "Tool")
+            or not self._is_mcp(type_node)
         ):
-            self._read_wrapper(node, arguments)
+            return False
+        self._read_tool_literal(node)
+        return True
+
+    def _as_new_tool(self, node: Any, callee: str, arguments: list[Any]) -> bool:
+        """The form: mcp-go NewTool with options."""
+        if callee != "NewTool" or not self._is_new_tool_call(arguments):
+            return False
+        self._read_new_tool(node, arguments)
+        return True
+
+    def _as_raw_schema_tool(self, node: Any, callee: str, arguments: list[Any]) -> bool:
+        """The form: mcp-go NewToolWithRawSchema."""
+        if callee != "NewToolWithRawSchema" or len(arguments) < 2:
+            return False
+        self._read_raw_schema_tool(node, arguments)
+        return True
+
+    def _as_wrapper(self, node: Any, callee: str, arguments: list[Any]) -> bool:
+        """The form: a project's wrapper: MustTool(name, description, handler, options...)."""
+        if (
+            not callee.endswith("Tool")
+            or callee in ("AddTool", "NewTool")
+            or not self._is_wrapper_call(arguments)
+        ):
+            return False
+        self._read_wrapper(node, arguments)
+        return True
+
+    # -- reading -------------------------------------------------------------------------------
 
     def _is_mcp(self, type_node: Any) -> bool:
         if type_node.type == "qualified_type":
@@ -134,17 +114,7 @@ class Reader(SchemaReader, ValueReader):
         if helper is not None:
             self._read_per_call_site(node, helper)
             return None
-        try:
-            name, holes = self.string(name_node)
-        except Unresolved as error:
-            self.result.warnings.append(f"{self.origin(node)}: tool name: {error}; tool skipped")
-            return None
-        if holes:
-            self.result.warnings.append(
-                f"{self.origin(node)}: tool name built at run time ({', '.join(holes)}); tool skipped"
-            )
-            return None
-        return name
+        return self._known_name(node, name_node, after=": ")
 
     def _helper_taking(self, name_node: Any) -> Any | None:
         """The enclosing function when the tool's name is one of its parameters (and not yet bound)."""
@@ -163,7 +133,7 @@ class Reader(SchemaReader, ValueReader):
         parameters = parameter_names(self.source, helper)
         calls = self.project.calls_to(helper_name)
         if not calls:
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(declaration)}: tool name is a parameter of {helper_name}(), which is never called; tool skipped"
             )
         for call_source, call in calls:
@@ -174,20 +144,29 @@ class Reader(SchemaReader, ValueReader):
             }
             self.make(self.source, bindings, caller.origin(call)).read(declaration)
 
-    def _read_new_tool(self, call: Any, arguments: list[Any]) -> None:
+    def _new_tool(self, call: Any, arguments: list[Any], described: bool = False) -> Tool | None:
+        """A tool named by the first argument (and, when `described`, described by the second), or
+        None when the name is not known statically."""
         name = self._tool_name(call, arguments[0])
         if name is None:
+            return None
+        tool = Tool(name=name, origin=self.origin(call))
+        if described:
+            tool.description = self._text(arguments[1], "description", tool.unresolved)
+        return tool
+
+    def _read_new_tool(self, call: Any, arguments: list[Any]) -> None:
+        tool = self._new_tool(call, arguments)
+        if tool is None:
             return
-        tool = Tool(name=name, origin=self.origin(call), input_schema={"type": "object", "properties": {}})
+        tool.input_schema = {"type": "object", "properties": {}}
         self._apply_options(tool, arguments[1:])
         self.result.tools.append(tool)
 
     def _read_wrapper(self, call: Any, arguments: list[Any]) -> None:
-        name = self._tool_name(call, arguments[0])
-        if name is None:
+        tool = self._new_tool(call, arguments, described=True)
+        if tool is None:
             return
-        tool = Tool(name=name, origin=self.origin(call))
-        tool.description = self._text(arguments[1], "description", tool.unresolved)
         options = [
             a
             for a in arguments[2:]
@@ -201,11 +180,9 @@ class Reader(SchemaReader, ValueReader):
         self.result.tools.append(tool)
 
     def _read_raw_schema_tool(self, call: Any, arguments: list[Any]) -> None:
-        name = self._tool_name(call, arguments[0])
-        if name is None:
+        tool = self._new_tool(call, arguments, described=True)
+        if tool is None:
             return
-        tool = Tool(name=name, origin=self.origin(call))
-        tool.description = self._text(arguments[1], "description", tool.unresolved)
         if len(arguments) > 2:
             raw = arguments[2]
             if raw.type == "call_expression" and call_arguments(raw):
@@ -229,8 +206,10 @@ class Reader(SchemaReader, ValueReader):
                 tool.description = self._text(args[0], "description", tool.unresolved)
             elif option_name == "WithTitle" and args:
                 tool.title = self._text(args[0], "title", tool.unresolved) or None
-            elif option_name in HINT_OPTIONS and args:
-                self._set_annotation(annotations, HINT_OPTIONS[option_name], args[0], tool.unresolved)
+            elif option_name in GO_ANNOTATION_OPTIONS and args:
+                self._set_annotation(
+                    annotations, GO_ANNOTATION_OPTIONS[option_name], args[0], tool.unresolved
+                )
             elif option_name == "WithInputSchema":
                 dialect = "google" if b"modelcontextprotocol/go-sdk" in self.source.source else "invopop"
                 schema = self._generic_option_schema(option, dialect, tool.unresolved) or schema
@@ -326,6 +305,56 @@ class Reader(SchemaReader, ValueReader):
             return {}
         annotations: dict[str, Any] = {}
         for key, value in self._keyed_fields(node).items():
-            if key in ANNOTATION_FIELDS:
-                self._set_annotation(annotations, ANNOTATION_FIELDS[key], value, unresolved)
+            if key in GO_ANNOTATION_FIELDS:
+                self._set_annotation(annotations, GO_ANNOTATION_FIELDS[key], value, unresolved)
         return annotations
+
+
+GO_SDK = 'import "github.com/modelcontextprotocol/go-sdk/mcp"'
+MCP_GO = 'import "github.com/mark3labs/mcp-go/mcp"'
+TOOL_LITERAL = f"""package main
+
+{GO_SDK}
+
+func main() {{
+\tserver := mcp.NewServer(&mcp.Implementation{{Name: "demo"}}, nil)
+\tserver.AddTool(&mcp.Tool{{Name: "greet", Description: "Say hello"}}, nil)
+}}
+"""
+
+NEW_TOOL = f"""package main
+
+{MCP_GO}
+
+var calculate = mcp.NewTool("calculate",
+\tmcp.WithDescription("Do arithmetic"),
+\tmcp.WithString("operation", mcp.Required(), mcp.Description("add or subtract")),
+\tmcp.WithReadOnlyHintAnnotation(true),
+)
+"""
+
+RAW_SCHEMA_TOOL = f"""package main
+
+import "encoding/json"
+
+{MCP_GO}
+
+var raw = mcp.NewToolWithRawSchema("raw_search", "Search with a raw schema",
+\tjson.RawMessage(`{{"type": "object", "properties": {{"q": {{"type": "string"}}}}}}`))
+"""
+
+WRAPPER = f"""package main
+
+{MCP_GO}
+
+func register(s *Server) {{
+\ts.MustTool("list_notes", "List the notes", handleList, mcp.WithString("tag"))
+}}
+"""
+
+IDIOMS = (
+    Idiom(Reader._as_tool_literal, TOOL_LITERAL, ("greet",), "literal"),
+    Idiom(Reader._as_new_tool, NEW_TOOL, ("calculate",)),
+    Idiom(Reader._as_raw_schema_tool, RAW_SCHEMA_TOOL, ("raw_search",)),
+    Idiom(Reader._as_wrapper, WRAPPER, ("list_notes",)),
+)

@@ -9,12 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.extract.budget import charge
-from catalog.extract.syntax import enclosing
+from catalog.extract.syntax import ParsedFile, enclosing, literal_text
 
 REQUIRED_FROM_TAGS = re.compile(rb"RequiredFromJSONSchemaTags:\s*true")
-
-
-MAX_DEPTH = 40
 
 
 FUNCTION_NODES = ("function_declaration", "method_declaration", "func_literal")
@@ -32,18 +29,11 @@ class Package:
 
 
 @dataclass
-class SourceText:
-    """One parsed file."""
+class SourceText(ParsedFile):
+    """One parsed file, and the package (directory) it belongs to."""
 
-    path: str
-    source: bytes
-    root: Any
     package: str = ""
     directory: str = ""
-
-    def text(self, node: Any) -> str:
-        charge(1 + (node.end_byte - node.start_byte) // 256)
-        return self.source[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
 
 class Project:
@@ -162,13 +152,7 @@ def strip_address(node: Any) -> Any:
 def go_string(source: SourceText, node: Any) -> str:
     if node.type == "raw_string_literal":
         return source.text(node)[1:-1].replace("\r", "")
-    pieces = []
-    for child in node.named_children:
-        if child.type == "interpreted_string_literal_content":
-            pieces.append(source.text(child))
-        elif child.type == "escape_sequence":
-            pieces.append(_decode_escape(source.text(child)))
-    return "".join(pieces)
+    return literal_text(source, node, "interpreted_string_literal_content", _decode_escape)
 
 
 def _decode_escape(escape: str) -> str:

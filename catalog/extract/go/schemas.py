@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.extract.budget import charge
 from catalog.extract.go.project import (
-    MAX_DEPTH,
     Package,
     SourceText,
     call_arguments,
@@ -18,7 +17,8 @@ from catalog.extract.go.project import (
     go_string,
     strip_address,
 )
-from catalog.extract.go.values import Unresolved, ValueReader
+from catalog.extract.go.values import ValueReader
+from catalog.extract.values import MAX_DEPTH, Unresolved
 
 if TYPE_CHECKING:
     from catalog.extract.go.idioms import Reader

@@ -8,9 +8,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from catalog.extract import Extraction
-from catalog.extract.budget import charge, check_length
+from catalog.extract.budget import charge
 from catalog.extract.go.project import (
-    MAX_DEPTH,
     Package,
     Project,
     SourceText,
@@ -20,6 +19,14 @@ from catalog.extract.go.project import (
     is_list_expression,
     strip_address,
 )
+from catalog.extract.syntax import TreeReader
+from catalog.extract.values import (
+    MAX_DEPTH,
+    Folded,
+    Unresolved,
+    joined,
+    whole,
+)
 
 if TYPE_CHECKING:
     from catalog.extract.go.idioms import Reader
@@ -28,22 +35,26 @@ if TYPE_CHECKING:
 TRANSLATION_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
-class Unresolved(Exception):
-    """A value that static reading cannot determine; the message says why."""
-
-
-class ValueReader:
+class ValueReader(TreeReader):
     """Folds the values a declaration names: strings through constants, variables, other packages,
     concatenation, `fmt.Sprintf` and translation helpers; literals; static lists."""
 
     project: Project
-    source: SourceText
     result: Extraction
     bindings: dict[str, tuple[Reader, Any]]
-    call_site: str
+
+    @property
+    def source(self) -> SourceText:
+        return self.file
 
     def at(self, source: SourceText) -> Reader:
-        raise NotImplementedError
+        return self if source is self.source else self.make(source)
+
+    def make(
+        self, source: SourceText, bindings: dict[str, tuple[Reader, Any]] | None = None, call_site: str = ""
+    ) -> Reader:
+        """A reader of `source` in this project, with these bindings and call site."""
+        return type(self)(self.project, source, self.result, bindings, call_site)  # type: ignore[return-value]
 
     def _callee(self, function: Any) -> str:
         if function is None:
@@ -126,20 +137,6 @@ class ValueReader:
             stack.extend(current.named_children)
         return node
 
-    def _short(self, node: Any) -> str:
-        text = " ".join(self.source.text(node).split())
-        return text if len(text) <= 60 else text[:57] + "..."
-
-    def _text(self, node: Any, label: str, unresolved: list[str]) -> str:
-        try:
-            text, holes = self.string(node)
-        except Unresolved as error:
-            unresolved.append(f"{label}: {error}")
-            return ""
-        if holes:
-            unresolved.append(f"{label}: placeholders filled at run time ({', '.join(holes)})")
-        return text
-
     def literal(self, node: Any) -> Any:
         charge()
         node = self._resolve_local(node)
@@ -163,10 +160,7 @@ class ValueReader:
                     raise Unresolved("raw JSON not parseable") from error
             if callee.lower().endswith("ptr") or callee in ("Bool", "String", "Int", "Float64"):
                 return self.literal(call_arguments(node)[0])
-        text, holes = self.string(node)
-        if holes:
-            raise Unresolved(f"placeholders filled at run time ({', '.join(holes)})")
-        return text
+        return whole(self.string(node))
 
     def string(self, node: Any, depth: int = 0) -> tuple[str, list[str]]:
         """Resolve a string expression; returns the text and any `{...}` placeholders left in it."""
@@ -180,8 +174,7 @@ class ValueReader:
         if node.type == "binary_expression" and self.source.text(node.child_by_field_name("operator")) == "+":
             left = self._string_part(node.child_by_field_name("left"), depth)
             right = self._string_part(node.child_by_field_name("right"), depth)
-            check_length(len(left[0]) + len(right[0]))
-            return left[0] + right[0], left[1] + right[1]
+            return joined([left, right])
         if node.type == "identifier":
             return self._named(self.project.package_of(self.source), self.source.text(node), node, depth)
         if node.type == "selector_expression":
@@ -208,13 +201,6 @@ class ValueReader:
             raise Unresolved(f"{name!r} not resolvable statically")
         source, value = package.values[name]
         return self.at(source).string(value, depth + 1)
-
-    def _string_part(self, node: Any, depth: int) -> tuple[str, list[str]]:
-        try:
-            return self.string(node, depth + 1)
-        except Unresolved:
-            placeholder = "{" + self._short(node) + "}"
-            return placeholder, [placeholder]
 
     def _call_string(self, node: Any, depth: int) -> tuple[str, list[str]]:
         callee = self._callee(node.child_by_field_name("function"))
@@ -245,21 +231,20 @@ class ValueReader:
     def _sprintf(self, args: list[Any], depth: int) -> tuple[str, list[str]]:
         template, holes = self.string(args[0], depth + 1)
         values = iter(args[1:])
-        pieces: list[str] = []
+        parts: list[Folded] = []
         for part in re.split(r"(%[-+# 0-9.]*[a-zA-Z%])", template):
             if not part.startswith("%") or len(part) < 2:
-                pieces.append(part)
+                parts.append((part, []))
             elif part == "%%":
-                pieces.append("%")
+                parts.append(("%", []))
             else:
                 argument = next(values, None)
                 if argument is None:
-                    pieces.append(part)
+                    parts.append((part, []))
                     continue
                 text, more = self._string_part(argument, depth)
                 if not more and part[-1] in "dfgv" and argument.type in ("int_literal", "float_literal"):
                     text = self.source.text(argument)
-                pieces.append(text)
-                holes.extend(more)
-        check_length(sum(len(piece) for piece in pieces))
-        return "".join(pieces), holes
+                parts.append((text, more))
+        text, more = joined(parts)
+        return text, holes + more

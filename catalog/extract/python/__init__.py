@@ -29,33 +29,93 @@ servers, none for ``fastmcp`` (it prunes them). A type we cannot resolve leaves 
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 from catalog.extract import Extraction, SourceFile
 from catalog.extract.budget import Budget
 from catalog.extract.python.idioms import FileReader
-from catalog.extract.python.project import Module, Project, parse_into, parse_python
+from catalog.extract.python.newer import parse_newer
+from catalog.extract.python.project import Module, Project, module_of, parse_into, parse_python
 from catalog.extract.python.schemas import fastmcp_parses_docstrings, split_docstring
 
 
 def extract(
-    files: list[SourceFile], requirements: Sequence[str] = (), budget: Budget | None = None
+    files: list[SourceFile],
+    requirements: Sequence[str] = (),
+    budget: Budget | None = None,
+    entry_modules: Sequence[str] = (),
 ) -> Extraction:
     """Parse every Python file and return the tools registered anywhere in them; `requirements`
     are the package's declared dependencies (``Requires-Dist`` lines), when known. Each file is
-    parsed and read within `budget` (a fresh default one when not given)."""
+    parsed and read within `budget` (a fresh default one when not given). With `entry_modules`
+    (where the console scripts start), tools of example and demo files the server never imports
+    are left out."""
     budget = budget or Budget()
     first_hit = len(budget.hits)
     result = Extraction(files_scanned=len(files))
     modules: list[Module] = []
+    retry: list[tuple[int, int, SourceFile]] = []  # files with syntax newer than this interpreter's
     for source in files:
-        budget.read(source.path, len(source.text), lambda s=source: parse_into(s, modules, result.warnings))
+        budget.read(
+            source.path, len(source.text), lambda s=source: parse_into(s, modules, result.warnings, retry)
+        )
+    if retry:
+        _parse_newer_syntax(retry, modules, result, budget)
     project = Project(modules)
     project.parses_docstrings = fastmcp_parses_docstrings(requirements)
     for module in modules:
         budget.read(module.path, module.size, FileReader(project, module, result).read)
     result.record_budget(budget, first_hit)
+    if entry_modules:
+        _leave_out_vendored(result, project, entry_modules)
     return result
+
+
+VENDORED_DIRS = {"examples", "example", "demo", "demos", "samples", "sample"}
+
+
+def _leave_out_vendored(result: Extraction, project: Project, entry_modules: Sequence[str]) -> None:
+    """Drop the tools of example and demo files (by folder or file name) that no import from the
+    entry modules reaches: they are a vendored example's tools, not the server's."""
+    starts = [m for m in (project.module_named(name) for name in entry_modules) if m is not None]
+    if not starts:
+        return
+    reachable = project.reachable_from(starts)
+    left_out: dict[str, int] = {}
+    kept = []
+    for tool in result.tools:
+        path = (tool.origin or "").rsplit(":", 1)[0]
+        parts = path.replace("\\", "/").split("/")
+        vendored = bool(VENDORED_DIRS & set(parts[:-1])) or parts[-1].startswith(("example", "demo"))
+        if vendored and path not in reachable:
+            left_out[path] = left_out.get(path, 0) + 1
+        else:
+            kept.append(tool)
+    result.tools = kept
+    for path, count in left_out.items():
+        result.warnings.append(
+            f"{path}: {count} tool(s) left out: an example the entry points ({', '.join(entry_modules)}) never import"
+        )
+
+
+def _parse_newer_syntax(
+    retry: list[tuple[int, int, SourceFile]], modules: list[Module], result: Extraction, budget: Budget
+) -> None:
+    """Files this interpreter could not parse, parsed by the newest Python on the machine and
+    put back in their place among the modules; without one, each stays a warning."""
+    trees = parse_newer([(source.path, source.text) for _, _, source in retry], budget.seconds_left())
+    for (place, warning_place, source), tree in reversed(
+        list(zip(retry, trees or [None] * len(retry), strict=True))
+    ):
+        if isinstance(tree, ast.Module):
+            budget.read(
+                source.path,
+                len(source.text),
+                lambda s=source, t=tree, at=place: modules.insert(at, module_of(s, t)),
+            )
+        else:
+            result.warnings.insert(warning_place, f"{source.path}: not parsed ({tree or 'SyntaxError'})")
 
 
 __all__ = ["extract", "fastmcp_parses_docstrings", "parse_python", "split_docstring"]

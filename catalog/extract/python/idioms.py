@@ -9,11 +9,13 @@ from typing import Any
 
 from catalog.extract import Extraction
 from catalog.extract.budget import charge
+from catalog.extract.idiom import Idiom, offer
 from catalog.extract.python.project import (
     Module,
     Project,
     annotation_base,
     bind_arguments,
+    call_name,
     dotted,
     is_mcp_tool_type,
     is_none,
@@ -22,6 +24,7 @@ from catalog.extract.python.project import (
     local_function,
     server_params,
     target_name,
+    wraps_name,
 )
 from catalog.extract.python.schemas import SignatureSchema, split_docstring
 from catalog.extract.python.values import ValueReader
@@ -74,10 +77,7 @@ class FileReader(ValueReader):
 
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
-            registration = self._tool_decorator(decorator) or self._registry_decorator(decorator, node)
-            if registration is not None:
-                self._add_function_tool(node, registration, node.lineno)
-            else:
+            if not offer(IDIOMS, "decorator", self, decorator, node):
                 self._visit(decorator)
         self.local_scopes.append(local_assignments(node))
         self.server_params.append(server_params(node))
@@ -91,26 +91,114 @@ class FileReader(ValueReader):
         self.functions.pop()
 
     def _visit_call(self, call: ast.Call) -> None:
-        if is_mcp_tool_type(call, self.module) and (call.args or any(k.arg == "name" for k in call.keywords)):
-            self._add_tool_object(call)
-            return
+        source = GENERATORS.get(call_name(call))
+        if source is not None:
+            self.result.not_static(
+                f"{self._origin(call.lineno)}: tools generated at run time from {source} "
+                f"({dotted(call.func)}); not listable statically"
+            )
+        offer(IDIOMS, "call", self, call)
+
+    # -- the idioms (one entry each in IDIOMS) -------------------------------------------------
+
+    def _as_tool_decorator(self, decorator: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """The form: @server.tool() on a function (mcp FastMCP / MCPServer, standalone fastmcp)."""
+        registration = self._tool_decorator(decorator)
+        if registration is None:
+            return False
+        if not self._wraps_decorated(fn):  # a decorator's inner wrapper: read where it is used
+            self._add_function_tool(fn, registration, fn.lineno)
+        return True
+
+    def _as_wrapping_decorator(self, decorator: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """The form: @decorator of a project function that registers a @wraps(fn) wrapper of what it decorates. `@logged` where `def logged(fn)` registers a wrapper of `fn` made with `@wraps(fn)`: the
+        tool is `fn` itself (wraps copies its name and docstring, and the SDK's signature reading
+        follows `__wrapped__` to its parameters)."""
+        if not isinstance(decorator, ast.Name):
+            return False
+        found = self.project.lookup(self.module, decorator.id, "functions")
+        registration = self._wrapper_registration(found[1]) if found is not None else None
+        if registration is None:
+            return False
+        self._add_function_tool(fn, registration, fn.lineno)
+        return True
+
+    def _wraps_decorated(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether `fn` wraps the function the enclosing one-parameter function decorates."""
+        if not self.functions or len(self.functions[-1].args.args) != 1:
+            return False
+        return wraps_name(fn, self.functions[-1].args.args[0].arg)
+
+    def _wrapper_registration(
+        self, decorator: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> tuple[list[ast.expr], list[ast.keyword]] | None:
+        """The (args, keywords) of the `x.tool(...)` that a one-parameter decorator function applies
+        to its `@wraps(parameter)` wrapper (as a decorator or called by hand), else None."""
+        if len(decorator.args.args) != 1:
+            return None
+        parameter = decorator.args.args[0].arg
+        wrappers = {
+            node.name: node
+            for node in ast.walk(decorator)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and wraps_name(node, parameter)
+        }
+        for wrapper in wrappers.values():
+            for inner in wrapper.decorator_list:
+                if (registration := self._tool_decorator(inner)) is not None:
+                    return registration
+        for node in ast.walk(decorator):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Call)
+                and len(node.args) == 1
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id in wrappers
+                and (registration := self._tool_decorator(node.func)) is not None
+            ):
+                return registration
+        return None
+
+    def _as_registry_decorator(self, decorator: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """The form: @registry.method(...) of a project class whose method returns server.tool(...)(fn)."""
+        registration = self._registry_decorator(decorator, fn)
+        if registration is None:
+            return False
+        self._add_function_tool(fn, registration, fn.lineno)
+        return True
+
+    def _as_tool_object(self, call: ast.Call) -> bool:
+        """The form: Tool(name=..., inputSchema=...) objects of a low-level server."""
+        if not (
+            is_mcp_tool_type(call, self.module) and (call.args or any(k.arg == "name" for k in call.keywords))
+        ):
+            return False
+        self._add_tool_object(call)
+        return True
+
+    def _as_server_method(self, call: ast.Call) -> bool:
+        """The form: server.add_tool(fn) / server.add_tool(Tool.from_function(fn)) / server.tool(fn, name=...). x.add_tool(fn, ...) / x.add_tool(Tool.from_function(fn, ...)) / x.tool(fn, ...) (fastmcp)."""
         func = call.func
-        # x.add_tool(fn, ...) / x.tool(fn, ...) (fastmcp) / x.tool(...)(fn)
-        if (
+        if not (
             isinstance(func, ast.Attribute)
             and func.attr in ("add_tool", "tool")
             and self._is_server(func.value)
         ):
-            built = self._tool_from_function(call.args[0]) if call.args and func.attr == "add_tool" else None
-            if built is not None:  # x.add_tool(Tool.from_function(fn, name=..., description=...))
-                self._add_called_tool(built.args[0], call, built.keywords)
-            elif call.args and not (func.attr == "tool" and is_string_literal(call.args[0])):
-                self._add_called_tool(call.args[0], call, call.keywords)
-            return
-        if isinstance(func, ast.Call) and call.args and self._tool_decorator(func) is not None:
-            if self._is_decorator_template(call.args[0]):
-                return  # `def decorate(fn): server.tool(...)(fn)`: read where the decorator is used
-            self._add_called_tool(call.args[0], call, func.keywords, func.args)
+            return False
+        built = self._tool_from_function(call.args[0]) if call.args and func.attr == "add_tool" else None
+        if built is not None:
+            self._add_called_tool(built.args[0], call, built.keywords)
+        elif call.args and not (func.attr == "tool" and is_string_literal(call.args[0])):
+            self._add_called_tool(call.args[0], call, call.keywords)
+        return True
+
+    def _as_decorator_call(self, call: ast.Call) -> bool:
+        """The form: server.tool(...)(fn): the decorator applied by hand. x.tool(...)(fn): the decorator applied by hand."""
+        func = call.func
+        if not (isinstance(func, ast.Call) and call.args and self._tool_decorator(func) is not None):
+            return False
+        if not self._is_decorator_template(call.args[0]):  # `def decorate(fn): server.tool(...)(fn)`
+            self._add_called_tool(call.args[0], call, func.keywords, func.args)  # is read where used
+        return True
 
     def _is_server(self, receiver: ast.expr) -> bool:
         name = target_name(receiver)
@@ -172,7 +260,14 @@ class FileReader(ValueReader):
         if not self.functions or len(self.functions[-1].args.args) != 1:
             return False
         parameter = self.functions[-1].args.args[0].arg
-        return any(isinstance(n, ast.Name) and n.id == parameter for n in ast.walk(registered))
+        if any(isinstance(n, ast.Name) and n.id == parameter for n in ast.walk(registered)):
+            return True
+        return isinstance(registered, ast.Name) and any(  # a local `@wraps(parameter)` wrapper
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name == registered.id
+            and wraps_name(node, parameter)
+            for node in ast.walk(self.functions[-1])
+        )
 
     def _instance_class(self, name: str) -> tuple[Module, ast.ClassDef] | None:
         """The class of `name`: a parameter annotated with a project class, or `name = Class(...)`."""
@@ -272,7 +367,7 @@ class FileReader(ValueReader):
             if "name" in options:
                 self._add_function_less_tool(call, options)
             else:
-                self.result.warnings.append(
+                self.result.not_static(
                     f"{self._origin(call.lineno)}: tool registered from {dotted(fn_ref)}, not resolvable statically"
                 )
             return
@@ -329,8 +424,10 @@ class FileReader(ValueReader):
         )
 
     def _warn_unnamed(self, line: int, unresolved: list[str]) -> None:
-        reason = unresolved[0].removeprefix("name: ") if unresolved else "not resolvable"
-        self.result.warnings.append(f"{self._origin(line)}: tool name {reason}; tool skipped")
+        reason = next(
+            (u.removeprefix("name: ") for u in unresolved if u.startswith("name: ")), "not resolvable"
+        )
+        self.result.not_static(f"{self._origin(line)}: tool name {reason}; tool skipped")
 
     def _description(
         self, fn: ast.FunctionDef | ast.AsyncFunctionDef, explicit: ast.expr | None, unresolved: list[str]
@@ -442,3 +539,153 @@ def _is_attribute_of(node: ast.AST, owner: str, attribute: str) -> bool:
         and isinstance(node.value, ast.Name)
         and node.value.id == owner
     )
+
+
+TOOL_DECORATOR = """from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("demo")
+
+
+@mcp.tool()
+def add(a: int, b: int) -> int:
+    \"\"\"Add two numbers.\"\"\"
+    return a + b
+
+
+@mcp.tool(name="subtract_numbers", description="Subtract b from a")
+def subtract(a: int, b: int) -> int:
+    return a - b
+"""
+
+REGISTRY_DECORATOR = """from fastmcp import FastMCP
+
+mcp = FastMCP("demo")
+
+
+class Registry:
+    def __init__(self, server: FastMCP):
+        self.server = server
+
+    def reader(self, title: str):
+        def decorate(fn):
+            return self.server.tool(title=title, annotations={"readOnlyHint": True})(fn)
+
+        return decorate
+
+
+tools = Registry(mcp)
+
+
+@tools.reader("List files")
+def list_files(folder: str) -> list[str]:
+    \"\"\"List the files in a folder.\"\"\"
+    return []
+"""
+
+WRAPPING_DECORATOR = """from functools import wraps
+
+from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("demo")
+
+
+def logged(fn):
+    @mcp.tool()
+    @wraps(fn)
+    async def inner(*args, **kwargs):
+        return await fn(*args, **kwargs)
+
+    return inner
+
+
+def guarded(fn):
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    return mcp.tool()(wrapper)
+
+
+@logged
+async def search(query: str, limit: int = 5) -> str:
+    \"\"\"Search the index.\"\"\"
+    return ""
+
+
+@guarded
+def delete(item_id: str) -> str:
+    \"\"\"Delete an item.\"\"\"
+    return ""
+"""
+
+TOOL_OBJECT = """from mcp.server.lowlevel import Server
+from mcp.types import Tool
+
+server = Server("demo")
+
+
+@server.list_tools()
+async def list_tools() -> list[Tool]:
+    return [
+        Tool(
+            name="get_weather",
+            description="The weather in a city",
+            inputSchema={"type": "object", "properties": {"city": {"type": "string"}}},
+        )
+    ]
+"""
+
+SERVER_METHOD = """from fastmcp import FastMCP
+from fastmcp.tools import Tool
+
+mcp = FastMCP("demo")
+
+
+def ping() -> str:
+    \"\"\"Answer pong.\"\"\"
+    return "pong"
+
+
+def echo(text: str) -> str:
+    \"\"\"Echo the text.\"\"\"
+    return text
+
+
+def shout(text: str) -> str:
+    return text.upper()
+
+
+mcp.add_tool(ping)
+mcp.tool(echo, name="echo_text")
+mcp.add_tool(Tool.from_function(shout, name="shout_text", description="Shout the text"))
+"""
+
+DECORATOR_CALL = """from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("demo")
+
+
+def lookup(key: str) -> str:
+    \"\"\"Look a key up.\"\"\"
+    return key
+
+
+mcp.tool(name="lookup_key")(lookup)
+"""
+
+# Calls that make a server's tools at run time from data: a static reading cannot list them.
+GENERATORS = {
+    "from_openapi": "an OpenAPI document",
+    "from_fastapi": "a FastAPI app",
+    "FastMCPOpenAPI": "an OpenAPI document",
+    "OpenAPIProvider": "an OpenAPI document",
+}
+
+IDIOMS = (
+    Idiom(FileReader._as_tool_decorator, TOOL_DECORATOR, ("add", "subtract_numbers"), "decorator"),
+    Idiom(FileReader._as_registry_decorator, REGISTRY_DECORATOR, ("list_files",), "decorator"),
+    Idiom(FileReader._as_wrapping_decorator, WRAPPING_DECORATOR, ("search", "delete"), "decorator"),
+    Idiom(FileReader._as_tool_object, TOOL_OBJECT, ("get_weather",)),
+    Idiom(FileReader._as_server_method, SERVER_METHOD, ("ping", "echo_text", "shout_text")),
+    Idiom(FileReader._as_decorator_call, DECORATOR_CALL, ("lookup_key",)),
+)

@@ -14,9 +14,6 @@ from catalog.extract.budget import charge
 SERVER_CLASSES = {"FastMCP", "MCPServer", "Server", "LowLevelServer"}
 
 
-MAX_DEPTH = 40
-
-
 @dataclass
 class Module:
     """One parsed file and the names it defines at module level."""
@@ -42,18 +39,30 @@ def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
         return ast.parse(source, filename=filename)
 
 
-def parse_into(source: SourceFile, modules: list[Module], warnings: list[str]) -> None:
-    module = _parse(source, warnings)
-    if module is not None:
-        modules.append(module)
-
-
-def _parse(source: SourceFile, warnings: list[str]) -> Module | None:
+def parse_into(
+    source: SourceFile,
+    modules: list[Module],
+    warnings: list[str],
+    retry: list[tuple[int, int, SourceFile]] | None = None,
+) -> None:
+    """Parse a file onto `modules`; a syntax error goes to `retry` (with the places its module or
+    its warning would take) when given, for a newer interpreter to try, else it is a warning."""
     try:
         tree = parse_python(source.text, filename=source.path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+    except SyntaxError as error:
+        if retry is not None:
+            retry.append((len(modules), len(warnings), source))
+        else:
+            warnings.append(f"{source.path}: not parsed ({type(error).__name__})")
+        return
+    except (ValueError, RecursionError, MemoryError) as error:
         warnings.append(f"{source.path}: not parsed ({type(error).__name__})")
-        return None
+        return
+    modules.append(module_of(source, tree))
+
+
+def module_of(source: SourceFile, tree: ast.Module) -> Module:
+    """The module a parsed file is, with what it defines and imports indexed."""
     module = Module(source.path, _dotted_name(source.path), tree, size=len(source.text))
     _index_module(module)
     return module
@@ -105,6 +114,12 @@ class Project:
     def __init__(self, modules: list[Module]):
         self.modules = modules
         self.by_dotted = {m.dotted: m for m in modules}
+        # "b.c" -> the modules named "a.b.c", "x.b.c": a dotted name matched on its last parts
+        self.by_suffix: dict[str, list[Module]] = {}
+        for dotted_name, module in self.by_dotted.items():
+            parts = dotted_name.split(".")
+            for start in range(1, len(parts)):
+                self.by_suffix.setdefault(".".join(parts[start:]), []).append(module)
         self.uses_fastmcp = any(m.uses_fastmcp for m in modules)
         self.server_names = self._server_names()
         self.parses_docstrings = False  # standalone fastmcp >= 3.2.4 (see fastmcp_parses_docstrings)
@@ -120,10 +135,27 @@ class Project:
         names.discard("")
         return names
 
+    def reachable_from(self, starts: list[Module]) -> set[str]:
+        """Paths of the modules that importing `starts` imports, directly or not (with the
+        packages above each), as far as imports can be followed statically."""
+        seen: dict[str, Module] = {}
+        queue = list(starts)
+        while queue:
+            module = queue.pop()
+            if module.path in seen:
+                continue
+            seen[module.path] = module
+            parts = module.dotted.split(".")
+            names = [".".join(parts[:i]) for i in range(1, len(parts))]
+            for source, name in module.imports.values():
+                names += [source, f"{source}.{name}"] if name else [source]
+            queue += [m for m in (self.module_named(n) for n in names if n) if m is not None]
+        return set(seen)
+
     def module_named(self, dotted: str) -> Module | None:
         if dotted in self.by_dotted:
             return self.by_dotted[dotted]
-        matches = [m for d, m in self.by_dotted.items() if d.endswith("." + dotted)]
+        matches = self.by_suffix.get(dotted, [])
         return matches[0] if len(matches) == 1 else None
 
     def lookup(self, module: Module, name: str, kind: str, depth: int = 0) -> tuple[Module, Any] | None:
@@ -144,12 +176,7 @@ class Project:
 
 
 def call_name(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return ""
+    return target_name(call.func)
 
 
 def target_name(target: ast.expr) -> str:
@@ -295,3 +322,15 @@ def is_mcp_tool_type(call: ast.Call, module: Module) -> bool:
         imported = module.imports.get(base.split(".")[0])
         return imported is not None and (imported[0].split(".")[0] == "mcp" or base.endswith("types"))
     return False
+
+
+def wraps_name(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Whether `fn` is decorated with `@wraps(name)` / `@functools.wraps(name)`."""
+    return any(
+        isinstance(d, ast.Call)
+        and dotted(d.func) in ("wraps", "functools.wraps")
+        and bool(d.args)
+        and isinstance(d.args[0], ast.Name)
+        and d.args[0].id == name
+        for d in fn.decorator_list
+    )

@@ -16,7 +16,8 @@ from catalog.extract.python.project import (
     is_none,
     is_string_literal,
 )
-from catalog.extract.python.values import Unresolved, ValueReader, json_literal, jsonable
+from catalog.extract.python.values import ValueReader, json_literal, jsonable
+from catalog.extract.values import Unresolved
 
 KNOWN_TYPES = {
     "AnyUrl": {"format": "uri", "minLength": 1, "type": "string"},

@@ -8,9 +8,8 @@ import textwrap
 from typing import Any
 
 from catalog.extract import Extraction
-from catalog.extract.budget import charge, check_length
+from catalog.extract.budget import charge
 from catalog.extract.python.project import (
-    MAX_DEPTH,
     Module,
     Project,
     bind_arguments,
@@ -23,22 +22,16 @@ from catalog.extract.python.project import (
     is_super_init,
     parameter_names,
 )
-
-ANNOTATION_KEYS = {
-    "title": "title",
-    "readOnlyHint": "readOnlyHint",
-    "destructiveHint": "destructiveHint",
-    "idempotentHint": "idempotentHint",
-    "openWorldHint": "openWorldHint",
-    "read_only_hint": "readOnlyHint",
-    "destructive_hint": "destructiveHint",
-    "idempotent_hint": "idempotentHint",
-    "open_world_hint": "openWorldHint",
-}
-
-
-class Unresolved(Exception):
-    """A value that static reading cannot determine; the message says why."""
+from catalog.extract.values import (
+    MAX_DEPTH,
+    PYTHON_ANNOTATION_KEYS,
+    Folded,
+    Unresolved,
+    joined,
+    noted,
+    part_or_placeholder,
+    whole,
+)
 
 
 class ValueReader:
@@ -77,7 +70,7 @@ class ValueReader:
             return None
         annotations: dict[str, Any] = {}
         for key, value_node in pairs:
-            wire_key = ANNOTATION_KEYS.get(key, key)
+            wire_key = PYTHON_ANNOTATION_KEYS.get(key, key)
             try:
                 annotations[wire_key] = self.value(value_node)
             except Unresolved as error:
@@ -118,26 +111,11 @@ class ValueReader:
         return None
 
     def _string_or_none(self, node: ast.expr, label: str, unresolved: list[str]) -> str | None:
-        try:
-            text, placeholders = self.string(node)
-        except Unresolved as error:
-            unresolved.append(f"{label}: {error}")
-            return None
-        if placeholders:
-            unresolved.append(f"{label}: placeholders filled at run time ({', '.join(placeholders)})")
-        return text
+        return noted(lambda: self.string(node), label, unresolved, missing=None)
 
     def _name(self, node: ast.expr, unresolved: list[str]) -> str | None:
         """A tool name, or None (with the reason in `unresolved`) unless fully known."""
-        try:
-            text, placeholders = self.string(node)
-        except Unresolved as error:
-            unresolved.append(f"name: {error}")
-            return None
-        if placeholders:
-            unresolved.append(f"name: built at run time ({', '.join(placeholders)})")
-            return None
-        return text
+        return noted(lambda: self.string(node), "name", unresolved, missing=None, partial=False)
 
     def _optional_string(self, node: ast.expr | None, label: str, unresolved: list[str]) -> str | None:
         if node is None or is_none(node):
@@ -154,10 +132,7 @@ class ValueReader:
         if isinstance(node, ast.JoinedStr):
             return self._fstring(node, depth)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            left, left_holes = self._string_part(node.left, depth)
-            right, right_holes = self._string_part(node.right, depth)
-            check_length(len(left) + len(right))
-            return left + right, left_holes + right_holes
+            return joined([self._string_part(node.left, depth), self._string_part(node.right, depth)])
         if isinstance(node, ast.Name):
             return self._named_string(node, depth)
         if isinstance(node, ast.Attribute):
@@ -167,31 +142,21 @@ class ValueReader:
         raise Unresolved(f"built at run time ({type(node).__name__})")
 
     def _string_part(self, node: ast.expr, depth: int) -> tuple[str, list[str]]:
-        try:
-            return self.string(node, depth + 1)
-        except Unresolved:
-            placeholder = "{" + ast.unparse(node) + "}"
-            check_length(len(placeholder))
-            return placeholder, [placeholder]
+        return part_or_placeholder(lambda: self.string(node, depth + 1), lambda: ast.unparse(node))
 
     def _fstring(self, node: ast.JoinedStr, depth: int) -> tuple[str, list[str]]:
-        pieces: list[str] = []
-        holes: list[str] = []
+        parts: list[Folded] = []
         for part in node.values:
             if isinstance(part, ast.Constant):
-                pieces.append(str(part.value))
+                parts.append((str(part.value), []))
             elif isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None:
-                text, more = self._string_part(part.value, depth)
-                pieces.append(text)
-                holes.extend(more)
+                parts.append(self._string_part(part.value, depth))
             else:
                 placeholder = (
                     "{" + ast.unparse(part.value if isinstance(part, ast.FormattedValue) else part) + "}"
                 )
-                pieces.append(placeholder)
-                holes.append(placeholder)
-        check_length(sum(len(piece) for piece in pieces))
-        return "".join(pieces), holes
+                parts.append((placeholder, [placeholder]))
+        return joined(parts)
 
     def _named_string(self, node: ast.Name, depth: int) -> tuple[str, list[str]]:
         local = self._local(node.id)
@@ -283,9 +248,8 @@ class ValueReader:
             separator, holes = self.string(node.func.value, depth + 1)
             items = node.args[0]
             if isinstance(items, ast.List | ast.Tuple):
-                parts = [self._string_part(item, depth) for item in items.elts]
-                check_length(sum(len(p) for p, _ in parts) + len(separator) * len(parts))
-                return separator.join(p for p, _ in parts), holes + [h for _, hs in parts for h in hs]
+                text, more = joined([self._string_part(item, depth) for item in items.elts], separator)
+                return text, holes + more
         raise Unresolved(f"built at run time (call to {dotted(node.func)})")
 
     def value(self, node: ast.expr, depth: int = 0) -> Any:
@@ -300,10 +264,7 @@ class ValueReader:
             and isinstance(node.operand, ast.Constant)
         ):
             return -node.operand.value  # type: ignore[operator]
-        text, holes = self.string(node, depth)
-        if holes:
-            raise Unresolved(f"placeholders filled at run time ({', '.join(holes)})")
-        return text
+        return whole(self.string(node, depth))
 
     def _json_value(self, node: ast.expr, label: str, unresolved: list[str], depth: int = 0) -> Any:
         charge()

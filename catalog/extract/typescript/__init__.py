@@ -17,8 +17,12 @@ table entry each with an example).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from catalog.extract import Extraction, SourceFile
-from catalog.extract.budget import Budget, BudgetHit, charge
+from catalog.extract.budget import Budget
+from catalog.extract.syntax import read_files
 from catalog.extract.typescript.idioms import CALL_QUERY, Reader
 from catalog.extract.typescript.project import Module, Project
 
@@ -29,45 +33,27 @@ def extract(files: list[SourceFile], budget: Budget | None = None) -> Extraction
     import tree_sitter
     import tree_sitter_typescript
 
-    budget = budget or Budget()
-    first_hit = len(budget.hits)
     languages = {
         "ts": tree_sitter.Language(tree_sitter_typescript.language_typescript()),
         "tsx": tree_sitter.Language(tree_sitter_typescript.language_tsx()),
     }
     parsers = {kind: tree_sitter.Parser(language) for kind, language in languages.items()}
-    query = tree_sitter.Query(languages["ts"], CALL_QUERY)
-    tsx_query = tree_sitter.Query(languages["tsx"], CALL_QUERY)
-    result = Extraction(files_scanned=len(files))
-    modules: list[Module] = []
+    queries = {kind: tree_sitter.Query(language, CALL_QUERY) for kind, language in languages.items()}
 
-    def parse(source: SourceFile) -> None:
-        kind = "tsx" if source.path.endswith((".tsx", ".jsx")) else "ts"
-        data = source.text.encode("utf-8")
-        charge(1 + len(data) // 256)
-        modules.append(
-            Module(source.path, data, parsers[kind].parse(data).root_node, language=languages[kind])
-        )
+    def kind(path: str) -> str:
+        return "tsx" if path.endswith((".tsx", ".jsx")) else "ts"
 
-    def read(module: Module) -> None:
-        cursor = tree_sitter.QueryCursor(tsx_query if module.path.endswith((".tsx", ".jsx")) else query)
-        calls = cursor.captures(module.root).get("call", [])
-        reader = Reader(project, module, result)
-        for call in sorted(calls, key=lambda n: n.start_byte):
-            charge()
-            try:
-                reader.read_call(call)
-            except RecursionError:
-                line = call.start_point[0] + 1
-                budget.hits.append(BudgetHit(module.path, f"line {line}: too deeply nested to read"))
+    def parse(path: str, data: bytes) -> Module:
+        return Module(path, data, parsers[kind(path)].parse(data).root_node, language=languages[kind(path)])
 
-    for source in files:
-        budget.read(source.path, len(source.text), lambda s=source: parse(s))
-    project = Project(modules)
-    for module in modules:
-        budget.read(module.path, len(module.source), lambda m=module: read(m))
-    result.record_budget(budget, first_hit)
-    return _first_of_each(result)
+    def calls(module: Module) -> list[Any]:
+        found = tree_sitter.QueryCursor(queries[kind(module.path)]).captures(module.root).get("call", [])
+        return sorted(found, key=lambda n: n.start_byte)
+
+    def reader(project: Project, module: Module, result: Extraction) -> Callable[[Any], None]:
+        return Reader(project, module, result).read_call
+
+    return _first_of_each(read_files(files, budget, parse, Project, calls, reader))
 
 
 def _first_of_each(result: Extraction) -> Extraction:

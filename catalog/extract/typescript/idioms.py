@@ -3,16 +3,15 @@ handler), read call by call, also through loops, helpers and tool classes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from catalog.extract import Extraction
+from catalog.extract.idiom import Idiom, offer
 from catalog.extract.syntax import ancestors, enclosing
 from catalog.extract.typescript.project import (
     CLASS_NODES,
     FUNCTION_NODES,
     Member,
-    Module,
-    Project,
     class_name,
     contains,
     declaration_of,
@@ -26,11 +25,8 @@ from catalog.extract.typescript.project import (
     root_identifier,
 )
 from catalog.extract.typescript.schemas import SchemaReader, object_schema
-from catalog.extract.typescript.values import Unresolved, ValueReader
+from catalog.extract.typescript.values import ValueReader
 from catalog.models import Tool
-
-TOOL_METHODS = {"tool", "registerTool", "setRequestHandler"}
-
 
 CALL_QUERY = "(call_expression function: (member_expression property: (property_identifier) @method)) @call"
 
@@ -38,72 +34,55 @@ CALL_QUERY = "(call_expression function: (member_expression property: (property_
 class Reader(SchemaReader, ValueReader):
     """Reads registrations in one module, resolving values through scopes, imports and other files."""
 
-    def __init__(
-        self,
-        project: Project,
-        module: Module,
-        result: Extraction,
-        bindings: dict[str, tuple[Reader, Any]] | None = None,
-        call_site: str = "",
-        this_class: tuple[Module, Any] | None = None,
-    ):
-        self.project = project
-        self.module = module
-        self.result = result
-        # The concrete class `this` stands for when a base class's method registers `this.name`.
-        self.this_class = this_class
-        # Names bound to one value each: a loop variable to one element of a static list, or a
-        # helper's parameters to the arguments of one call site.
-        self.bindings = bindings or {}
-        self.call_site = call_site
-
-    def origin(self, node: Any) -> str:
-        """Where a declaration is; for a helper or a loop, the call site or element that made the tool."""
-        return self.call_site or f"{self.module.path}:{node.start_point[0] + 1}"
-
-    def bound(self, bindings: dict[str, tuple[Reader, Any]], call_site: str) -> Reader:
-        return Reader(
-            self.project, self.module, self.result, {**self.bindings, **bindings}, call_site, self.this_class
-        )
-
-    def at(self, module: Module) -> Reader:
-        return self if module is self.module else self.make(module)
-
-    def make(
-        self,
-        module: Module,
-        bindings: dict[str, tuple[Reader, Any]] | None = None,
-        call_site: str = "",
-        this_class: tuple[Module, Any] | None = None,
-    ) -> Reader:
-        """A reader of `module` in this project, with these bindings, call site and `this` class."""
-        return type(self)(self.project, module, self.result, bindings, call_site, this_class)
-
     def read_call(self, call: Any) -> None:
         function = call.child_by_field_name("function")
         method = self.module.text(function.child_by_field_name("property"))
         if method not in TOOL_METHODS:
             return
         arguments = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
-        if method == "setRequestHandler":
-            if (
-                arguments
-                and self.module.text(arguments[0]).endswith("ListToolsRequestSchema")
-                and len(arguments) > 1
-            ):
-                self._read_list_handler(arguments[1])
-            return
-        if len(arguments) < (3 if method == "registerTool" else 2) or not is_callback(arguments[-1]):
+        offer(IDIOMS, "call", self, call, method, arguments)
+
+    # -- the idioms (one entry each in IDIOMS) -------------------------------------------------
+
+    def _as_register_tool(self, call: Any, method: str, arguments: list[Any]) -> bool:
+        """The form: server.registerTool(name, config, callback)."""
+        if method != "registerTool":
+            return False
+        self._with_callback(call, arguments, 3, self._read_register_tool)
+        return True
+
+    def _as_tool(self, call: Any, method: str, arguments: list[Any]) -> bool:
+        """The form: server.tool(name, [description], [shape], [annotations], callback)."""
+        if method != "tool":
+            return False
+        self._with_callback(call, arguments, 2, self._read_tool_overload)
+        return True
+
+    def _as_list_handler(self, call: Any, method: str, arguments: list[Any]) -> bool:
+        """The form: a tools/list handler returning a literal tools array."""
+        if method != "setRequestHandler":
+            return False
+        if (
+            arguments
+            and self.module.text(arguments[0]).endswith("ListToolsRequestSchema")
+            and len(arguments) > 1
+        ):
+            self._read_list_handler(arguments[1])
+        return True
+
+    def _with_callback(
+        self, call: Any, arguments: list[Any], least: int, read: Callable[[Any, list[Any]], None]
+    ) -> None:
+        """Read a registration that ends with its callback, once per binding of its name when the
+        name is a loop variable or a helper's parameter."""
+        if len(arguments) < least or not is_callback(arguments[-1]):
             return
         binder = self._binder(call, arguments[0])
-        if binder is not None:
-            for reader in binder:
-                reader.read_call(call)
+        if binder is None:
+            read(call, arguments)
             return
-        if method == "registerTool":
-            self._read_register_tool(call, arguments)
-        else:
-            self._read_tool_overload(call, arguments)
+        for reader in binder:
+            reader.read_call(call)
 
     def _binder(self, call: Any, name_node: Any) -> list[Reader] | None:
         """When the tool's name comes from a loop variable or a helper's parameter, one bound reader
@@ -133,7 +112,7 @@ class Reader(SchemaReader, ValueReader):
     def _per_element(self, call: Any, name: str, listed: Any) -> list[Reader]:
         elements = self.elements(listed)
         if elements is None:
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(call)}: tool names come from {self._short(listed)}, a list built at run time; tools skipped"
             )
             return []
@@ -149,7 +128,7 @@ class Reader(SchemaReader, ValueReader):
         method = is_method(function)
         sites = self.project.calls_to(helper, method) if helper else []
         if not sites:
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(call)}: tool name is a parameter of {helper or 'an anonymous function'}(), "
                 "which is never called; tool skipped"
             )
@@ -191,33 +170,25 @@ class Reader(SchemaReader, ValueReader):
             if reader._this_member("name") is not None:
                 readers.append(reader)
             elif not self.project.descendants_of(class_name(module, member)):
-                self.result.warnings.append(
+                self.result.not_static(
                     f"{reader.call_site}: tool class {class_name(module, member) or '(anonymous)'} "
                     "sets its name at run time; tool skipped"
                 )
         if not readers:
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(call)}: tool name is this.name of a class family whose names are set at run time; tool skipped"
             )
         return readers
 
     def _tool_name(self, call: Any, node: Any) -> str | None:
-        try:
-            name, holes = self.string(node)
-        except Unresolved as error:
-            self.result.warnings.append(f"{self.origin(call)}: tool name {error}; tool skipped")
-            return None
-        if holes:
-            self.result.warnings.append(
-                f"{self.origin(call)}: tool name built at run time ({', '.join(holes)}); tool skipped"
-            )
-            return None
-        return name
+        return self._known_name(call, node)
+
+    def _named(self, call: Any, arguments: list[Any]) -> str | None:
+        """The tool name given as the first argument, when it is a string known statically."""
+        return self._tool_name(call, arguments[0]) if self._looks_like_string(arguments[0]) else None
 
     def _read_register_tool(self, call: Any, arguments: list[Any]) -> None:
-        if not self._looks_like_string(arguments[0]):
-            return
-        name = self._tool_name(call, arguments[0])
+        name = self._named(call, arguments)
         if name is None:
             return
         unresolved: list[str] = []
@@ -227,9 +198,7 @@ class Reader(SchemaReader, ValueReader):
         self.result.tools.append(tool)
 
     def _read_tool_overload(self, call: Any, arguments: list[Any]) -> None:
-        if not self._looks_like_string(arguments[0]):
-            return
-        name = self._tool_name(call, arguments[0])
+        name = self._named(call, arguments)
         if name is None:
             return
         unresolved: list[str] = []
@@ -249,11 +218,15 @@ class Reader(SchemaReader, ValueReader):
                     tool.annotations = self.annotations(rest[1], unresolved)
         self.result.tools.append(tool)
 
+    def _describe(self, tool: Tool, fields: dict[str, Any], unresolved: list[str]) -> None:
+        """The description and title an object literal gives a tool."""
+        if "description" in fields:
+            tool.description = self._text_or_empty(fields["description"], "description", unresolved)
+        if "title" in fields:
+            tool.title = self._text_or_empty(fields["title"], "title", unresolved) or None
+
     def _apply_config(self, tool: Tool, config: dict[str, Any], unresolved: list[str]) -> None:
-        if "description" in config:
-            tool.description = self._text_or_empty(config["description"], "description", unresolved)
-        if "title" in config:
-            tool.title = self._text_or_empty(config["title"], "title", unresolved) or None
+        self._describe(tool, config, unresolved)
         if "inputSchema" in config:
             tool.input_schema = self.shape_schema(config["inputSchema"], unresolved)
         else:
@@ -265,7 +238,7 @@ class Reader(SchemaReader, ValueReader):
         target = self.resolve(handler)
         listed = self.at(target[0])._tools_arrays(target[1]) if target is not None else []
         if not listed:
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(handler)}: tools/list handler builds its tool list at run time; not resolvable statically"
             )
         for reader, element in listed:
@@ -300,7 +273,7 @@ class Reader(SchemaReader, ValueReader):
             return
         target = self.resolve(element)
         if target is None or target[1].type != "object":
-            self.result.warnings.append(
+            self.result.not_static(
                 f"{self.origin(element)}: tool built at run time; not resolvable statically"
             )
             return
@@ -308,7 +281,7 @@ class Reader(SchemaReader, ValueReader):
         unresolved: list[str] = []
         fields = reader.object_fields(target[1], "tool", unresolved)
         if "name" not in fields:
-            self.result.warnings.append(f"{self.origin(element)}: tool without a literal name; tool skipped")
+            self.result.not_static(f"{self.origin(element)}: tool without a literal name; tool skipped")
             return
         name = (
             self._tool_name(element, fields["name"])
@@ -318,10 +291,7 @@ class Reader(SchemaReader, ValueReader):
         if name is None:
             return
         tool = Tool(name=name, origin=self.origin(element), unresolved=unresolved)
-        if "description" in fields:
-            tool.description = reader._text_or_empty(fields["description"], "description", unresolved)
-        if "title" in fields:
-            tool.title = reader._text_or_empty(fields["title"], "title", unresolved) or None
+        reader._describe(tool, fields, unresolved)
         if "inputSchema" in fields:
             tool.input_schema = reader.json_schema_value(fields["inputSchema"], unresolved)
             if tool.input_schema is None:
@@ -329,3 +299,56 @@ class Reader(SchemaReader, ValueReader):
         if "annotations" in fields:
             tool.annotations = reader.annotations(fields["annotations"], unresolved)
         self.result.tools.append(tool)
+
+
+SERVER = """import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+
+const server = new McpServer({ name: "demo", version: "1.0.0" });
+"""
+REGISTER_TOOL = (
+    SERVER
+    + """
+server.registerTool(
+  "search_docs",
+  {
+    title: "Search docs",
+    description: "Search the documentation.",
+    inputSchema: { query: z.string().min(1) },
+    annotations: { readOnlyHint: true },
+  },
+  async ({ query }) => ({ content: [{ type: "text", text: query }] }),
+);
+"""
+)
+
+TOOL = (
+    SERVER
+    + """
+server.tool("echo", "Echo the text back", { text: z.string() }, async ({ text }) => ({ content: [] }));
+server.tool("ping", async () => ({ content: [] }));
+"""
+)
+
+LIST_HANDLER = """import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+
+const server = new Server({ name: "demo", version: "1.0.0" }, { capabilities: { tools: {} } });
+
+server.setRequestHandler(ListToolsRequestSchema, async () => ({
+  tools: [
+    {
+      name: "get_time",
+      description: "The current time",
+      inputSchema: { type: "object", properties: { zone: { type: "string" } } },
+    },
+  ],
+}));
+"""
+
+IDIOMS = (
+    Idiom(Reader._as_register_tool, REGISTER_TOOL, ("search_docs",), triggers=("registerTool",)),
+    Idiom(Reader._as_tool, TOOL, ("echo", "ping"), triggers=("tool",)),
+    Idiom(Reader._as_list_handler, LIST_HANDLER, ("get_time",), triggers=("setRequestHandler",)),
+)
+TOOL_METHODS = {trigger for idiom in IDIOMS for trigger in idiom.triggers}

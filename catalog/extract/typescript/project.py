@@ -6,10 +6,10 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
-from catalog.extract.budget import charge
-from catalog.extract.syntax import ancestors
+from catalog.extract.syntax import ParsedFile, ancestors, literal_text
 
 FUNCTION_NODES = {
     "arrow_function",
@@ -38,26 +38,16 @@ WRAPPERS = {
 SOURCE_SUFFIXES = (".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".jsx")
 
 
-MAX_DEPTH = 40
-
-
 @dataclass
-class Module:
+class Module(ParsedFile):
     """One parsed file: its tree, what it imports, and what it exports."""
 
-    path: str
-    source: bytes
-    root: Any
     imports: dict[str, tuple[str, str]] = field(
         default_factory=dict
     )  # local -> (resolved path or spec, name)
     exports: dict[str, Any] = field(default_factory=dict)  # exported name -> value node
     scope_cache: dict[int, dict[str, Any]] = field(default_factory=dict)
     language: Any = None
-
-    def text(self, node: Any) -> str:
-        charge(1 + (node.end_byte - node.start_byte) // 256)
-        return self.source[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
     def nodes(self, *node_types: str) -> list[Any]:
         """Every node of these types in the file, in order (a tree-sitter query: fast on bundles)."""
@@ -303,13 +293,7 @@ def scope_declarations(module: Module, scope: Any) -> dict[str, Any]:
 
 
 def string_literal_text(module: Module, node: Any) -> str:
-    pieces = []
-    for child in node.named_children:
-        if child.type == "string_fragment":
-            pieces.append(module.text(child))
-        elif child.type == "escape_sequence":
-            pieces.append(decode_escape(module.text(child)))
-    return "".join(pieces)
+    return literal_text(module, node, "string_fragment", decode_escape)
 
 
 def decode_escape(escape: str) -> str:
@@ -401,9 +385,7 @@ def function_name(module: Module, function: Any) -> str | None:
     name = function.child_by_field_name("name")
     if name is not None:
         return module.text(name)
-    parent = function.parent
-    while parent is not None and parent.type in WRAPPERS:
-        parent = parent.parent
+    parent = _parent_past_wrappers(function)
     if parent is None:
         return None
     if parent.type == "variable_declarator":
@@ -472,13 +454,19 @@ def declaration_of(module: Module, identifier: Any) -> Any | None:
     return None
 
 
+def _parent_past_wrappers(node: Any) -> Any | None:
+    """The nearest enclosing node that is not a parenthesis, cast or other wrapper."""
+    parent = node.parent
+    while parent is not None and parent.type in WRAPPERS:
+        parent = parent.parent
+    return parent
+
+
 def is_method(function: Any) -> bool:
     """Whether a function is called as `x.name(...)`: a class method, an object property or `x.name = fn`."""
     if function.type == "method_definition":
         return True
-    parent = function.parent
-    while parent is not None and parent.type in WRAPPERS:
-        parent = parent.parent
+    parent = _parent_past_wrappers(function)
     if parent is None:
         return False
     if parent.type == "pair":
@@ -526,23 +514,29 @@ def class_name(module: Module, cls: Any) -> str:
 
 
 @dataclass
-class Member:
-    """`key` of the object `node` evaluates to: a name bound by `const { key } = node`."""
+class NodeRef:
+    """A syntax node with something known about it; it stands for the node where ids are compared."""
 
     node: Any
+
+    id = property(attrgetter("node.id"))
+    type = property(attrgetter("node.type"))
+    start_byte = property(attrgetter("node.start_byte"))
+    end_byte = property(attrgetter("node.end_byte"))
+
+
+@dataclass
+class Member(NodeRef):
+    """`key` of the object `node` evaluates to: a name bound by `const { key } = node`."""
+
     key: str
 
-    @property
-    def id(self) -> int:
-        return self.node.id
 
-    @property
-    def start_byte(self) -> int:
-        return self.node.start_byte
+@dataclass
+class Located(NodeRef):
+    """A value node that lives in another module than the one reading it."""
 
-    @property
-    def end_byte(self) -> int:
-        return self.node.end_byte
+    module: Module
 
 
 def _destructured(module: Module, pattern: Any, value: Any) -> dict[str, Member]:

@@ -7,8 +7,9 @@ import re
 from typing import Any
 
 from catalog.extract.budget import charge
-from catalog.extract.typescript.project import FUNCTION_NODES, MAX_DEPTH, single_return, unwrap
-from catalog.extract.typescript.values import Located, Unresolved, ValueReader
+from catalog.extract.typescript.project import FUNCTION_NODES, single_return, unwrap
+from catalog.extract.typescript.values import Located, ValueReader
+from catalog.extract.values import MAX_DEPTH, Unresolved
 
 ZOD_BASE_TYPES = {
     "string": "string",

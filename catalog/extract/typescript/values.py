@@ -6,17 +6,16 @@ from __future__ import annotations
 import posixpath
 import re
 import textwrap
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from catalog.extract import Extraction
-from catalog.extract.budget import charge, check_length
-from catalog.extract.syntax import ancestors
+from catalog.extract.budget import charge
+from catalog.extract.syntax import TreeReader, ancestors
 from catalog.extract.typescript.project import (
     CLASS_NODES,
     FUNCTION_NODES,
-    MAX_DEPTH,
     SCOPE_NODES,
+    Located,
     Member,
     Module,
     Project,
@@ -34,31 +33,51 @@ from catalog.extract.typescript.project import (
     string_literal_text,
     unwrap,
 )
+from catalog.extract.values import (
+    MAX_DEPTH,
+    WIRE_ANNOTATION_KEYS,
+    Folded,
+    Unresolved,
+    joined,
+    whole,
+)
 
 if TYPE_CHECKING:
     from catalog.extract.typescript.idioms import Reader
 
 
-ANNOTATION_KEYS = {"title", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
-
-
-class Unresolved(Exception):
-    """A value that static reading cannot determine; the message says why."""
-
-
-class ValueReader:
+class ValueReader(TreeReader):
     """Resolves the values a registration names: identifiers through scopes, imports, exports,
     `this` members and call sites; strings, literals, object fields and static lists."""
 
     project: Project
-    module: Module
     result: Extraction
-    this_class: tuple[Module, Any] | None
     bindings: dict[str, tuple[Reader, Any]]
-    call_site: str
+    placeholder_opening = "${"
+
+    def __init__(
+        self,
+        project: Project,
+        module: Module,
+        result: Extraction,
+        bindings: dict[str, tuple[Reader, Any]] | None = None,
+        call_site: str = "",
+        this_class: tuple[Module, Any] | None = None,
+    ):
+        super().__init__(project, module, result, bindings, call_site)
+        # The concrete class `this` stands for when a base class's method registers `this.name`.
+        self.this_class = this_class
+
+    @property
+    def module(self) -> Module:
+        return self.file
+
+    def bound(self, bindings: dict[str, tuple[Reader, Any]], call_site: str) -> Reader:
+        """This reader with more names bound, for the tools one call site or element makes."""
+        return self.make(self.module, {**self.bindings, **bindings}, call_site, self.this_class)
 
     def at(self, module: Module) -> Reader:
-        raise NotImplementedError
+        return self if module is self.module else self.make(module)
 
     def make(
         self,
@@ -67,7 +86,8 @@ class ValueReader:
         call_site: str = "",
         this_class: tuple[Module, Any] | None = None,
     ) -> Reader:
-        raise NotImplementedError
+        """A reader of `module` in this project, with these bindings, call site and `this` class."""
+        return type(self)(self.project, module, self.result, bindings, call_site, this_class)  # type: ignore[return-value]
 
     def _this_member(self, member: str, depth: int = 0) -> tuple[Module, Any] | None:
         """`this.member` for the concrete class: a field, a getter returning one value, or
@@ -426,39 +446,23 @@ class ValueReader:
         if node.type == "binary_expression" and self.module.text(node.child_by_field_name("operator")) == "+":
             left = self._string_part(node.child_by_field_name("left"), depth)
             right = self._string_part(node.child_by_field_name("right"), depth)
-            check_length(len(left[0]) + len(right[0]))
-            return left[0] + right[0], left[1] + right[1]
+            return joined([left, right])
         if node.type == "call_expression":
             return self._call_string(node, depth)
         if node.type == "number":
             return self.module.text(node), []
         raise Unresolved(f"built at run time ({self._short(node)})")
 
-    def _short(self, node: Any) -> str:
-        text = " ".join(self.module.text(node).split())
-        return text if len(text) <= 60 else text[:57] + "..."
-
-    def _string_part(self, node: Any, depth: int) -> tuple[str, list[str]]:
-        try:
-            return self.string(node, depth + 1)
-        except Unresolved:
-            placeholder = "${" + self._short(node) + "}"
-            return placeholder, [placeholder]
-
     def _template(self, node: Any, depth: int) -> tuple[str, list[str]]:
-        pieces: list[str] = []
-        holes: list[str] = []
+        parts: list[Folded] = []
         for child in node.named_children:
             if child.type == "string_fragment":
-                pieces.append(self.module.text(child))
+                parts.append((self.module.text(child), []))
             elif child.type == "escape_sequence":
-                pieces.append(decode_escape(self.module.text(child)))
+                parts.append((decode_escape(self.module.text(child)), []))
             elif child.type == "template_substitution" and child.named_children:
-                text, more = self._string_part(child.named_children[0], depth)
-                pieces.append(text)
-                holes.extend(more)
-        check_length(sum(len(piece) for piece in pieces))
-        return "".join(pieces), holes
+                parts.append(self._string_part(child.named_children[0], depth))
+        return joined(parts)
 
     def _call_string(self, node: Any, depth: int) -> tuple[str, list[str]]:
         function = unwrap(node.child_by_field_name("function"))
@@ -508,16 +512,7 @@ class ValueReader:
         return callee.string(returned, depth + 1)
 
     def _text_or_empty(self, node: Any, label: str, unresolved: list[str]) -> str:
-        if self._is_absent_member(node):
-            return ""
-        try:
-            text, holes = self.string(node)
-        except Unresolved as error:
-            unresolved.append(f"{label}: {error}")
-            return ""
-        if holes:
-            unresolved.append(f"{label}: placeholders filled at run time ({', '.join(holes)})")
-        return text
+        return "" if self._is_absent_member(node) else self._text(node, label, unresolved)
 
     def object_fields(self, node: Any, label: str, unresolved: list[str]) -> dict[str, Any]:
         """The properties of an object literal (after following names), as key -> value node."""
@@ -546,9 +541,9 @@ class ValueReader:
                 key_text = (
                     string_literal_text(self.module, key) if key.type == "string" else self.module.text(key)
                 )
-                fields[key_text] = Located(self.module, member.child_by_field_name("value"))
+                fields[key_text] = Located(node=member.child_by_field_name("value"), module=self.module)
             elif member.type == "shorthand_property_identifier":
-                fields[self.module.text(member)] = Located(self.module, member)
+                fields[self.module.text(member)] = Located(node=member, module=self.module)
             elif member.type == "spread_element" and member.named_children:
                 fields.update(self._located_fields(member.named_children[0], label, unresolved, depth + 1))
         return fields
@@ -596,7 +591,7 @@ class ValueReader:
 
     def _is_annotations_object(self, node: Any) -> bool:
         keys = self.object_fields(node, "", [])
-        return bool(keys) and set(keys) <= ANNOTATION_KEYS
+        return bool(keys) and set(keys) <= WIRE_ANNOTATION_KEYS
 
     def annotations(self, node: Any, unresolved: list[str]) -> dict[str, Any] | None:
         if self._is_absent_member(node):
@@ -631,10 +626,7 @@ class ValueReader:
                 return operand == "0"
         if value.type == "unary_expression" and self.module.text(value).startswith("-"):
             return -_number(self.module.text(value)[1:].strip())
-        text, holes = self.string(value)
-        if holes:
-            raise Unresolved(f"placeholders filled at run time ({', '.join(holes)})")
-        return text
+        return whole(self.string(value))
 
     def _object_shape_argument(self, call: Any) -> Any | None:
         """The shape literal of a plain `z.object({...})` (nothing chained after it)."""
@@ -664,22 +656,6 @@ class ValueReader:
         owner = current if current is not None and not _is_zod_namespace(self.module.text(current)) else None
         chain[0] = (method, args, owner)
         return chain
-
-
-@dataclass
-class Located:
-    """A value node that lives in another module than the one reading it."""
-
-    module: Module
-    node: Any
-
-    @property
-    def type(self) -> str:
-        return self.node.type
-
-    @property
-    def id(self) -> int:
-        return self.node.id
 
 
 def _is_zod_namespace(text: str) -> bool:
