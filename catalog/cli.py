@@ -695,6 +695,29 @@ def browse(
     run_browse(store.path, port=port, open_browser=not no_open)
 
 
+@app.command()
+@friendly
+def merge(
+    inputs: Annotated[list[Path], typer.Argument(help="Catalog databases built apart (two or more).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The new merged catalog database.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Merge catalogs built apart: history kept, the newest crawl of each server wins, nothing twice."""
+    from dataclasses import asdict
+
+    from catalog.merge import merge_catalogs
+
+    summary = merge_catalogs(list(inputs), output)
+    if as_json:
+        _print_json({"output": str(output), **asdict(summary)})
+        return
+    typer.echo(
+        f"wrote {output}: {summary.servers} servers, {summary.tools} tools, {summary.crawls} crawls "
+        f"({summary.duplicate_crawls} found in more than one input, stored once), "
+        f"{summary.tool_versions} tool versions, from {summary.inputs} catalogs"
+    )
+
+
 def main() -> None:
     """Run the app; Click's own usage errors become one line on stderr and exit code 2 (no box)."""
     try:  # Typer 0.2x ships its own copy of Click; older versions use Click itself
