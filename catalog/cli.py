@@ -71,10 +71,11 @@ def _first_line(text: str | None, width: int) -> str:
 
 def _err(message: str) -> None:
     from rich.console import Console
-    from rich.markup import escape
+
+    from catalog.textsafe import inert_markup
 
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]error:[/] {escape(message)}", markup=True
+        f"[bold red]error:[/] {inert_markup(message, keep_newlines=False)}", markup=True
     )
 
 

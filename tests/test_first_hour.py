@@ -96,3 +96,10 @@ def test_descriptions_are_cut_with_an_ellipsis(home):
     done = run(home, "tools", "pypi:mcp-server-git")
     assert done.returncode == 0
     assert "…" in done.stdout and "Show the commit log." in done.stdout
+
+
+def test_an_unknown_id_with_escape_sequences_is_shown_inert_in_the_error(home):
+    done = run(home, "tools", "x\x1b]0;owned\x07[/]")
+    assert done.returncode == 1
+    line = one_line_error(done)
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr and "[/]" in line
