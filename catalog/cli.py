@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Crawl MCP servers, classify every tool as read / write / destructive, recommend policies.",
@@ -24,6 +24,49 @@ DbOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 CATEGORIES = ("read", "write", "destructive")
+RISKS = ("low", "medium", "high", "critical")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"catalog (mcp-catalog) {version('mcp-catalog')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Crawl MCP servers, classify every tool as read / write / destructive, recommend policies."""
+
+
+def _choice(option: str, value: str | None, allowed: tuple[str, ...]) -> None:
+    """A usage error (exit 2) naming the allowed values, and the close one, for a typo in `option`."""
+    import difflib
+
+    from catalog.models import CatalogError
+
+    if value is None or value in allowed:
+        return
+    close = difflib.get_close_matches(value, allowed, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise CatalogError(f"{option} must be one of {', '.join(allowed)}, not {value!r}{hint}", kind="usage")
+
+
+def _first_line(text: str | None, width: int) -> str:
+    """The first line of an untrusted description, cut at `width` with an ellipsis, inert for Rich."""
+    from catalog.textsafe import inert_markup
+
+    lines = (text or "").strip().splitlines()
+    line = lines[0] if lines else ""
+    if len(line) > width or len(lines) > 1:
+        line = line[: width - 1].rstrip() + "…"
+    return inert_markup(line, keep_newlines=False)
 
 
 def _err(message: str) -> None:
@@ -33,7 +76,7 @@ def _err(message: str) -> None:
     from catalog.textsafe import inert_markup
 
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]error:[/] {inert_markup(redact(message))}", markup=True
+        f"[bold red]error:[/] {inert_markup(redact(message), keep_newlines=False)}", markup=True
     )
 
 
@@ -437,12 +480,19 @@ def tools(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{server}: {len(labelled)} tools")
+    from catalog.textsafe import inert_markup
+
+    table = Table(title=inert_markup(f"{server}: {len(labelled)} tools", keep_newlines=False))
     for column in ("tool", "category", "risk", "conf.", "description"):
         table.add_column(column)
     for lt in labelled:
-        first_line = (lt.tool.description.strip().splitlines() or [""])[0][:90]
-        table.add_row(lt.tool.name, lt.category, lt.risk, f"{lt.classification.confidence:.2f}", first_line)
+        table.add_row(
+            inert_markup(lt.tool.name, keep_newlines=False),
+            lt.category,
+            lt.risk,
+            f"{lt.classification.confidence:.2f}",
+            _first_line(lt.tool.description, 90),
+        )
     Console().print(table)
 
 
@@ -550,7 +600,12 @@ def eval_(
     rows = _read_jsonl(file)
     bad = [r["name"] for r in rows if r.get("label") not in CATEGORIES]
     if bad:
-        raise CatalogError(f"{len(bad)} rows lack a label in {CATEGORIES} (first: {bad[0]})", kind="usage")
+        raise CatalogError(
+            f"{len(bad)} of {len(rows)} tools in {file} have no hand label (first: {bad[0]}); eval scores "
+            "the classifier against labels a person set: give each line a \"label\" of read, write or "
+            "destructive (the output of `catalog classify` has the classifier's own labels, not hand labels)",
+            kind="usage",
+        )
     result = classifier.evaluate(rows)
     if as_json:
         _print_json(result)
@@ -790,7 +845,10 @@ def label(
     tool: Annotated[str, typer.Argument(help="Tool name.")],
     category: Annotated[str, typer.Argument(help="read, write or destructive.")],
     note: Annotated[str, typer.Option("--note", help="Why the reviewer decided so.")],
-    risk: Annotated[str | None, typer.Option(help="low, medium, high or critical.")] = None,
+    risk: Annotated[
+        str | None,
+        typer.Option(help="low, medium, high or critical; without it the risk never drops below the classifier's."),
+    ] = None,
     db: DbOption = None,
     overrides_file: Annotated[
         Path | None,
@@ -800,10 +858,8 @@ def label(
     """Overrule the classifier for one tool; the override survives re-crawls and drives the policy."""
     from catalog.models import CatalogError
 
-    if category not in CATEGORIES:
-        raise CatalogError(f"category must be one of {', '.join(CATEGORIES)}", kind="usage")
-    if risk is not None and risk not in ("low", "medium", "high", "critical"):
-        raise CatalogError("risk must be low, medium, high or critical", kind="usage")
+    _choice("CATEGORY", category, CATEGORIES)
+    _choice("--risk", risk, RISKS)
     if not note.strip():
         raise CatalogError("--note must say why", kind="usage")
     _check_output(overrides_file)
@@ -832,7 +888,15 @@ def search(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Full-text search over the names and descriptions of every stored tool."""
+    """Full-text search over the names and descriptions of every stored tool.
+
+    Words must all match; OR between words or "quoted phrases" means either; the last word is a prefix."""
+    from catalog.models import CatalogError
+
+    _choice("--category", category, CATEGORIES)
+    _choice("--risk", risk, RISKS)
+    if limit < 1:
+        raise CatalogError(f"--limit must be at least 1, not {limit}", kind="usage")
     rows = list(_store(db).search(query, category=category, risk=risk, limit=limit))
     if as_json:
         _print_json(rows)
@@ -840,17 +904,20 @@ def search(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} tools match {query!r}")
+    from catalog.textsafe import inert_markup
+
+    more = f" (the first {limit}; raise --limit for more)" if len(rows) == limit else ""
+    title = f"{len(rows)} tools match {query!r}{more}"
+    table = Table(title=inert_markup(title, keep_newlines=False))
     for column in ("server", "tool", "category", "risk", "description"):
         table.add_column(column)
     for row in rows:
-        first_line = ((row["description"] or "").strip().splitlines() or [""])[0][:80]
         table.add_row(
-            row["server_id"],
-            row["name"],
+            inert_markup(row["server_id"], keep_newlines=False),
+            inert_markup(row["name"], keep_newlines=False),
             row["effective_category"] or "",
             row["effective_risk"] or "",
-            first_line,
+            _first_line(row["description"], 80),
         )
     Console().print(table)
 
@@ -869,8 +936,53 @@ def browse(
     run_browse(store.path, port=port, open_browser=not no_open)
 
 
+@app.command()
+@friendly
+def merge(
+    inputs: Annotated[list[Path], typer.Argument(help="Catalog databases built apart (two or more).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The new merged catalog database.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Merge catalogs built apart: history kept, the newest crawl of each server wins, nothing twice."""
+    from dataclasses import asdict
+
+    from catalog.merge import merge_catalogs
+
+    summary = merge_catalogs(list(inputs), output)
+    if as_json:
+        _print_json({"output": str(output), **asdict(summary)})
+        return
+    typer.echo(
+        f"wrote {output}: {summary.servers} servers, {summary.tools} tools, {summary.crawls} crawls "
+        f"({summary.duplicate_crawls} found in more than one input, stored once), "
+        f"{summary.tool_versions} tool versions, from {summary.inputs} catalogs"
+    )
+
+
 def main() -> None:
-    app(args=_default_registry(sys.argv[1:]))
+    """Run the app; Click's own usage errors become one line on stderr and exit code 2 (no box)."""
+    try:  # Typer 0.2x ships its own copy of Click; older versions use Click itself
+        from typer._click import exceptions as click_errors
+    except ImportError:  # pragma: no cover
+        from click import exceptions as click_errors  # type: ignore[no-redef]
+
+    try:
+        code = app(args=_default_registry(sys.argv[1:]), prog_name="catalog", standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:
+        sys.stdout.write(exc.ctx.get_help() + "\n")
+        code = 0
+    except click_errors.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "catalog"
+        message = " ".join(exc.format_message().split())
+        _err(f"{message} (see `{where} --help`)")
+        code = 2
+    except click_errors.ClickException as exc:
+        _err(" ".join(exc.format_message().split()))
+        code = exc.exit_code
+    except typer.Abort:
+        _err("aborted")
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _default_registry(argv: list[str]) -> list[str]:

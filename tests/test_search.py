@@ -105,3 +105,20 @@ def test_tools_gone_from_the_latest_crawl_are_not_found(home, tmp_path):
     store.save_crawl(CrawlResult(ServerRef("notes", "notes.json", "json"), "static", "fixture", kept))
     store.close()
     assert [r["name"] for r in search(tmp_path, "note")] == ["get_note"]
+
+
+def test_or_between_words_finds_either(home):
+    names = {r["name"] for r in search(home, "note OR experiment")}
+    assert {"get_note", "delete_note", "delete_experiment"} <= names
+    assert not {r["name"] for r in search(home, "note experiment")}
+
+
+def test_a_quoted_phrase_matches_those_words_in_that_order(home):
+    phrase = {r["name"] for r in search(home, '"note for good"')}
+    assert phrase == {"delete_note"}
+    assert search(home, '"good for note"') == []
+
+
+def test_lowercase_or_and_other_operators_stay_words(home):
+    assert search(home, "note or run") == []
+    assert search(home, "note AND NOT run") == []
