@@ -465,6 +465,10 @@ def report(
         typer.Option("--fail-on", help="Exit 1 when a tool is at or above: low, medium, high or critical."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Terminal table: at most this many tools, riskiest first.")
+    ] = 30,
+    show_all: Annotated[bool, typer.Option("--all", help="Terminal table: every tool.")] = False,
 ) -> None:
     """A risk report for one server, or the whole catalog riskiest first."""
     from catalog import report as reports
@@ -476,19 +480,35 @@ def report(
         from catalog.ci import check_level
 
         check_level(fail_on)
+    if limit < 1:
+        raise CatalogError(f"--limit must be at least 1, got {limit}", kind="usage")
     _check_output(output)
     if format not in ("table", "markdown", "html", "json"):
         raise CatalogError(f"unknown format {format!r}: use table, markdown, html or json", kind="usage")
     store = _store(db)
+    console = None
+    if format == "table" and output is None:
+        from rich.console import Console
+
+        console = Console(highlight=False)  # colour on a terminal; NO_COLOR and pipes get none
     if server is None:
-        text = reports.render_catalog(store.catalog_summary(), format)
+        rows = store.catalog_summary()
+        for row in rows:
+            if row.get("last_status") not in (None, "ok"):
+                last = store.crawls(row["id"], limit=1)
+                row["last_error"] = last[0]["error"] if last else None
+        text = reports.render_catalog(rows, format, console)
     else:
         labelled = _stored_tools(store, server)
         policy_text = (
             _policy_text([(server, labelled)], "policylayer") if format in ("html", "markdown") else None
         )
-        text = reports.render_report(server, labelled, format, policy_text)
-    _emit(text, output)
+        crawl = (store.crawls(server, limit=1) or [None])[0]
+        text = reports.render_report(
+            server, labelled, format, policy_text, console, crawl, None if show_all else limit
+        )
+    if console is None:
+        _emit(text, output)
     if fail_on is not None:
         _fail_on(store, server, fail_on)
 
