@@ -816,7 +816,8 @@ def check(
     store = _store(db)
     if pinned and not stored:
         for server in names:
-            _recrawl(store, server, pinned["servers"].get(server) or {})
+            if server in pinned["servers"]:
+                _recrawl(store, server, pinned["servers"][server])
     pairs = _policy_servers(store, names, overrides_file)
     if pinned:
         known = {s: t for s, t in pairs if s in pinned["servers"]}
@@ -840,7 +841,7 @@ def check(
     else:
         from catalog.ci.sarif import to_sarif
 
-        artifact = str(lock) if lock else names[0]
+        artifact = (lock.resolve().as_uri() if lock.is_absolute() else lock.as_posix()) if lock else names[0]
         text = (
             json.dumps(to_sarif(findings, failed, artifact, _version()), indent=2, ensure_ascii=False) + "\n"
         )
