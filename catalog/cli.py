@@ -645,23 +645,70 @@ def report(
     format: Annotated[str, typer.Option("--format", "-f", help="table, markdown, html or json.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
     db: DbOption = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", help="Exit 1 when a tool is at or above: low, medium, high or critical."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Terminal table: at most this many tools, riskiest first.")
+    ] = 30,
+    show_all: Annotated[bool, typer.Option("--all", help="Terminal table: every tool.")] = False,
 ) -> None:
     """A risk report for one server, or the whole catalog riskiest first."""
     from catalog import report as reports
     from catalog.models import CatalogError
 
+    if as_json:
+        format = "json"
+    if fail_on is not None:
+        from catalog.ci import check_level
+
+        check_level(fail_on)
+    if limit < 1:
+        raise CatalogError(f"--limit must be at least 1, got {limit}", kind="usage")
+    _check_output(output)
     if format not in ("table", "markdown", "html", "json"):
         raise CatalogError(f"unknown format {format!r}: use table, markdown, html or json", kind="usage")
     store = _store(db)
+    console = None
+    if format == "table" and output is None:
+        from rich.console import Console
+
+        console = Console(highlight=False)  # colour on a terminal; NO_COLOR and pipes get none
     if server is None:
-        text = reports.render_catalog(store.catalog_summary(), format)
+        rows = store.catalog_summary()
+        for row in rows:
+            if row.get("last_status") not in (None, "ok"):
+                last = store.crawls(row["id"], limit=1)
+                row["last_error"] = last[0]["error"] if last else None
+        text = reports.render_catalog(rows, format, console)
     else:
         labelled = _stored_tools(store, server)
         policy_text = (
             _policy_text([(server, labelled)], "policylayer") if format in ("html", "markdown") else None
         )
-        text = reports.render_report(server, labelled, format, policy_text)
-    _emit(text, output)
+        crawl = (store.crawls(server, limit=1) or [None])[0]
+        text = reports.render_report(
+            server, labelled, format, policy_text, console, crawl, None if show_all else limit
+        )
+    if console is None:
+        _emit(text, output)
+    if fail_on is not None:
+        _fail_on(store, server, fail_on)
+
+
+def _fail_on(store, server: str | None, level: str) -> None:
+    """Exit 1 when any tool of the server (or of the catalog) is at or above `level`, naming them."""
+    from catalog.ci import at_least
+
+    ids = [server] if server else store.server_ids()
+    risky = [(s, lt) for s in ids for lt in store.labelled_tools(s) if at_least(lt.risk, level)]
+    if risky:
+        names = ", ".join(f"{s}/{lt.tool.name} ({lt.risk})" for s, lt in risky[:10])
+        more = f" and {len(risky) - 10} more" if len(risky) > 10 else ""
+        _err(f"{len(risky)} tools at or above {level} risk: {names}{more}")
+        raise typer.Exit(1)
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -799,7 +846,13 @@ def _server_source(store, server: str) -> dict[str, Any]:
     crawl = store.last_ok_crawl(server) or {}
     row = store.db.execute("SELECT kind, source FROM servers WHERE id = ?", [server]).fetchone()
     kind, source = (row[0], row[1]) if row else (None, None)
-    return {"id": server, "kind": kind, "source": source, "route": crawl.get("route"), "version": crawl.get("version")}
+    return {
+        "id": server,
+        "kind": kind,
+        "source": source,
+        "route": crawl.get("route"),
+        "version": crawl.get("version"),
+    }
 
 
 @app.command()
@@ -809,7 +862,9 @@ def annotate(
     format: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", help="Export corrected hints: toolhive (MCPToolConfig), server-json or tools-list."
+            "--format",
+            "-f",
+            help="Export corrected hints: toolhive (MCPToolConfig), server-json or tools-list.",
         ),
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
@@ -876,6 +931,140 @@ def label(
     typer.echo(
         inert(f"{server} {tool}: labelled {category} by a reviewer; now {labelled.category} / {labelled.risk}")
     )
+
+
+@app.command()
+@friendly
+def pin(
+    servers: Annotated[list[str], typer.Argument(help="Server id(s) to pin.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="The lock file, e.g. mcp-lock.json.")
+    ] = None,
+    overrides_file: Annotated[
+        Path | None,
+        typer.Option("--overrides-file", help="A reviewed overrides YAML file, applied over the database."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record each tool's full definition hash, label and risk in a lock file for `catalog check --lock`."""
+    from catalog.ci.lock import pin as make_lock
+
+    _check_output(output)
+    store = _store(db)
+    pairs = _policy_servers(store, servers, overrides_file)
+    lock = make_lock([(server, tools, _server_source(store, server)) for server, tools in pairs])
+    text = json.dumps(lock, indent=2, ensure_ascii=False) + "\n"
+    if output is None or as_json:
+        sys.stdout.write(text)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        count = sum(len(s["tools"]) for s in lock["servers"].values())
+        typer.echo(f"pinned {count} tools of {len(servers)} server(s) in {output}", err=True)
+
+
+@app.command()
+@friendly
+def check(
+    servers: Annotated[
+        list[str] | None, typer.Argument(help="Server id(s); with --lock, default: every server in it.")
+    ] = None,
+    lock: Annotated[Path | None, typer.Option("--lock", help="A lock file written by `catalog pin`.")] = None,
+    stored: Annotated[
+        bool, typer.Option("--stored", help="Compare the stored crawl instead of crawling again.")
+    ] = False,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", help="Also fail on tools at or above: low, medium, high, critical."),
+    ] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or sarif.")] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the findings to this file.")
+    ] = None,
+    overrides_file: Annotated[
+        Path | None,
+        typer.Option("--overrides-file", help="A reviewed overrides YAML file, applied over the database."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Gate a pipeline: drift from a lock file, hidden instructions, risky tools. Exit 1 on a failing finding."""
+    from catalog.ci import check_level, failing, render_text
+    from catalog.ci.lock import drift, read_lock, scan
+    from catalog.models import CatalogError
+
+    if as_json:
+        format = "json"
+    if format not in ("text", "json", "sarif"):
+        raise CatalogError(f"unknown format {format!r}: use text, json or sarif", kind="usage")
+    if fail_on is not None:
+        check_level(fail_on)
+    _check_output(output)
+    pinned = read_lock(lock) if lock else None
+    names = list(servers or (list(pinned["servers"]) if pinned else []))
+    if not names:
+        raise CatalogError("give a SERVER, or --lock FILE", kind="usage")
+    store = _store(db)
+    if pinned and not stored:
+        for server in names:
+            if server in pinned["servers"]:
+                _recrawl(store, server, pinned["servers"][server])
+    pairs = _policy_servers(store, names, overrides_file)
+    if pinned:
+        known = {s: t for s, t in pairs if s in pinned["servers"]}
+        findings = drift({"servers": {s: pinned["servers"][s] for s in known}}, known)
+        for server, tools in pairs:
+            findings += [f for f in scan(server, tools, fail_on) if f.rule == "MCP001"]
+    else:
+        findings = [f for server, tools in pairs for f in scan(server, tools, fail_on)]
+    failed = failing(findings, fail_on)
+    if format == "text":
+        text = render_text(findings, failed) + "\n"
+    elif format == "json":
+        text = (
+            json.dumps(
+                {"findings": [f.to_dict() for f in findings], "failing": len(failed), "fail_on": fail_on},
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+    else:
+        from catalog.ci.sarif import to_sarif
+
+        artifact = (lock.resolve().as_uri() if lock.is_absolute() else lock.as_posix()) if lock else names[0]
+        text = (
+            json.dumps(to_sarif(findings, failed, artifact, _version()), indent=2, ensure_ascii=False) + "\n"
+        )
+    _emit(text, output)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mcp-catalog")
+    except PackageNotFoundError:
+        return "0"
+
+
+def _recrawl(store, server: str, pinned: dict[str, Any]) -> None:
+    """Crawl a pinned server again from the source its lock entry records."""
+    from catalog.crawl import CrawlOptions, crawl_source
+    from catalog.models import CatalogError
+
+    source, kind = pinned.get("source"), pinned.get("kind")
+    if not source:
+        raise CatalogError(f"the lock file does not say where {server} came from; use --stored", kind="usage")
+    if kind == "command":
+        source = f"stdio:{source}"
+    named = kind in ("json", "local", "command", "url")
+    outcomes = crawl_source(source, CrawlOptions(name=server if named else None), store)
+    bad = [o.result for o in outcomes if o.result.status == "failed"]
+    if bad:
+        raise CatalogError(f"crawling {server} again failed: {bad[0].error}", kind="error")
 
 
 @app.command()

@@ -10,6 +10,8 @@ import shutil
 from collections import Counter
 from typing import Any
 
+from markupsafe import Markup
+
 from catalog.annotate import suggest_annotations
 from catalog.models import CatalogError, LabelledTool
 
@@ -54,7 +56,65 @@ def summary_line(tools: list[LabelledTool]) -> str:
     return line + (f" ({'; '.join(extras)})" if extras else "")
 
 
-def tool_record(labelled: LabelledTool, suggestion: dict[str, Any]) -> dict[str, Any]:
+def actions(server_id: str, tools: list[LabelledTool]) -> dict[str, Any]:
+    """What the recommended (balanced) policy does with each tool: allow (with a cap), approval, deny."""
+    from catalog.policies.rules import plan_rules
+
+    return {rule.tool: rule for rule in plan_rules([(server_id, tools)])}
+
+
+def action_text(rule: Any) -> str:
+    if rule.action == "allow":
+        return f"allow ≤{rule.cap}/min"
+    if rule.action == "approve":
+        return f"approval, ≤{rule.cap}/min"
+    return "deny"
+
+
+def action_summary(rows: list[dict[str, Any]]) -> str:
+    """`deny N, approval for N, allow N (capped A-B calls/minute)`: what to do, first."""
+    counts = Counter(r["action"] for r in rows)
+    caps = sorted({r["cap"] for r in rows if r["action"] == "allow" and r["cap"]})
+    capped = ""
+    if caps:
+        capped = f" (capped at {caps[0]}" + (f"-{caps[-1]}" if len(caps) > 1 else "") + " calls/minute)"
+    return (
+        f"deny {counts.get('deny', 0)}, approval for {counts.get('approve', 0)}, "
+        f"allow {counts.get('allow', 0)}{capped}"
+    )
+
+
+def crawl_facts(crawl: dict[str, Any] | None, tools: list[LabelledTool]) -> dict[str, Any]:
+    """When and how the tools were listed, and by which classifier: the report's provenance."""
+    versions = Counter(t.classification.version for t in tools if t.classification.version)
+    crawl = crawl or {}
+    return {
+        "crawled_at": crawl.get("finished_at"),
+        "status": crawl.get("status"),
+        "error": crawl.get("error"),
+        "version": crawl.get("version"),
+        "route": crawl.get("route"),
+        "method": crawl.get("method"),
+        "classifier_version": versions.most_common(1)[0][0] if versions else None,
+    }
+
+
+def facts_line(facts: dict[str, Any]) -> str:
+    parts = []
+    if facts.get("crawled_at"):
+        parts.append(f"crawled {str(facts['crawled_at'])[:16].replace('T', ' ')}")
+    if facts.get("status") and facts["status"] != "ok":
+        parts.append(f"status {facts['status']}" + (f" ({facts['error']})" if facts.get("error") else ""))
+    if facts.get("version"):
+        parts.append(f"version {facts['version']}")
+    if facts.get("route"):
+        parts.append(f"route: {facts['route']}")
+    if facts.get("classifier_version"):
+        parts.append(f"classifier version {facts['classifier_version']}")
+    return " · ".join(parts)
+
+
+def tool_record(labelled: LabelledTool, suggestion: dict[str, Any], rule: Any = None) -> dict[str, Any]:
     tool, label = labelled.tool, labelled.classification
     override = labelled.override
     return {
@@ -66,6 +126,9 @@ def tool_record(labelled: LabelledTool, suggestion: dict[str, Any]) -> dict[str,
         "confidence": label.confidence,
         "reasons": label.reasons,
         "top_reason": labelled.top_reason(),
+        "action": rule.action if rule is not None else None,
+        "cap": rule.cap if rule is not None else None,
+        "action_text": action_text(rule) if rule is not None else "",
         "classifier": {"category": label.category, "risk": label.risk, "version": label.version},
         "override": None
         if override is None
@@ -79,9 +142,13 @@ def tool_record(labelled: LabelledTool, suggestion: dict[str, Any]) -> dict[str,
     }
 
 
-def records(tools: list[LabelledTool]) -> list[dict[str, Any]]:
+def records(tools: list[LabelledTool], server_id: str = "server") -> list[dict[str, Any]]:
     sorted_tools = ordered(tools)
-    return [tool_record(t, s) for t, s in zip(sorted_tools, suggest_annotations(sorted_tools), strict=True)]
+    rules = actions(server_id, tools)
+    return [
+        tool_record(t, s, rules.get(t.tool.name))
+        for t, s in zip(sorted_tools, suggest_annotations(sorted_tools), strict=True)
+    ]
 
 
 def render_report(
@@ -90,11 +157,16 @@ def render_report(
     format: str = "table",
     policy_text: str | None = None,
     console: Any = None,
+    crawl: dict[str, Any] | None = None,
+    limit: int | None = None,
 ) -> str:
-    """One server's tools with labels, reasons, annotations and the recommended policy, as text."""
+    """One server's tools with labels, reasons, annotations and the recommended policy, as text.
+    `crawl` is the stored crawl the tools come from; `limit` caps the terminal table (riskiest first)."""
     check_format(format)
-    rows = records(tools)
+    rows = records(tools, server_id)
     summary = summary_line(tools)
+    facts = crawl_facts(crawl, tools)
+    todo = action_summary(rows)
     if format == "json":
         counts = Counter(t.category for t in tools)
         document = {
@@ -104,15 +176,18 @@ def render_report(
                 **{c: counts.get(c, 0) for c in ("read", "write", "destructive")},
             },
             "summary_line": summary,
+            "actions": {a: sum(r["action"] == a for r in rows) for a in ("deny", "approve", "allow")},
+            "action_summary": todo,
+            "crawl": facts,
             "tools": rows,
             "policy": policy_text,
         }
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if format == "markdown":
-        return markdown_report(server_id, rows, summary, policy_text)
+        return markdown_report(server_id, rows, summary, policy_text, todo, facts)
     if format == "html":
-        return html_report(server_id, rows, summary, policy_text)
-    return terminal_report(server_id, rows, summary, console)
+        return html_report(server_id, rows, summary, policy_text, todo, facts)
+    return terminal_report(server_id, rows, summary, console, todo, facts, limit)
 
 
 # -- terminal ------------------------------------------------------------------------------------------
@@ -132,40 +207,75 @@ def render_rich(renderables: list[Any], console: Any = None) -> str:
     return buffer.getvalue()
 
 
-def terminal_report(server_id: str, rows: list[dict[str, Any]], summary: str, console: Any) -> str:
+def terminal_report(
+    server_id: str,
+    rows: list[dict[str, Any]],
+    summary: str,
+    console: Any,
+    todo: str = "",
+    facts: dict[str, Any] | None = None,
+    limit: int | None = None,
+) -> str:
+    """Grouped by category, riskiest first; every untrusted string made inert; at most `limit` tools."""
     from rich.table import Table
     from rich.text import Text
 
-    parts: list[Any] = [Text(f"{server_id}: {summary}", style="bold")]
+    from catalog.textsafe import inert_markup
+
+    def safe(text: Any) -> str:
+        return inert_markup(text, keep_newlines=False)
+
+    parts: list[Any] = [f"[bold]{safe(server_id)}: {safe(summary)}[/]"]
+    if todo:
+        parts.append(f"[bold]What to do:[/] {safe(todo)}")
+    line = facts_line(facts or {})
+    if line:
+        parts.append(f"[dim]{safe(line)}[/]")
+    shown = rows if limit is None else rows[:limit]
     for category in CATEGORIES:
-        group = [r for r in rows if r["category"] == category]
+        group = [r for r in shown if r["category"] == category]
         if not group:
             continue
-        table = Table(title=f"{category} ({len(group)})", title_justify="left", expand=False)
+        total = sum(r["category"] == category for r in rows)
+        title = (
+            f"{category} ({len(group)})" if len(group) == total else f"{category} ({len(group)} of {total})"
+        )
+        table = Table(title=title, title_justify="left", expand=False)
         table.add_column("tool", overflow="fold")
-        table.add_column("risk")
+        table.add_column("action", no_wrap=True)
+        table.add_column("risk", no_wrap=True)
         table.add_column("conf.", justify="right")
         table.add_column("top reason", overflow="fold", max_width=70)
         for row in group:
-            name = Text(row["name"])
+            name = safe(row["name"])
             if row["override"]:
-                name.append(" [override]", style="bold magenta")
+                name += " [bold magenta]\\[override][/]"
             if row["contradictions"]:
-                name.append(" !hints", style="bold yellow")
+                name += " [bold yellow]!hints[/]"
+            style = RISK_STYLE.get(row["risk"], "")
             table.add_row(
                 name,
-                Text(row["risk"], style=RISK_STYLE.get(row["risk"], "")),
+                f"[{ACTION_STYLE.get(row['action'] or '', 'default')}]{safe(row['action_text'])}[/]",
+                f"[{style}]{safe(row['risk'])}[/]" if style else safe(row["risk"]),
                 f"{row['confidence']:.2f}",
-                Text(row["top_reason"]),
+                safe(row["top_reason"]),
             )
         parts.append(table)
-    flagged = [r for r in rows if r["contradictions"]]
+    hidden = len(rows) - len(shown)
+    if hidden > 0:
+        parts.append(
+            f"… and {hidden} more lower-risk tools not shown; the full list: --all, --format json or --format html"
+        )
+    flagged = [r for r in shown if r["contradictions"]]
     if flagged:
         parts.append(
             Text(f"{len(flagged)} tools whose own annotations disagree (!hints):", style="bold yellow")
         )
-        parts += [Text(f"  {r['name']}: {'; '.join(r['contradictions'])}") for r in flagged]
+        parts += [f"  {safe(r['name'])}: {safe('; '.join(r['contradictions']))}" for r in flagged]
     return render_rich(parts, console)
+
+
+ACTION_STYLE = {"allow": "green", "approve": "yellow", "deny": "bold red"}
 
 
 # -- markdown ------------------------------------------------------------------------------------------
@@ -182,8 +292,20 @@ def fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def markdown_report(server_id: str, rows: list[dict[str, Any]], summary: str, policy_text: str | None) -> str:
-    lines = [f"# MCP tool report: {md(server_id)}", "", f"**{md(summary)}**", ""]
+def markdown_report(
+    server_id: str,
+    rows: list[dict[str, Any]],
+    summary: str,
+    policy_text: str | None,
+    todo: str = "",
+    facts: dict[str, Any] | None = None,
+) -> str:
+    lines = [f"# MCP tool report: {md(server_id)}", ""]
+    if todo:
+        lines += [f"**What to do: {md(todo)}**", ""]
+    lines += [f"**{md(summary)}**", ""]
+    if facts_line(facts or {}):
+        lines += [md(facts_line(facts or {})), ""]
     for category in CATEGORIES:
         group = [r for r in rows if r["category"] == category]
         if not group:
@@ -191,13 +313,14 @@ def markdown_report(server_id: str, rows: list[dict[str, Any]], summary: str, po
         lines += [
             f"## {category} ({len(group)})",
             "",
-            "| tool | risk | confidence | top reason |",
-            "| --- | --- | ---: | --- |",
+            "| tool | action | risk | confidence | top reason |",
+            "| --- | --- | --- | ---: | --- |",
         ]
         for row in group:
             mark = " *(override)*" if row["override"] else ""
             lines.append(
-                f"| `{md(row['name'])}`{mark} | {row['risk']} | {row['confidence']:.2f} | {md(row['top_reason'])} |"
+                f"| `{md(row['name'])}`{mark} | {md(row['action_text'])} | {row['risk']} | {row['confidence']:.2f} "
+                f"| {md(row['top_reason'])} |"
             )
         lines.append("")
     flagged = [r for r in rows if r["contradictions"]]
@@ -214,101 +337,48 @@ def markdown_report(server_id: str, rows: list[dict[str, Any]], summary: str, po
 # -- html ----------------------------------------------------------------------------------------------
 
 
-def esc(value: Any) -> str:
-    return html.escape(str(value if value is not None else ""), quote=True)
+def json_text(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
 
 
-def bar_chart(title: str, counts: dict[str, int], order: tuple[str, ...], y: int, total: int) -> str:
-    """One labelled horizontal stacked bar in SVG units (width 600)."""
-    parts = [f'<text x="0" y="{y + 15}" class="axis">{esc(title)}</text>']
-    x = 110.0
+def bars(counts: dict[str, int], order: tuple[str, ...], total: int) -> list[dict[str, Any]]:
+    """The segments of one horizontal stacked bar, in SVG units (bar from x=110, 480 wide)."""
+    out, x = [], 110.0
     for key in order:
         n = counts.get(key, 0)
         if not n:
             continue
         width = 480 * n / total
-        parts.append(
-            f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="22" fill="{COLORS[key]}" rx="3">'
-            f"<title>{esc(key)}: {n}</title></rect>"
-        )
-        if width > 28:
-            parts.append(f'<text x="{x + width / 2:.1f}" y="{y + 15}" class="barlabel">{n}</text>')
+        out.append({"key": key, "n": n, "x": f"{x:.1f}", "width": f"{width:.1f}", "mid": f"{x + width / 2:.1f}",
+                    "label": width > 28, "color": COLORS[key]})  # fmt: skip
         x += width
-    return "".join(parts)
+    return out
 
 
-def legend(order: tuple[str, ...], counts: dict[str, int], y: int) -> str:
-    parts, x = [], 110
-    for key in order:
-        parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{COLORS[key]}" rx="2"/>')
-        parts.append(
-            f'<text x="{x + 14}" y="{y + 9}" class="legend">{esc(key)} ({counts.get(key, 0)})</text>'
-        )
-        x += 110
-    return "".join(parts)
+def chart(title_a: str, a: dict[str, int], order_a: tuple[str, ...], title_b: str, b: dict[str, int],
+          order_b: tuple[str, ...], label: str) -> dict[str, Any]:  # fmt: skip
+    return {
+        "label": label,
+        "rows": [
+            {"title": title_a, "y": 4, "bars": bars(a, order_a, max(sum(a.values()), 1)),
+             "legend": [(k, COLORS[k], a.get(k, 0), 110 + 110 * i) for i, k in enumerate(order_a)]},
+            {"title": title_b, "y": 62, "bars": bars(b, order_b, max(sum(b.values()), 1)),
+             "legend": [(k, COLORS[k], b.get(k, 0), 110 + 110 * i) for i, k in enumerate(order_b)]},
+        ],
+    }  # fmt: skip
 
 
-def summary_svg(rows: list[dict[str, Any]]) -> str:
-    total = max(len(rows), 1)
+def summary_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     categories = Counter(r["category"] for r in rows)
     risks = Counter(r["risk"] for r in rows)
-    cat_order, risk_order = ("read", "write", "destructive"), ("low", "medium", "high", "critical")
-    return (
-        '<svg id="summary-chart" role="img" aria-label="tools by category and risk" viewBox="0 0 600 120">'
-        + bar_chart("category", categories, cat_order, 4, total)
-        + legend(cat_order, categories, 32)
-        + bar_chart("risk", risks, risk_order, 62, total)
-        + legend(risk_order, risks, 90)
-        + "</svg>"
-    )
+    return chart("category", categories, ("read", "write", "destructive"), "risk", risks,
+                 ("low", "medium", "high", "critical"), "tools by category and risk")  # fmt: skip
 
 
-def json_block(value: Any) -> str:
-    return esc(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
-
-
-def tool_row(row: dict[str, Any]) -> str:
-    haystack = " ".join(
+def haystack(row: dict[str, Any]) -> str:
+    return " ".join(
         [row["name"], row["description"] or "", " ".join(row["reasons"]), row["top_reason"]]
     ).lower()
-    override = (
-        f'<p class="override">Reviewer override ({esc(row["override"]["category"])}): {esc(row["override"]["note"])}'
-        f" &mdash; the classifier said {esc(row['classifier']['category'])}/{esc(row['classifier']['risk'])}.</p>"
-        if row["override"]
-        else ""
-    )
-    contradictions = (
-        '<div class="contra"><b>Annotation contradictions</b><ul>'
-        + "".join(f"<li>{esc(c)}</li>" for c in row["contradictions"])
-        + "</ul></div>"
-        if row["contradictions"]
-        else ""
-    )
-    suggested = "".join(
-        f"<li><code>{esc(hint)}: {str(value).lower()}</code> &mdash; {esc(row['annotation_reasons'][hint])}</li>"
-        for hint, value in row["suggested_annotations"].items()
-    )
-    schema = row["input_schema"] if row["input_schema"] is not None else {"params": row["params"]}
-    flags = ('<span class="flag ov" title="reviewer override">override</span>' if row["override"] else "") + (
-        '<span class="flag hint" title="annotation contradiction">hints</span>'
-        if row["contradictions"]
-        else ""
-    )
-    return (
-        f'<tr data-category="{esc(row["category"])}" data-risk="{esc(row["risk"])}" data-text="{esc(haystack)}">'
-        f'<td data-value="{esc(row["name"].lower())}"><details><summary><code>{esc(row["name"])}</code>{flags}</summary>'
-        f'<div class="more"><p class="desc">{esc(row["description"]) or "<i>no description</i>"}</p>{override}'
-        f"{contradictions}<b>Reasons</b><ul>{''.join(f'<li>{esc(r)}</li>' for r in row['reasons'])}</ul>"
-        f"<b>Suggested annotations</b><ul>{suggested}</ul>"
-        f"<b>Author&rsquo;s annotations</b><pre>{json_block(row['annotations'])}</pre>"
-        f"<b>Input schema</b><pre>{json_block(schema)}</pre></div></details></td>"
-        f'<td data-value="{CATEGORY_RANK.get(row["category"], 9)}"><span class="badge {esc(row["category"])}">'
-        f"{esc(row['category'])}</span></td>"
-        f'<td data-value="{RISK_RANK.get(row["risk"], 9)}"><span class="badge {esc(row["risk"])}">{esc(row["risk"])}'
-        f"</span></td>"
-        f'<td data-value="{row["confidence"]:.4f}" class="num">{row["confidence"]:.2f}</td>'
-        f'<td data-value="{esc(row["top_reason"].lower())}">{esc(row["top_reason"])}</td></tr>'
-    )
 
 
 STYLE = """
@@ -376,58 +446,118 @@ SCRIPT = """
 """
 
 
-def page(title: str, body: str, script: str = "") -> str:
-    csp = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+TEMPLATES = {
+    "page.html": """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title><style>{{ style }}</style></head><body><main>{% block body %}{% endblock %}</main>
+<script>{{ script }}</script></body></html>
+""",
+    "chart.html": """{% macro svg(c) -%}
+<svg id="summary-chart" role="img" aria-label="{{ c.label }}" viewBox="0 0 600 120">
+{%- for row in c.rows %}<text x="0" y="{{ row.y + 15 }}" class="axis">{{ row.title }}</text>
+{%- for b in row.bars %}<rect x="{{ b.x }}" y="{{ row.y }}" width="{{ b.width }}" height="22" fill="{{ b.color }}" rx="3"><title>{{ b.key }}: {{ b.n }}</title></rect>
+{%- if b.label %}<text x="{{ b.mid }}" y="{{ row.y + 15 }}" class="barlabel">{{ b.n }}</text>{% endif %}{% endfor %}
+{%- for key, color, n, x in row.legend %}<rect x="{{ x }}" y="{{ row.y + 28 }}" width="10" height="10" fill="{{ color }}" rx="2"/><text x="{{ x + 14 }}" y="{{ row.y + 37 }}" class="legend">{{ key }} ({{ n }})</text>{% endfor %}
+{%- endfor %}</svg>
+{%- endmacro %}""",
+    "report.html": """{% extends "page.html" %}{% from "chart.html" import svg %}{% block body %}
+<h1>{{ server }}</h1>
+<p class="todo"><b>What to do:</b> {{ todo }}</p>
+<p class="sub">{{ summary }}</p>
+{% if facts %}<p class="sub facts">{{ facts }}</p>{% endif %}
+<div class="card">{{ svg(chart) }}</div>
+<h2>Tools</h2><div class="card"><div class="controls">
+<input id="filter" type="search" placeholder="Filter by name, description or reason" aria-label="filter">
+<select id="category" aria-label="category"><option value="">all categories</option>{% for v in ("read", "write", "destructive") %}<option value="{{ v }}">{{ v }}</option>{% endfor %}</select>
+<select id="risk" aria-label="risk"><option value="">all risks</option>{% for v in ("low", "medium", "high", "critical") %}<option value="{{ v }}">{{ v }}</option>{% endfor %}</select>
+<span id="count"></span></div>
+<table id="tools"><thead><tr><th data-type="text">Tool</th><th data-type="text">Action</th><th data-type="number">Category</th><th data-type="number">Risk</th><th data-type="number">Confidence</th><th data-type="text">Top reason</th></tr></thead><tbody>
+{% for row in rows -%}
+<tr data-category="{{ row.category }}" data-risk="{{ row.risk }}" data-text="{{ row.haystack }}">
+<td data-value="{{ row.name | lower }}"><details><summary><code>{{ row.name }}</code>
+{%- if row.override %}<span class="flag ov" title="reviewer override">override</span>{% endif %}
+{%- if row.contradictions %}<span class="flag hint" title="annotation contradiction">hints</span>{% endif %}</summary>
+<div class="more"><p class="desc">{% if row.description %}{{ row.description }}{% else %}<i>no description</i>{% endif %}</p>
+{%- if row.override %}<p class="override">Reviewer override ({{ row.override.category }}): {{ row.override.note }} &mdash; the classifier said {{ row.classifier.category }}/{{ row.classifier.risk }}.</p>{% endif %}
+{%- if row.contradictions %}<div class="contra"><b>Annotation contradictions</b><ul>{% for c in row.contradictions %}<li>{{ c }}</li>{% endfor %}</ul></div>{% endif %}
+<b>Reasons</b><ul>{% for r in row.reasons %}<li>{{ r }}</li>{% endfor %}</ul>
+<b>Suggested annotations</b><ul>{% for hint, value in row.suggested_annotations.items() %}<li><code>{{ hint }}: {{ value | string | lower }}</code> &mdash; {{ row.annotation_reasons[hint] }}</li>{% endfor %}</ul>
+<b>Author&rsquo;s annotations</b><pre>{{ row.annotations_json }}</pre>
+<b>Input schema</b><pre>{{ row.schema_json }}</pre></div></details></td>
+<td data-value="{{ row.action }}"><span class="action {{ row.action }}">{{ row.action_text }}</span></td>
+<td data-value="{{ category_rank[row.category] }}"><span class="badge {{ row.category }}">{{ row.category }}</span></td>
+<td data-value="{{ risk_rank[row.risk] }}"><span class="badge {{ row.risk }}">{{ row.risk }}</span></td>
+<td data-value="{{ '%.4f' | format(row.confidence) }}" class="num">{{ '%.2f' | format(row.confidence) }}</td>
+<td data-value="{{ row.top_reason | lower }}">{{ row.top_reason }}</td></tr>
+{% endfor %}</tbody></table></div>
+{% if flagged %}<h2>Annotation contradictions</h2><div class="card"><ul class="contras">{% for r in flagged %}<li><code>{{ r.name }}</code>: {{ r.contradictions | join("; ") }}</li>{% endfor %}</ul></div>{% endif %}
+{% if policy %}<h2>Recommended policy</h2><div class="card"><p class="sub">PolicyLayer gateway JSON, default deny; <code>catalog policy</code> writes it and the other formats.</p><pre class="policy">{{ policy }}</pre></div>{% endif %}
+{% endblock %}""",
+    "catalog.html": """{% extends "page.html" %}{% from "chart.html" import svg %}{% block body %}
+<h1>MCP catalog</h1><p class="sub">{{ title }}.</p>
+<div class="card">{{ svg(chart) }}</div>
+<div class="card"><table id="tools"><thead><tr>{% for c in columns %}<th data-type="{{ 'number' if c in numeric else 'text' }}">{{ c }}</th>{% endfor %}</tr></thead><tbody>
+{% for cells in rows %}<tr>{% for column, value, sort in cells %}
+{%- if column == "riskiest" %}<td data-value="{{ sort }}">{% if value %}<span class="badge {{ value }}">{{ value }}</span>{% endif %}</td>
+{%- else %}<td data-value="{{ sort }}"{% if column in numeric %} class="num"{% endif %}>{{ value }}</td>{% endif %}
+{%- endfor %}</tr>
+{% endfor %}</tbody></table></div>
+{% endblock %}""",
+}
+
+
+def template(name: str) -> Any:
+    """A Jinja2 template from TEMPLATES, with HTML autoescaping on (every value is untrusted)."""
+    from jinja2 import DictLoader, Environment, StrictUndefined
+
+    global _ENV
+    if _ENV is None:
+        _ENV = Environment(loader=DictLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+    return _ENV.get_template(name)
+
+
+_ENV: Any = None
+
+
+def html_report(
+    server_id: str,
+    rows: list[dict[str, Any]],
+    summary: str,
+    policy_text: str | None,
+    todo: str = "",
+    facts: dict[str, Any] | None = None,
+) -> str:
+    view = [
+        {
+            **row,
+            "haystack": haystack(row),
+            "annotations_json": json_text(row["annotations"]),
+            "schema_json": json_text(
+                row["input_schema"] if row["input_schema"] is not None else {"params": row["params"]}
+            ),
+        }
+        for row in rows
+    ]
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{STYLE}</style></head><body><main>{body}</main>"
-        + (f"<script>{script}</script>" if script else "")
-        + "</body></html>\n"
-    )
-
-
-def options(values: tuple[str, ...], label: str) -> str:
-    return f'<option value="">{esc(label)}</option>' + "".join(
-        f'<option value="{v}">{v}</option>' for v in values
-    )
-
-
-def html_report(server_id: str, rows: list[dict[str, Any]], summary: str, policy_text: str | None) -> str:
-    flagged = [r for r in rows if r["contradictions"]]
-    contra = (
-        '<h2>Annotation contradictions</h2><div class="card"><ul class="contras">'
-        + "".join(
-            f"<li><code>{esc(r['name'])}</code>: {esc('; '.join(r['contradictions']))}</li>" for r in flagged
+        template("report.html").render(
+            title=f"MCP tool report: {server_id}",
+            style=Markup(STYLE),
+            script=Markup(SCRIPT),
+            server=server_id,
+            todo=todo or action_summary(rows),
+            summary=summary,
+            facts=facts_line(facts or {}),
+            chart=summary_chart(rows),
+            rows=view,
+            flagged=[r for r in rows if r["contradictions"]],
+            policy=policy_text,
+            category_rank=CATEGORY_RANK,
+            risk_rank=RISK_RANK,
         )
-        + "</ul></div>"
-        if flagged
-        else ""
+        + "\n"
     )
-    policy = (
-        '<h2>Recommended policy</h2><div class="card"><p class="sub">PolicyLayer gateway JSON, default deny; <code>catalog policy</code> writes it and the other formats.</p>'
-        f'<pre class="policy">{esc(policy_text)}</pre></div>'
-        if policy_text
-        else ""
-    )
-    body = (
-        f'<h1>{esc(server_id)}</h1><p class="sub">{esc(summary)}</p>'
-        f'<div class="card">{summary_svg(rows)}</div>'
-        '<h2>Tools</h2><div class="card"><div class="controls">'
-        '<input id="filter" type="search" placeholder="Filter by name, description or reason" aria-label="filter">'
-        f'<select id="category" aria-label="category">{options(("read", "write", "destructive"), "all categories")}</select>'
-        f'<select id="risk" aria-label="risk">{options(("low", "medium", "high", "critical"), "all risks")}</select>'
-        '<span id="count"></span></div>'
-        '<table id="tools"><thead><tr><th data-type="text">Tool</th><th data-type="number">Category</th>'
-        '<th data-type="number">Risk</th><th data-type="number">Confidence</th><th data-type="text">Top reason</th>'
-        "</tr></thead><tbody>"
-        + "".join(tool_row(r) for r in rows)
-        + "</tbody></table></div>"
-        + contra
-        + policy
-    )
-    return page(f"MCP tool report: {server_id}", body, SCRIPT)
 
 
 # -- catalog -------------------------------------------------------------------------------------------
@@ -445,7 +575,7 @@ def catalog_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
-CATALOG_COLUMNS = ("id", "tools", "read", "write", "destructive", "riskiest", "last_crawl")
+CATALOG_COLUMNS = ("id", "status", "tools", "read", "write", "destructive", "riskiest", "last_crawl")
 NUMERIC_COLUMNS = ("tools", "read", "write", "destructive", "riskiest")
 
 
@@ -453,48 +583,57 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
-def catalog_cell(column: str, value: str) -> str:
-    if column == "riskiest":
-        badge = f'<span class="badge {esc(value)}">{esc(value)}</span>' if value else ""
-        return f'<td data-value="{RISK_RANK.get(value, 0)}">{badge}</td>'
-    css = ' class="num"' if column in NUMERIC_COLUMNS else ""
-    sort_value = value.lower() if column not in NUMERIC_COLUMNS else (value or "0")
-    return f'<td data-value="{esc(sort_value)}"{css}>{esc(value)}</td>'
-
-
 def catalog_html(rows: list[dict[str, Any]], cells: list[list[str]]) -> str:
     """A sortable one-page table of every server (click a header to sort)."""
-    head = "".join(
-        f'<th data-type="{"number" if c in NUMERIC_COLUMNS else "text"}">{esc(c)}</th>'
-        for c in CATALOG_COLUMNS
-    )
-    body_rows = "".join(
-        "<tr>" + "".join(catalog_cell(c, v) for c, v in zip(CATALOG_COLUMNS, values, strict=True)) + "</tr>"
-        for values in cells
-    )
-    title = f"{plural(len(rows), 'server')}, riskiest first"
-    body = (
-        f'<h1>MCP catalog</h1><p class="sub">{esc(title)}.</p>'
-        f'<div class="card">{catalog_svg(rows)}</div>'
-        f'<div class="card"><table id="tools"><thead><tr>{head}</tr></thead><tbody>{body_rows}</tbody></table></div>'
-    )
-    return page("MCP catalog", body, SCRIPT)
-
-
-def catalog_svg(rows: list[dict[str, Any]]) -> str:
-    """Tools of the whole catalog by category, and servers by their riskiest tool."""
+    view = []
+    for values in cells:
+        row = []
+        for column, value in zip(CATALOG_COLUMNS, values, strict=True):
+            if column == "riskiest":
+                sort: Any = RISK_RANK.get(value, 0)
+            elif column in NUMERIC_COLUMNS:
+                sort = value or "0"
+            else:
+                sort = value.lower()
+            row.append((column, value, sort))
+        view.append(row)
     categories = {c: sum(r.get(c) or 0 for r in rows) for c in ("read", "write", "destructive")}
     risks = Counter(r.get("riskiest") for r in rows if r.get("riskiest"))
-    cat_order, risk_order = ("read", "write", "destructive"), ("low", "medium", "high", "critical")
     return (
-        '<svg id="summary-chart" role="img" aria-label="tools by category, servers by riskiest tool" '
-        'viewBox="0 0 600 120">'
-        + bar_chart("tools", categories, cat_order, 4, max(sum(categories.values()), 1))
-        + legend(cat_order, categories, 32)
-        + bar_chart("servers", risks, risk_order, 62, max(sum(risks.values()), 1))
-        + legend(risk_order, risks, 90)
-        + "</svg>"
+        template("catalog.html").render(
+            title=f"{plural(len(rows), 'server')}, riskiest first",
+            style=Markup(STYLE),
+            script=Markup(SCRIPT),
+            chart=chart(
+                "tools",
+                categories,
+                ("read", "write", "destructive"),
+                "servers",
+                dict(risks),
+                ("low", "medium", "high", "critical"),
+                "tools by category, servers by riskiest tool",
+            ),  # fmt: skip
+            columns=CATALOG_COLUMNS,
+            numeric=NUMERIC_COLUMNS,
+            rows=view,
+        )
+        + "\n"
     )
+
+
+def catalog_value(row: dict[str, Any], column: str) -> str:
+    """One cell of the catalog table: a failed server shows its status and reason, not 0 tools."""
+    status = row.get("last_status") or "never crawled"
+    if column == "status":
+        reason = row.get("last_error")
+        text = status if status == "ok" or not reason else f"{status}: {reason}"
+        return text if len(text) <= 120 else text[:119] + "…"
+    if column == "last_crawl":
+        return str(row.get("last_crawl") or "")[:16].replace("T", " ")
+    if column in ("tools", "read", "write", "destructive") and status == "failed" and not row.get("tools"):
+        return "-"
+    value = row.get(column)
+    return "" if value is None else str(value)
 
 
 def render_catalog(rows: list[dict[str, Any]], format: str = "table", console: Any = None) -> str:
@@ -503,7 +642,7 @@ def render_catalog(rows: list[dict[str, Any]], format: str = "table", console: A
     rows = catalog_rows(rows)
     if format == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n"
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in CATALOG_COLUMNS] for r in rows]
+    cells = [[catalog_value(r, c) for c in CATALOG_COLUMNS] for r in rows]
     if format == "markdown":
         lines = ["# MCP catalog", "", f"{plural(len(rows), 'server')}, riskiest first.", ""]
         lines += ["| " + " | ".join(CATALOG_COLUMNS) + " |", "|" + " --- |" * len(CATALOG_COLUMNS)]
@@ -514,16 +653,29 @@ def render_catalog(rows: list[dict[str, Any]], format: str = "table", console: A
     from rich.table import Table
     from rich.text import Text
 
+    from catalog.textsafe import inert
+
     table = Table(title=f"MCP catalog: {plural(len(rows), 'server')}, riskiest first", title_justify="left")
+    longest_id = max((len(values[0]) for values in cells), default=2)
     for column in CATALOG_COLUMNS:
+        numeric = column in ("tools", "read", "write", "destructive")
+        # The id is never cut (folded onto a second line only past 60 columns): a cut id is ambiguous.
         table.add_column(
-            column, justify="right" if column in ("tools", "read", "write", "destructive") else "left"
+            column,
+            justify="right" if numeric else "left",
+            overflow="fold",
+            no_wrap=numeric or column in ("riskiest", "last_crawl"),
+            min_width=min(longest_id, 60) if column == "id" else 12 if column == "status" else None,
         )
     for row, values in zip(rows, cells, strict=True):
         style = RISK_STYLE.get(row.get("riskiest") or "", "")
+        status_style = "" if row.get("last_status") == "ok" else "yellow"
         table.add_row(
             *[
-                Text(v, style=style if c == "riskiest" else "")
+                Text(
+                    inert(v, keep_newlines=False),
+                    style=style if c == "riskiest" else status_style if c == "status" else "",
+                )
                 for c, v in zip(CATALOG_COLUMNS, values, strict=True)
             ]
         )

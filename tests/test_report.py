@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -64,7 +65,7 @@ def test_markdown_has_a_table_per_category_contradictions_and_the_policy():
     assert "## Annotation contradictions" in text and "`delete_run`: marked readOnlyHint" in text
     assert "## Recommended policy" in text and '"default": "deny"' in text
     rows = [line for line in text.splitlines() if line.startswith("| `")]
-    assert len(rows) == 40 and all(line.count(" | ") == 3 for line in rows)
+    assert len(rows) == 40 and all(line.count(" | ") == 4 for line in rows)
 
 
 def test_html_is_one_self_contained_file_with_chart_details_contradictions_policy_and_overrides():
@@ -78,7 +79,8 @@ def test_html_is_one_self_contained_file_with_chart_details_contradictions_polic
     assert page.count("<details>") == 40 and '<svg id="summary-chart"' in page
     assert "marked readOnlyHint but it can destroy data" in page
     assert "Reviewer override (destructive): returns secrets of the run" in page
-    assert "Recommended policy" in page and "&quot;default&quot;: &quot;deny&quot;" in page
+    assert "Recommended policy" in page and '"default": "deny"' in html.unescape(page)
+    assert '"default": "deny"' not in page  # autoescaped
 
 
 def test_an_unknown_format_is_a_usage_error(tmp_path):
@@ -110,13 +112,15 @@ def test_report_without_server_through_the_cli_writes_markdown_to_a_file(tmp_pat
     done = run(tmp_path, "report", "--format", "markdown", "-o", str(tmp_path / "catalog.md"))
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "catalog.md").read_text()
-    assert "| mlflow | 40 | 27 | 8 | 5 | critical |" in text
+    assert "| mlflow | ok | 40 | 27 | 8 | 5 | critical |" in text
 
 
 def test_label_shows_in_the_report_drives_the_policy_and_survives_recrawl_and_reclassification(tmp_path):
     listing = tools_list_file(tmp_path / "tools.json")
     assert run(tmp_path, "crawl", str(listing), "--name", "mlflow").returncode == 0
-    before = json.loads(run(tmp_path, "report", "mlflow", "--format", "json").stdout)["summary"]["destructive"]
+    before = json.loads(run(tmp_path, "report", "mlflow", "--format", "json").stdout)["summary"][
+        "destructive"
+    ]
     note = "returns every run's params, which hold credentials here"
     done = run(tmp_path, "label", "mlflow", "get_run", "destructive", "--note", note)
     assert done.returncode == 0, done.stderr
@@ -217,3 +221,75 @@ def test_html_report_renders_sorts_by_a_header_click_and_filters_by_typing(tmp_p
     assert screenshot.stat().st_size > 10_000
     if SCREENSHOT_COPY.parent.is_dir():
         shutil.copy(screenshot, SCREENSHOT_COPY)
+
+
+def test_reports_open_with_what_to_do_and_carry_an_action_per_tool():
+    tools = mlflow_tools()
+    expected = "deny 1, approval for 4, allow 35 (capped at 30-60 calls/minute)"
+    table = render_report("mlflow", tools, "table")
+    assert table.splitlines()[1] == f"What to do: {expected}"
+    delete_line = next(line for line in table.splitlines() if "delete_run" in line)
+    assert "approval, ≤5/min" in delete_line
+    markdown = render_report("mlflow", tools, "markdown")
+    assert markdown.index(f"**What to do: {expected}**") < markdown.index("## destructive")
+    assert "| `delete_experiment` | deny | critical |" in markdown
+    page = render_report("mlflow", tools, "html")
+    assert page.index("What to do:") < page.index('<table id="tools">') and expected in page
+    assert '<span class="action approve">approval, ≤5/min</span>' in page
+    document = json.loads(render_report("mlflow", tools, "json"))
+    assert document["actions"] == {"deny": 1, "approve": 4, "allow": 35}
+
+
+def test_terminal_report_is_capped_riskiest_first_with_a_count_of_the_rest():
+    table = render_report("mlflow", mlflow_tools(), "table", limit=10)
+    assert "delete_experiment" in table and "write (5 of 8)" in table and "read (" not in table
+    assert "… and 30 more lower-risk tools not shown" in table
+
+
+def test_hostile_names_and_reasons_are_inert_in_the_terminal():
+    tools = [
+        LabelledTool(
+            Tool("evil\x1b]52;c;aGk=\x07[bold]x[/bold]", "d"),
+            Classification("read", "low", 0.9, ["[red]fake[/red] \x1b[2J wipe"]),
+        )
+    ]
+    table = render_report("srv\x1b[31m", tools, "table")
+    assert "\x1b" not in table and "[bold]x[/bold]" in table and "[red]fake[/red]" in table
+
+
+def test_report_cli_header_colour_json_and_failed_crawls(tmp_path):
+    listing = tools_list_file(tmp_path / "tools.json")
+    assert run(tmp_path, "crawl", str(listing), "--name", "mlflow").returncode == 0
+    plain = run(tmp_path, "report", "mlflow")
+    assert plain.returncode == 0 and "\x1b[" not in plain.stdout
+    assert "crawled 20" in plain.stdout and "route: tools/list result in" in plain.stdout
+    assert "classifier version " in plain.stdout
+    coloured = run_env(tmp_path, {"FORCE_COLOR": "1", "COLUMNS": "160"}, "report", "mlflow")
+    assert re.search(r"\x1b\[[0-9;]*3[1-3]m", coloured.stdout), "risk is coloured on a terminal"
+    no_colour = run_env(tmp_path, {"FORCE_COLOR": "1", "NO_COLOR": "1", "COLUMNS": "160"}, "report", "mlflow")
+    assert not re.search(r"\x1b\[[0-9;]*(3[0-7]|38;|4[0-7])", no_colour.stdout), "NO_COLOR is honoured"
+
+    document = json.loads(run(tmp_path, "report", "mlflow", "--json").stdout)
+    assert document["crawl"]["status"] == "ok" and document["crawl"]["route"].startswith("tools/list")
+
+    done = run(tmp_path, "crawl", "--cmd", "false", "--name", "broken")
+    assert done.returncode == 1
+    catalog = run_env(tmp_path, {"COLUMNS": "200"}, "report")
+    broken = next(line for line in catalog.stdout.splitlines() if "broken" in line)
+    assert "failed: " in broken and " 0 " not in broken
+
+    done = run(tmp_path, "report", "mlflow", "-o", str(tmp_path / "missing" / "r.html"), "--format", "html")
+    assert done.returncode == 2 and "does not exist" in done.stderr and "Traceback" not in done.stderr
+
+
+def run_env(tmp_path, extra: dict[str, str], *args: str):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CATALOG_CACHE": str(tmp_path / "cache"), "CATALOG_DB": str(tmp_path / "catalog.db")}
+    env.pop("NO_COLOR", None)
+    env.update(extra)
+    return subprocess.run(
+        [sys.executable, "-m", "catalog.cli", *args], capture_output=True, text=True, env=env, timeout=120
+    )
