@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import sqlite3
+import subprocess
 import sys
 import threading
 import uuid
@@ -241,3 +242,70 @@ def test_an_sdist_whose_file_differs_from_the_index_digest_is_refused(tmp_path, 
     with pytest.raises(CatalogError) as failure:
         pypi._download_file(links[sdist.name], tmp_path / sdist.name)
     assert failure.value.kind == "download_failed" and "sha256" in str(failure.value)
+
+
+# Limits that hold for the whole process tree.
+
+GREEDY = SERVERS / "greedy.py"
+
+
+def processes_with(token: str) -> list[int]:
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline", "status"]):
+        if token in (process.info["cmdline"] or []) and process.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(process.info["pid"])
+    return found
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["sandbox", "no-sandbox"])
+def test_a_fork_bomb_is_capped_and_every_process_of_it_killed(enabled):
+    token = f"bomb-{uuid.uuid4().hex}"
+    limits = sandbox.Limits(tree_processes=30)
+    done = sandbox.run(
+        [PY, str(GREEDY), "forkbomb", "200", token], {}, enabled=enabled, timeout=120, limits=limits
+    )
+    assert done.returncode != 0 and "more than 30 processes" in done.stderr
+    assert processes_with(token) == []
+
+
+def test_a_shared_memory_mapping_counts_against_the_tree_and_is_killed():
+    limits = sandbox.Limits(tree_memory_bytes=200 * 1024**2)
+    grab = [PY, str(GREEDY), "shared", str(768 * 1024**2)]
+    done = sandbox.run(grab, {}, timeout=120, limits=limits)
+    assert done.returncode != 0 and "more than 200 MiB of memory" in done.stderr
+
+
+def test_without_the_sandbox_a_double_forked_daemon_is_still_killed_at_the_end():
+    token = f"daemon-{uuid.uuid4().hex}"
+    done = sandbox.run([PY, str(GREEDY), "daemon", token], {}, enabled=False, timeout=60)
+    assert done.returncode == 0 and "parent done" in done.stdout
+    assert processes_with(token) == []
+
+
+def test_a_stderr_flood_is_cut_and_catalog_memory_stays_bounded(tmp_path):
+    """1 GB written to stderr: the file limit stops the server, and catalog never holds the flood."""
+    probe = (
+        "import json, resource, sys\n"
+        "from catalog import live\n"
+        "launch = live.Launch([sys.executable, sys.argv[1], 'stderr', sys.argv[2]], {})\n"
+        "try:\n"
+        "    live.list_stdio(launch, timeout=60)\n"
+        "    outcome = 'listed'\n"
+        "except Exception as error:\n"
+        "    outcome = getattr(error, 'kind', type(error).__name__)\n"
+        "print(json.dumps([outcome, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))\n"
+    )
+
+    def peak(size: int) -> tuple[str, int]:
+        done = subprocess.run(
+            [PY, "-c", probe, str(GREEDY), str(size)], capture_output=True, text=True, timeout=300, cwd=REPO
+        )
+        outcome, kib = json.loads(done.stdout.strip().splitlines()[-1])
+        return outcome, kib * 1024
+
+    quiet, flooded = peak(0), peak(1024**3)
+    assert quiet[0] == "listed"
+    assert flooded[0] != "timeout"  # the server's death was noticed, not waited out
+    assert flooded[1] - quiet[1] < 300 * 1024**2, (quiet, flooded)
