@@ -20,9 +20,11 @@ from pathlib import Path
 import pytest
 
 from catalog import envs, live, sandbox
+from catalog.archive import extract_archive
 from catalog.models import CatalogError
-from catalog.sources import pypi
+from catalog.sources import freshness, npm, pypi
 from tests.fixtures.servers.hostile_sdist import build_hostile_sdist
+from tests.fixtures.servers.packages import build_wheel
 
 SERVERS = Path(__file__).parent / "fixtures" / "servers"
 PY = sys.executable
@@ -191,12 +193,15 @@ class SimpleIndex(BaseHTTPRequestHandler):
                 if p.name.replace("_", "-").startswith(name)
             )
             body = f"<html><body>{anchors}</body></html>".encode()
+            kind = "text/html"
         elif (self.folder / self.path.removeprefix("/files/")).is_file():
             body = (self.folder / self.path.removeprefix("/files/")).read_bytes()
+            kind = "application/octet-stream"
         else:
             self.send_error(404)
             return
         self.send_response(200)
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -309,3 +314,56 @@ def test_a_stderr_flood_is_cut_and_catalog_memory_stays_bounded(tmp_path):
     assert quiet[0] == "listed"
     assert flooded[0] != "timeout"  # the server's death was noticed, not waited out
     assert flooded[1] - quiet[1] < 300 * 1024**2, (quiet, flooded)
+
+
+# No needless network: an unversioned source reuses the newest version it learnt recently.
+
+
+def test_an_unversioned_pypi_source_reuses_the_recent_latest_without_asking_the_index(
+    tmp_path, loopback_index, monkeypatch
+):
+    build_wheel(loopback_index, "catalog-fresh", "1.0")
+    first = pypi.download("catalog-fresh", None, tmp_path / "cache")
+    for file in loopback_index.iterdir():  # the index now has nothing: only the cache can answer
+        file.unlink()
+    again = pypi.download("catalog-fresh", None, tmp_path / "cache")
+    assert (first.kind, first.version) == (again.kind, again.version) == ("wheel", "1.0")
+    monkeypatch.setenv("CATALOG_MAX_AGE", "0")
+    with pytest.raises(CatalogError) as failure:
+        pypi.download("catalog-fresh", None, tmp_path / "cache")
+    assert failure.value.kind == "not_found"
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm not installed")
+def test_an_unversioned_npm_source_reuses_the_recent_latest_and_asks_again_once_it_is_old(
+    tmp_path, monkeypatch
+):
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "package.json").write_text(json.dumps({"name": "catalog-fresh-npm", "version": "2.0.0"}))
+    (package / "index.js").write_text("")
+    subprocess.run(
+        ["npm", "pack", str(package), "--pack-destination", str(tmp_path), "--loglevel=error"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    base = tmp_path / "cache" / "npm" / "catalog-fresh-npm"
+    (base / "2.0.0").mkdir(parents=True)
+    shutil.copy(tmp_path / "catalog-fresh-npm-2.0.0.tgz", base / "2.0.0" / "package.tgz")
+    extract_archive(base / "2.0.0" / "package.tgz", base / "2.0.0" / "src")
+    (base / "2.0.0" / "src" / ".complete").write_text("")
+    freshness.remember_latest(base, "2.0.0")
+    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")  # nothing listens: asking would fail
+    monkeypatch.setenv("npm_config_fetch_retries", "0")
+    assert npm.pack("catalog-fresh-npm", None, tmp_path / "cache").version == "2.0.0"
+    monkeypatch.setenv("CATALOG_MAX_AGE", "0")
+    with pytest.raises(CatalogError):
+        npm.pack("catalog-fresh-npm", None, tmp_path / "cache")
+
+
+def test_a_bad_max_age_is_a_usage_error(monkeypatch):
+    monkeypatch.setenv("CATALOG_MAX_AGE", "soon")
+    with pytest.raises(CatalogError) as failure:
+        freshness.max_age()
+    assert failure.value.kind == "usage" and "CATALOG_MAX_AGE" in str(failure.value)
