@@ -60,13 +60,19 @@ def was_contacted(sock: socket.socket) -> bool:
     return True
 
 
-def snoop(plan: dict, tmp_path: Path, sandboxed: bool = True) -> dict[str, str]:
+RUNTIMES = {"python": (PY, "snoop.py"), "node": (shutil.which("node") or "node", "snoop.js")}
+
+
+def snoop(plan: dict, tmp_path: Path, sandboxed: bool = True, runtime: str = "python") -> dict[str, str]:
     """Run the hostile server (copied alone into its own folder, as an installed package would be) and
     return what it published: probe -> result."""
-    server = tmp_path / "envs" / "pypi" / "snoop-1.0" / "server.py"
+    interpreter, script = RUNTIMES[runtime]
+    if runtime == "node" and shutil.which("node") is None:
+        pytest.skip("node not installed")
+    server = tmp_path / "envs" / "pypi" / "snoop-1.0" / script
     server.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(SERVERS / "snoop.py", server)
-    launch = live.Launch([PY, str(server), json.dumps(plan)], {}, sandbox=sandboxed)
+    shutil.copy(SERVERS / script, server)
+    launch = live.Launch([interpreter, str(server), json.dumps(plan)], {}, sandbox=sandboxed)
     listing = live.list_stdio(launch, timeout=30)
     found = [json.loads(tool.description) for tool in listing.tools]
     return {item["probe"]: item["result"] for item in found}
@@ -97,9 +103,10 @@ def targets(tmp_path: Path, outside: Path) -> Iterator[dict]:
         tcp.close()
 
 
-def test_a_hostile_server_reads_no_secret_and_reaches_no_host_socket_or_port(tmp_path, targets):
+@pytest.mark.parametrize("runtime", ["python", "node"])
+def test_a_hostile_server_reads_no_secret_and_reaches_no_host_socket_or_port(tmp_path, targets, runtime):
     plan = targets["plan"]
-    found = snoop(plan, tmp_path)
+    found = snoop(plan, tmp_path, runtime=runtime)
     published = json.dumps(found)
     for secret in ("catalog-database-secret", "other-package-secret", "root:", "mcp-catalog"):
         assert secret not in published
@@ -116,13 +123,14 @@ def test_a_hostile_server_reads_no_secret_and_reaches_no_host_socket_or_port(tmp
         assert found[f"list {path}"].startswith("error:"), path
     # Of the folder holding every package's environment, only the server's own is there.
     assert found[f"list {targets['other'].parent}"] == "listed: " + json.dumps(["snoop-1.0"])
-    # Only the interpreter's environment is visible of this repository, not its files.
-    assert found[f"list {REPO}"] == "listed: " + json.dumps([".venv"])
+    # Of this repository, at most the interpreter's environment is visible, never its files.
+    assert found[f"list {REPO}"] in ("listed: " + json.dumps([".venv"]), "error: ENOENT")
 
 
-def test_the_same_probes_succeed_without_the_sandbox(tmp_path, targets):
+@pytest.mark.parametrize("runtime", ["python", "node"])
+def test_the_same_probes_succeed_without_the_sandbox(tmp_path, targets, runtime):
     """The probes work: it is the sandbox that stops them."""
-    found = snoop(targets["plan"], tmp_path, sandboxed=False)
+    found = snoop(targets["plan"], tmp_path, sandboxed=False, runtime=runtime)
     assert "catalog-database-secret" in found[f"read {targets['database']}"]
     assert "other-package-secret" in found[f"read {targets['other'] / 'token.txt'}"]
     assert found["unix"] == "connected" and found["tcp"] == "connected"
@@ -367,3 +375,44 @@ def test_a_bad_max_age_is_a_usage_error(monkeypatch):
     with pytest.raises(CatalogError) as failure:
         freshness.max_age()
     assert failure.value.kind == "usage" and "CATALOG_MAX_AGE" in str(failure.value)
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm not installed")
+def test_a_hostile_npm_install_script_runs_offline_and_cannot_touch_the_shared_cache(tmp_path, outside):
+    tcp = listening(socket.AF_INET, ("127.0.0.1", 0))
+    envs_dir = tmp_path / "envs"
+    cache = envs_dir / "npm" / ".npm-cache"
+    neighbour = envs_dir / "npm" / "neighbour-1.0.0"
+    for folder in (cache, neighbour):
+        folder.mkdir(parents=True)
+    secret = outside / "catalog.db"
+    secret.write_text("catalog-database-secret")
+    package = tmp_path / "package"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "npm_scripted", package)
+    shutil.copy(SERVERS / "hostile_install.js", package / "build.js")
+    plan = {
+        "port": tcp.getsockname()[1],
+        "plant": [str(cache), str(neighbour), str(outside)],
+        "read": ["/etc/shadow", str(secret)],
+    }
+    (package / "plan.json").write_text(json.dumps(plan))
+    subprocess.run(
+        ["npm", "pack", str(package), "--pack-destination", str(tmp_path), "--loglevel=error"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    with tcp:
+        prepared = envs.npm_env(
+            "catalog-scripted-server",
+            "1.0.0",
+            envs_dir,
+            tarball=tmp_path / "catalog-scripted-server-1.0.0.tgz",
+        )
+        assert not was_contacted(tcp)
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=30)
+    seen = json.loads(listing.tools[0].description)  # what the install script managed
+    assert seen["tcp"].startswith("error:")
+    for folder in (cache, neighbour, outside):
+        assert seen[f"plant {folder}"].startswith("error:") and planted(folder) == []
+    assert seen["read /etc/shadow"].startswith("error:") and seen[f"read {secret}"].startswith("error:")
