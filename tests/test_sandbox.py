@@ -416,3 +416,15 @@ def test_a_hostile_npm_install_script_runs_offline_and_cannot_touch_the_shared_c
     for folder in (cache, neighbour, outside):
         assert seen[f"plant {folder}"].startswith("error:") and planted(folder) == []
     assert seen["read /etc/shadow"].startswith("error:") and seen[f"read {secret}"].startswith("error:")
+
+
+def test_an_unsandboxed_install_shares_no_file_with_the_cache(tmp_path):
+    """Run unsandboxed, a server could rewrite its own files: they must not be hard links into the cache
+    that later installs share."""
+    links = tmp_path / "links"
+    build_wheel(links, "catalog-copied", scripts={"catalog-copied": "catalog_copied:main"})
+    prepared = envs.python_env(
+        "catalog-copied", "1.0", tmp_path / "envs", find_links=links, sandbox_enabled=False
+    )
+    installed = [p for p in prepared.root.glob("lib/python*/site-packages/catalog_copied/*") if p.is_file()]
+    assert installed and all(p.stat().st_nlink == 1 for p in installed)
