@@ -333,6 +333,8 @@ def _install_python(
     cache = root.parent / ".uv-cache"
     cache.mkdir(parents=True, exist_ok=True)
     env = {**install_env(), "UV_CACHE_DIR": str(cache), "UV_PYTHON_DOWNLOADS": "never"}
+    if not sandbox_enabled:  # hard links into the shared cache are safe only where the env is read-only
+        env["UV_LINK_MODE"] = "copy"
     binds = [str(base), *([str(find_links)] if find_links else [])]
     python = _base_python(base)
     fetch = partial(

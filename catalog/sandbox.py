@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -11,11 +12,13 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 from catalog.models import CatalogError
 
@@ -25,17 +28,27 @@ DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 @dataclass
 class Limits:
-    """Resource limits applied with prlimit in front of the server's command."""
+    """Resource limits: per process with prlimit in front of the command, and for the whole process tree
+    by a watchdog (total resident memory, number of processes, total CPU time)."""
 
     # RLIMIT_DATA, not RLIMIT_AS: V8 reserves many GB of address space for WebAssembly (Node's fetch
     # needs it), which an address-space cap refuses. prlimit 2.38 crashes on "4G": give bytes.
     data_bytes: int = 4 * 1024**3
     cpu_seconds: int = 120
+    # The largest file the tree may write, its stderr file included (a flood stops there).
+    file_bytes: int = 64 * 1024**2
+    tree_memory_bytes: int = 3 * 1024**3  # shared mappings count here; RLIMIT_DATA misses them
+    tree_processes: int = 256
+
+
+RUN_TOKEN = "CATALOG_RUN"  # set for unsandboxed runs only: finds their daemonized children at the end
+WATCH_INTERVAL = 0.05
 
 
 @dataclass(eq=False)
 class Sandboxed:
-    """A command ready to spawn, and what must be cleaned up once it has run."""
+    """A command ready to spawn, and what must be cleaned up once it has run. `breach` says which
+    limit of the whole tree it broke, when the watchdog killed it."""
 
     command: list[str]
     mode: str  # bwrap | session
@@ -43,21 +56,145 @@ class Sandboxed:
     pidfile: Path
     cwd: str | None = None  # only for session mode: bwrap changes directory itself
     warnings: list[str] = field(default_factory=list)
+    token: str = ""
+    breach: str | None = None
+    seen: dict[int, float] = field(default_factory=dict)  # pid -> creation time, of the whole tree
+
+    def pid(self) -> int | None:
+        try:
+            return int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
 
     def kill_process_group(self) -> None:
-        """SIGKILL whatever is left of the command's process group and of its sandbox (grandchildren
+        """SIGKILL whatever is left of the command's process tree (its process group, its sandbox's PID
+        namespace, and unsandboxed, every descendant seen or carrying its token: double-forked daemons
         included), and return once they are gone."""
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except (OSError, ValueError):
+        pid = self.pid()
+        if pid is None:
             return
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        _wait_group_gone(pid, seconds=2.0)
         if self.mode == "bwrap":
+            _wait_group_gone(pid, seconds=2.0)
             _kill_sandbox_init(Path(f"{self.pidfile}.info"))
+        else:
+            _kill_leftovers(pid, self.seen, self.token)
+
+
+def _kill_leftovers(pgid: int, seen: dict[int, float], token: str) -> None:
+    import psutil
+
+    for _ in range(20):  # a fork bomb keeps making new ones: repeat until none is left
+        found = _members(pgid, seen, token)
+        if not found:
+            return
+        for process in found:
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+        _wait_gone(found, seconds=1.0)
+
+
+def _wait_gone(processes: list, seconds: float) -> None:
+    """Wait until the processes are dead or zombies, without reaping any (psutil's wait would take the
+    exit status of our own child from subprocess)."""
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        alive = []
+        for process in processes:
+            try:
+                if process.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(process)
+            except psutil.Error:
+                continue
+        if not alive:
+            return
+        processes = alive
+        time.sleep(0.005)
+
+
+def _members(pgid: int, seen: dict[int, float], token: str) -> list:
+    """Live processes of the group, of the seen tree (same creation time), or carrying `token`."""
+    import psutil
+
+    found = []
+    me = os.getpid()
+    for process in psutil.process_iter(["pid", "create_time", "status"]):
+        pid = process.info["pid"]
+        if pid == me or process.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        try:
+            if os.getpgid(pid) == pgid or seen.get(pid) == process.info["create_time"]:
+                found.append(process)
+            elif token and process.environ().get(RUN_TOKEN) == token:
+                found.append(process)
+        except (OSError, psutil.Error):
+            continue
+    return found
+
+
+class _Watchdog(threading.Thread):
+    """Polls the command's whole process tree and kills it when it breaks a limit of the tree."""
+
+    def __init__(self, box: Sandboxed, limits: Limits) -> None:
+        super().__init__(daemon=True, name="catalog-watchdog")
+        self.box, self.limits = box, limits
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        root = None
+        while not self.stopped.wait(WATCH_INTERVAL):
+            if root is None:
+                pid = self.box.pid()
+                try:
+                    root = psutil.Process(pid) if pid else None
+                except psutil.Error:
+                    return
+                if root is None:
+                    continue
+            try:
+                tree = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return
+            reason = self.check(tree)
+            if reason:
+                self.box.breach = reason
+                self.box.kill_process_group()
+                return
+
+    def check(self, tree: list) -> str | None:
+        import psutil
+
+        memory = cpu = 0.0
+        alive = 0
+        for process in tree:
+            try:
+                with process.oneshot():
+                    memory += process.memory_info().rss
+                    times = process.cpu_times()
+                    cpu += times.user + times.system + times.children_user + times.children_system
+                    self.box.seen.setdefault(process.pid, process.create_time())
+                alive += 1
+            except psutil.Error:
+                continue
+        limits = self.limits
+        if alive > limits.tree_processes:
+            return f"stopped: more than {limits.tree_processes} processes"
+        if memory > limits.tree_memory_bytes:
+            return (
+                f"stopped: its processes used more than {limits.tree_memory_bytes // 1024**2} MiB of memory"
+            )
+        if cpu > limits.cpu_seconds:
+            return f"stopped: its processes used more than {limits.cpu_seconds}s of CPU time"
+        return None
 
 
 _RUNNING: set[Sandboxed] = set()
@@ -101,22 +238,7 @@ def _state(pid: int) -> str | None:
 
 def _wait_group_gone(pgid: int, seconds: float) -> None:
     """SIGKILL is asynchronous: wait until no live member of the group is left (zombies do not count)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and _live_members(pgid):
-        time.sleep(0.005)
-
-
-def _live_members(pgid: int) -> bool:
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
-            return True
-    return False
+    _wait_gone(_members(pgid, {}, ""), seconds)
 
 
 @lru_cache(maxsize=1)
@@ -172,6 +294,9 @@ def sandboxed(
     try:
         prefix = _limit_prefix(limits, warnings)
         child_env = {"PATH": os.environ.get("PATH", DEFAULT_PATH), **env, "HOME": str(home)}
+        token = "" if mode == "bwrap" else uuid.uuid4().hex
+        if token:
+            child_env[RUN_TOKEN] = token
         if mode == "bwrap":
             all_binds = [*(binds or []), *implied_binds(command), *([cwd] if cwd else [])]
             inner = bwrap_command(prefix + command, child_env, home, all_binds, cwd, writable or [], network)
@@ -182,12 +307,18 @@ def sandboxed(
             'echo $$ > "$0" && exec "$@" 3>"$0.info"' if mode == "bwrap" else 'echo $$ > "$0" && exec "$@"'
         )
         wrapped = ["/bin/sh", "-c", script, str(pidfile), *inner]
-        sandbox = Sandboxed(wrapped, mode, home, pidfile, cwd if mode == "session" else None, warnings)
+        sandbox = Sandboxed(wrapped, mode, home, pidfile, cwd if mode == "session" else None, warnings, token)
+        watchdog = _Watchdog(sandbox, limits) if limits else None
         with _RUNNING_LOCK:
             _RUNNING.add(sandbox)
+        if watchdog:
+            watchdog.start()
         try:
             yield sandbox
         finally:
+            if watchdog:
+                watchdog.stopped.set()
+                watchdog.join()
             with _RUNNING_LOCK:
                 _RUNNING.discard(sandbox)
             sandbox.kill_process_group()
@@ -196,6 +327,9 @@ def sandboxed(
         shutil.rmtree(home.parent / f"{home.name}.etc", ignore_errors=True)
         pidfile.unlink(missing_ok=True)
         Path(f"{pidfile}.info").unlink(missing_ok=True)
+
+
+OUTPUT_TAIL = 256 * 1024  # what run() keeps of a command's stdout and of its stderr
 
 
 def run(
@@ -210,26 +344,46 @@ def run(
     cwd: str | None = None,
     limits: Limits | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command to completion in the sandbox (an install step), output captured; its whole tree is
-    killed afterwards, and a CatalogError is raised when it outlives `timeout`."""
+    """Run a command to completion in the sandbox (an install step) under `limits` (by default the
+    tree's memory and process caps, and CPU time up to `timeout`); output is kept as a bounded tail, a
+    broken limit is named on the last line of stderr; its whole tree is killed afterwards, and a
+    CatalogError is raised when it outlives `timeout`."""
     for path in writable or []:
         Path(path).mkdir(parents=True, exist_ok=True)
-    with sandboxed(command, env, binds, cwd, enabled, limits, writable, network) as box:
+    if limits is None:
+        limits = Limits(cpu_seconds=max(120, int(timeout)), file_bytes=8 * 1024**3)
+    with (
+        sandboxed(command, env, binds, cwd, enabled, limits, writable, network) as box,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
+        process = subprocess.Popen(
+            box.command, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=box.cwd, start_new_session=True
+        )
         try:
-            return subprocess.run(
-                box.command,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-                cwd=box.cwd,
-                start_new_session=True,
-            )
+            code = process.wait(timeout)
         except subprocess.TimeoutExpired:
+            box.kill_process_group()
+            process.wait()
             raise CatalogError(
                 f"{Path(command[0]).name} did not finish within {timeout:g}s", kind="timeout"
             ) from None
+        stderr = tail(err, OUTPUT_TAIL)
+        if box.breach:
+            stderr += f"\ncatalog: {Path(command[0]).name} {box.breach}\n"
+        return subprocess.CompletedProcess(box.command, code, tail(out, OUTPUT_TAIL), stderr)
+
+
+def tail(handle: IO[bytes] | IO[str], limit: int) -> str:
+    """The last `limit` bytes of an open file as text, without reading the rest of it into memory."""
+    if isinstance(handle, io.TextIOWrapper):
+        handle.flush()
+        raw: IO[bytes] = handle.buffer
+    else:
+        raw = handle  # type: ignore[assignment]
+    raw.seek(0, os.SEEK_END)
+    raw.seek(max(0, raw.tell() - limit))
+    return raw.read(limit).decode("utf-8", "replace")
 
 
 # What every sandbox sees of the host, read-only: system programs and libraries, and the few /etc files
@@ -415,4 +569,10 @@ def _limit_prefix(limits: Limits | None, warnings: list[str]) -> list[str]:
     if prlimit is None:
         warnings.append("prlimit not found: the server ran without memory and CPU limits")
         return []
-    return [prlimit, f"--data={limits.data_bytes}", f"--cpu={limits.cpu_seconds}", "--"]
+    return [
+        prlimit,
+        f"--data={limits.data_bytes}",
+        f"--cpu={limits.cpu_seconds}",
+        f"--fsize={limits.file_bytes}",
+        "--",
+    ]

@@ -23,6 +23,7 @@ PY = sys.executable
 def run(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CATALOG_CACHE": str(tmp_path / "cache"), "CATALOG_DB": str(tmp_path / "catalog.db")}
     env.pop("CATALOG_DEBUG", None)
+    env["CATALOG_ALLOW_PRIVATE_URLS"] = "1"  # fixture servers listen on loopback
     return subprocess.run([PY, "-m", "catalog.cli", *args], capture_output=True, text=True, timeout=timeout,
                           env=env, stdin=subprocess.DEVNULL)
 

@@ -215,7 +215,7 @@ def test_without_sandbox_the_process_group_is_still_killed_and_env_still_limited
     listing = live.list_stdio(launch("probe.py", str(listener), token, sandboxed=False), timeout=30)
     facts = {tool.name: tool.description for tool in listing.tools}
     assert facts["network"] == "connected"  # the probe itself works: the sandbox is what blocks it
-    assert set(json.loads(facts["env_names"])) <= ALWAYS_SET
+    assert set(json.loads(facts["env_names"])) <= ALWAYS_SET | {sandbox.RUN_TOKEN}
     assert any("no sandbox" in warning for warning in listing.warnings)
     assert processes_with(token) == []
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import sqlite3
+import subprocess
 import sys
 import threading
 import uuid
@@ -19,9 +20,11 @@ from pathlib import Path
 import pytest
 
 from catalog import envs, live, sandbox
+from catalog.archive import extract_archive
 from catalog.models import CatalogError
-from catalog.sources import pypi
+from catalog.sources import freshness, npm, pypi
 from tests.fixtures.servers.hostile_sdist import build_hostile_sdist
+from tests.fixtures.servers.packages import build_wheel
 
 SERVERS = Path(__file__).parent / "fixtures" / "servers"
 PY = sys.executable
@@ -57,13 +60,19 @@ def was_contacted(sock: socket.socket) -> bool:
     return True
 
 
-def snoop(plan: dict, tmp_path: Path, sandboxed: bool = True) -> dict[str, str]:
+RUNTIMES = {"python": (PY, "snoop.py"), "node": (shutil.which("node") or "node", "snoop.js")}
+
+
+def snoop(plan: dict, tmp_path: Path, sandboxed: bool = True, runtime: str = "python") -> dict[str, str]:
     """Run the hostile server (copied alone into its own folder, as an installed package would be) and
     return what it published: probe -> result."""
-    server = tmp_path / "envs" / "pypi" / "snoop-1.0" / "server.py"
+    interpreter, script = RUNTIMES[runtime]
+    if runtime == "node" and shutil.which("node") is None:
+        pytest.skip("node not installed")
+    server = tmp_path / "envs" / "pypi" / "snoop-1.0" / script
     server.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(SERVERS / "snoop.py", server)
-    launch = live.Launch([PY, str(server), json.dumps(plan)], {}, sandbox=sandboxed)
+    shutil.copy(SERVERS / script, server)
+    launch = live.Launch([interpreter, str(server), json.dumps(plan)], {}, sandbox=sandboxed)
     listing = live.list_stdio(launch, timeout=30)
     found = [json.loads(tool.description) for tool in listing.tools]
     return {item["probe"]: item["result"] for item in found}
@@ -94,9 +103,10 @@ def targets(tmp_path: Path, outside: Path) -> Iterator[dict]:
         tcp.close()
 
 
-def test_a_hostile_server_reads_no_secret_and_reaches_no_host_socket_or_port(tmp_path, targets):
+@pytest.mark.parametrize("runtime", ["python", "node"])
+def test_a_hostile_server_reads_no_secret_and_reaches_no_host_socket_or_port(tmp_path, targets, runtime):
     plan = targets["plan"]
-    found = snoop(plan, tmp_path)
+    found = snoop(plan, tmp_path, runtime=runtime)
     published = json.dumps(found)
     for secret in ("catalog-database-secret", "other-package-secret", "root:", "mcp-catalog"):
         assert secret not in published
@@ -113,13 +123,14 @@ def test_a_hostile_server_reads_no_secret_and_reaches_no_host_socket_or_port(tmp
         assert found[f"list {path}"].startswith("error:"), path
     # Of the folder holding every package's environment, only the server's own is there.
     assert found[f"list {targets['other'].parent}"] == "listed: " + json.dumps(["snoop-1.0"])
-    # Only the interpreter's environment is visible of this repository, not its files.
-    assert found[f"list {REPO}"] == "listed: " + json.dumps([".venv"])
+    # Of this repository, at most the interpreter's environment is visible, never its files.
+    assert found[f"list {REPO}"] in ("listed: " + json.dumps([".venv"]), "error: ENOENT")
 
 
-def test_the_same_probes_succeed_without_the_sandbox(tmp_path, targets):
+@pytest.mark.parametrize("runtime", ["python", "node"])
+def test_the_same_probes_succeed_without_the_sandbox(tmp_path, targets, runtime):
     """The probes work: it is the sandbox that stops them."""
-    found = snoop(targets["plan"], tmp_path, sandboxed=False)
+    found = snoop(targets["plan"], tmp_path, sandboxed=False, runtime=runtime)
     assert "catalog-database-secret" in found[f"read {targets['database']}"]
     assert "other-package-secret" in found[f"read {targets['other'] / 'token.txt'}"]
     assert found["unix"] == "connected" and found["tcp"] == "connected"
@@ -190,12 +201,15 @@ class SimpleIndex(BaseHTTPRequestHandler):
                 if p.name.replace("_", "-").startswith(name)
             )
             body = f"<html><body>{anchors}</body></html>".encode()
+            kind = "text/html"
         elif (self.folder / self.path.removeprefix("/files/")).is_file():
             body = (self.folder / self.path.removeprefix("/files/")).read_bytes()
+            kind = "application/octet-stream"
         else:
             self.send_error(404)
             return
         self.send_response(200)
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -241,3 +255,176 @@ def test_an_sdist_whose_file_differs_from_the_index_digest_is_refused(tmp_path, 
     with pytest.raises(CatalogError) as failure:
         pypi._download_file(links[sdist.name], tmp_path / sdist.name)
     assert failure.value.kind == "download_failed" and "sha256" in str(failure.value)
+
+
+# Limits that hold for the whole process tree.
+
+GREEDY = SERVERS / "greedy.py"
+
+
+def processes_with(token: str) -> list[int]:
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline", "status"]):
+        if token in (process.info["cmdline"] or []) and process.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(process.info["pid"])
+    return found
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["sandbox", "no-sandbox"])
+def test_a_fork_bomb_is_capped_and_every_process_of_it_killed(enabled):
+    token = f"bomb-{uuid.uuid4().hex}"
+    limits = sandbox.Limits(tree_processes=30)
+    done = sandbox.run(
+        [PY, str(GREEDY), "forkbomb", "200", token], {}, enabled=enabled, timeout=120, limits=limits
+    )
+    assert done.returncode != 0 and "more than 30 processes" in done.stderr
+    assert processes_with(token) == []
+
+
+def test_a_shared_memory_mapping_counts_against_the_tree_and_is_killed():
+    limits = sandbox.Limits(tree_memory_bytes=200 * 1024**2)
+    grab = [PY, str(GREEDY), "shared", str(768 * 1024**2)]
+    done = sandbox.run(grab, {}, timeout=120, limits=limits)
+    assert done.returncode != 0 and "more than 200 MiB of memory" in done.stderr
+
+
+def test_without_the_sandbox_a_double_forked_daemon_is_still_killed_at_the_end():
+    token = f"daemon-{uuid.uuid4().hex}"
+    done = sandbox.run([PY, str(GREEDY), "daemon", token], {}, enabled=False, timeout=60)
+    assert done.returncode == 0 and "parent done" in done.stdout
+    assert processes_with(token) == []
+
+
+def test_a_stderr_flood_is_cut_and_catalog_memory_stays_bounded(tmp_path):
+    """1 GB written to stderr: the file limit stops the server, and catalog never holds the flood."""
+    probe = (
+        "import json, resource, sys\n"
+        "from catalog import live\n"
+        "launch = live.Launch([sys.executable, sys.argv[1], 'stderr', sys.argv[2]], {})\n"
+        "try:\n"
+        "    live.list_stdio(launch, timeout=60)\n"
+        "    outcome = 'listed'\n"
+        "except Exception as error:\n"
+        "    outcome = getattr(error, 'kind', type(error).__name__)\n"
+        "print(json.dumps([outcome, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))\n"
+    )
+
+    def peak(size: int) -> tuple[str, int]:
+        done = subprocess.run(
+            [PY, "-c", probe, str(GREEDY), str(size)], capture_output=True, text=True, timeout=300, cwd=REPO
+        )
+        outcome, kib = json.loads(done.stdout.strip().splitlines()[-1])
+        return outcome, kib * 1024
+
+    quiet, flooded = peak(0), peak(1024**3)
+    assert quiet[0] == "listed"
+    assert flooded[0] != "timeout"  # the server's death was noticed, not waited out
+    assert flooded[1] - quiet[1] < 300 * 1024**2, (quiet, flooded)
+
+
+# No needless network: an unversioned source reuses the newest version it learnt recently.
+
+
+def test_an_unversioned_pypi_source_reuses_the_recent_latest_without_asking_the_index(
+    tmp_path, loopback_index, monkeypatch
+):
+    build_wheel(loopback_index, "catalog-fresh", "1.0")
+    first = pypi.download("catalog-fresh", None, tmp_path / "cache")
+    for file in loopback_index.iterdir():  # the index now has nothing: only the cache can answer
+        file.unlink()
+    again = pypi.download("catalog-fresh", None, tmp_path / "cache")
+    assert (first.kind, first.version) == (again.kind, again.version) == ("wheel", "1.0")
+    monkeypatch.setenv("CATALOG_MAX_AGE", "0")
+    with pytest.raises(CatalogError) as failure:
+        pypi.download("catalog-fresh", None, tmp_path / "cache")
+    assert failure.value.kind == "not_found"
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm not installed")
+def test_an_unversioned_npm_source_reuses_the_recent_latest_and_asks_again_once_it_is_old(
+    tmp_path, monkeypatch
+):
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "package.json").write_text(json.dumps({"name": "catalog-fresh-npm", "version": "2.0.0"}))
+    (package / "index.js").write_text("")
+    subprocess.run(
+        ["npm", "pack", str(package), "--pack-destination", str(tmp_path), "--loglevel=error"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    base = tmp_path / "cache" / "npm" / "catalog-fresh-npm"
+    (base / "2.0.0").mkdir(parents=True)
+    shutil.copy(tmp_path / "catalog-fresh-npm-2.0.0.tgz", base / "2.0.0" / "package.tgz")
+    extract_archive(base / "2.0.0" / "package.tgz", base / "2.0.0" / "src")
+    (base / "2.0.0" / "src" / ".complete").write_text("")
+    freshness.remember_latest(base, "2.0.0")
+    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")  # nothing listens: asking would fail
+    monkeypatch.setenv("npm_config_fetch_retries", "0")
+    assert npm.pack("catalog-fresh-npm", None, tmp_path / "cache").version == "2.0.0"
+    monkeypatch.setenv("CATALOG_MAX_AGE", "0")
+    with pytest.raises(CatalogError):
+        npm.pack("catalog-fresh-npm", None, tmp_path / "cache")
+
+
+def test_a_bad_max_age_is_a_usage_error(monkeypatch):
+    monkeypatch.setenv("CATALOG_MAX_AGE", "soon")
+    with pytest.raises(CatalogError) as failure:
+        freshness.max_age()
+    assert failure.value.kind == "usage" and "CATALOG_MAX_AGE" in str(failure.value)
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm not installed")
+def test_a_hostile_npm_install_script_runs_offline_and_cannot_touch_the_shared_cache(tmp_path, outside):
+    tcp = listening(socket.AF_INET, ("127.0.0.1", 0))
+    envs_dir = tmp_path / "envs"
+    cache = envs_dir / "npm" / ".npm-cache"
+    neighbour = envs_dir / "npm" / "neighbour-1.0.0"
+    for folder in (cache, neighbour):
+        folder.mkdir(parents=True)
+    secret = outside / "catalog.db"
+    secret.write_text("catalog-database-secret")
+    package = tmp_path / "package"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "npm_scripted", package)
+    shutil.copy(SERVERS / "hostile_install.js", package / "build.js")
+    plan = {
+        "port": tcp.getsockname()[1],
+        "plant": [str(cache), str(neighbour), str(outside)],
+        "read": ["/etc/shadow", str(secret)],
+    }
+    (package / "plan.json").write_text(json.dumps(plan))
+    subprocess.run(
+        ["npm", "pack", str(package), "--pack-destination", str(tmp_path), "--loglevel=error"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    with tcp:
+        prepared = envs.npm_env(
+            "catalog-scripted-server",
+            "1.0.0",
+            envs_dir,
+            tarball=tmp_path / "catalog-scripted-server-1.0.0.tgz",
+        )
+        assert not was_contacted(tcp)
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=30)
+    seen = json.loads(listing.tools[0].description)  # what the install script managed
+    assert seen["tcp"].startswith("error:")
+    for folder in (cache, neighbour, outside):
+        assert seen[f"plant {folder}"].startswith("error:") and planted(folder) == []
+    assert seen["read /etc/shadow"].startswith("error:") and seen[f"read {secret}"].startswith("error:")
+
+
+def test_an_unsandboxed_install_shares_no_file_with_the_cache(tmp_path):
+    """Run unsandboxed, a server could rewrite its own files: they must not be hard links into the cache
+    that later installs share."""
+    links = tmp_path / "links"
+    build_wheel(links, "catalog-copied", scripts={"catalog-copied": "catalog_copied:main"})
+    prepared = envs.python_env(
+        "catalog-copied", "1.0", tmp_path / "envs", find_links=links, sandbox_enabled=False
+    )
+    installed = [p for p in prepared.root.glob("lib/python*/site-packages/catalog_copied/*") if p.is_file()]
+    assert installed and all(p.stat().st_nlink == 1 for p in installed)

@@ -55,9 +55,13 @@ def target_for(got: Packed, server_id: str, source: str) -> Target:
 
 
 def pack(name: str, version: str | None, cache_dir: Path) -> Packed:
+    from catalog.sources.freshness import recent_latest, remember_latest
+
     base = cache_dir / "npm" / name.replace("/", "__")
     if version and (cached := _cached(base / version)):
         return cached
+    if version is None and (latest := recent_latest(base)) and (cached := _cached(base / latest)):
+        return cached  # the newest version was learnt recently: no need to ask the registry again
     if not shutil.which("npm"):
         raise CatalogError("npm is not installed; it is needed for npm: sources", kind="needs_tool")
     spec = f"{name}@{version}" if version else name
@@ -65,6 +69,8 @@ def pack(name: str, version: str | None, cache_dir: Path) -> Packed:
     with tempfile.TemporaryDirectory(prefix="pack-", dir=base) as tmp:
         info = _npm_pack(spec, Path(tmp))
         dest = base / info["version"]
+        if version is None:
+            remember_latest(base, str(info["version"]))
         if cached := _cached(dest):
             return cached
         dest.mkdir(parents=True, exist_ok=True)

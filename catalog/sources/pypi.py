@@ -66,13 +66,19 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 
 def download(name: str, version: str | None, cache_dir: Path) -> Downloaded:
     """The cached download of NAME (the newest version when none is given), fetching it if needed."""
+    from catalog.sources.freshness import recent_latest, remember_latest
+
     base = cache_dir / "pypi" / normalize(name)
     if version and (cached := _cached(base / version)):
         return cached
+    if version is None and (latest := recent_latest(base)) and (cached := _cached(base / latest)):
+        return cached  # the newest version was learnt recently: no need to ask the index again
     with tempfile.TemporaryDirectory(prefix="pypi-", dir=_ensure(cache_dir)) as tmp:
         archive = _pip_download_wheel(name, version, Path(tmp)) or _sandboxed_sdist(name, version, Path(tmp))
         got_version = _version_from_filename(archive.name) or version or "unknown"
         dest = base / got_version
+        if version is None:
+            remember_latest(base, got_version)
         if cached := _cached(dest):
             return cached
         dest.mkdir(parents=True, exist_ok=True)
