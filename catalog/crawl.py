@@ -197,6 +197,7 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
         binds=list(prepared.binds),
         sandbox=options.sandbox,
         entry_forms=not options.server_args,  # try `stdio`, `serve`, ... when the plain entry point fails
+        env_names=list(prepared.env_names),  # placeholders for these when it fails without them
     )
     return launch, prepared.notes
 

@@ -58,6 +58,7 @@ class Prepared:
     binds: list[str]
     root: Path
     notes: list[str] = field(default_factory=list)
+    env_names: list[str] = field(default_factory=list)  # variables its own files read (see envvars)
 
 
 def python_env(
@@ -80,7 +81,25 @@ def python_env(
 
     _ensure_installed(root, install)
     base = _venv_base_prefix(root)
-    return Prepared(command=python_entry_point(root, name), binds=[str(root), str(base)], root=root)
+    command = python_entry_point(root, name)
+    return Prepared(command, [str(root), str(base)], root, env_names=_python_env_names(root, name))
+
+
+def _python_env_names(root: Path, name: str) -> list[str]:
+    """Variables read by the files the distribution installed (its RECORD), not by its dependencies."""
+    from catalog import envvars
+
+    dist_info = _dist_info(root, name)
+    site = dist_info.parent.resolve()
+    record = dist_info / "RECORD"
+    lines = record.read_text("utf-8", "replace").splitlines() if record.is_file() else []
+    files = []
+    for line in lines:
+        relative = line.split(",", 1)[0]
+        path = (site / relative).resolve()
+        if site in path.parents and relative.endswith(envvars.SOURCE_SUFFIXES + ("server.json", "manifest.json")):
+            files.append(path)
+    return envvars.names_in_files(files[: envvars.MAX_FILES])
 
 
 def _install_with_fitting_python(
@@ -160,10 +179,13 @@ def npm_env(
     notes = notes_file.read_text(encoding="utf-8").splitlines() if notes_file.is_file() else []
     binds = [str(root)] + ([str(Path(tarball).absolute().parent)] if tarball else [])
     entry = npm_entry_point(root, name)
+    from catalog import envvars
+
+    env_names = envvars.names_in_files(envvars.package_files(root / "node_modules" / name))
     if _is_native_binary(entry):
-        return Prepared(command=[str(entry)], binds=binds, root=root, notes=notes)
+        return Prepared(command=[str(entry)], binds=binds, root=root, notes=notes, env_names=env_names)
     node, node_binds = _node_for(root, name, version, Path(env_dir).absolute(), sandbox_enabled, timeout)
-    return Prepared(command=[node, str(entry)], binds=binds + node_binds, root=root, notes=notes)
+    return Prepared([node, str(entry)], binds + node_binds, root, notes, env_names)
 
 
 def _node_for(

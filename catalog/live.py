@@ -44,6 +44,9 @@ class Launch:
     # A package's own entry point run without arguments: when it does not speak MCP on stdio (it exits,
     # prints help, or writes text), the usual forms (ENTRY_FORMS) are tried after it.
     entry_forms: bool = False
+    # Variables the server's own files read (names only): when it fails to start without them, it is
+    # started again with harmless placeholders for those not given in `env` (envvars.placeholders).
+    env_names: list[str] = field(default_factory=list)
 
 
 ENTRY_FORMS: tuple[tuple[str, ...], ...] = (("stdio",), ("serve",), ("--transport", "stdio"), ("mcp",))
@@ -66,6 +69,7 @@ class LiveListing:
     incomplete_reason: str = ""  # why, in one line; tools not reached must not be taken as removed
     capabilities: dict[str, Any] = field(default_factory=dict)
     started_with: list[str] = field(default_factory=list)  # arguments added to start it (an entry form)
+    placeholder_names: list[str] = field(default_factory=list)  # variables given placeholder values
 
     def cut(self, reason: str) -> None:
         self.complete = False
@@ -77,8 +81,32 @@ def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: 
     """Start the server (sandboxed unless told otherwise), list everything it offers, and stop it.
     `era`: auto (initialize, then server/discover when refused), legacy (initialize only) or modern
     (2026-07-28 only). With `launch.entry_forms`, a command that does not speak MCP is retried with
-    the usual subcommands and flags; the first error is the one reported when none works."""
+    the usual subcommands and flags; with `launch.env_names`, a server that fails to start is retried
+    with placeholder values for the variables it reads. The first error is reported when nothing works."""
+    from catalog import envvars
+
     _require_command(launch)
+    try:
+        return _list_in_forms(launch, timeout, max_tools, era)
+    except CatalogError as first:
+        filled = envvars.placeholders(launch.env_names, launch.env)
+        if not filled or first.kind not in ("needs_config", "crash", "bad_protocol"):
+            raise
+        configured = Launch(
+            launch.command, {**filled, **launch.env}, launch.cwd, launch.binds, launch.sandbox, launch.entry_forms
+        )
+        try:
+            listing = _list_in_forms(configured, timeout, max_tools, era)
+        except CatalogError:
+            raise first from None
+        listing.placeholder_names = sorted(filled)
+        listing.warnings.append(
+            f"started with placeholder values for {', '.join(sorted(filled))} (without them: {first})"
+        )
+        return listing
+
+
+def _list_in_forms(launch: Launch, timeout: float, max_tools: int, era: str) -> LiveListing:
     try:
         return _list_once(launch, timeout, max_tools, era)
     except _NotMcp as first:
@@ -90,9 +118,7 @@ def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: 
             )
             try:
                 listing = _list_once(attempt, timeout, max_tools, era)
-            except _NotMcp:
-                continue
-            except CatalogError:
+            except (_NotMcp, CatalogError):
                 continue
             listing.started_with = list(form)
             listing.warnings.append(
