@@ -180,7 +180,7 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
     from catalog import live
 
     if target.command:
-        return live.Launch(command=list(target.command), env=dict(target.env), sandbox=options.sandbox), []
+        return live.command_launch(list(target.command), dict(target.env), options.sandbox), []
     if target.package is None:
         raise CatalogError(
             f"{target.server.id}: nothing to run live (no published package found)", kind="unsupported"
@@ -198,6 +198,7 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
         sandbox=options.sandbox,
         entry_forms=not options.server_args,  # try `stdio`, `serve`, ... when the plain entry point fails
         env_names=list(prepared.env_names),  # placeholders for these when it fails without them
+        scratch=list(prepared.scratch),  # its code's folders: writable throwaway copies
     )
     return launch, prepared.notes
 

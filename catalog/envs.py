@@ -59,6 +59,7 @@ class Prepared:
     root: Path
     notes: list[str] = field(default_factory=list)
     env_names: list[str] = field(default_factory=list)  # variables its own files read (see envvars)
+    scratch: list[str] = field(default_factory=list)  # its own code's folders: writable throwaway copies
 
 
 def python_env(
@@ -82,7 +83,24 @@ def python_env(
     _ensure_installed(root, install)
     base = _venv_base_prefix(root)
     command = python_entry_point(root, name)
-    return Prepared(command, [str(root), str(base)], root, env_names=_python_env_names(root, name))
+    return Prepared(
+        command,
+        [str(root), str(base)],
+        root,
+        env_names=_python_env_names(root, name),
+        scratch=_python_code_folders(root, name),
+    )
+
+
+def _python_code_folders(root: Path, name: str) -> list[str]:
+    """The top-level folders the distribution installed into site-packages (where its code lives)."""
+    dist_info = _dist_info(root, name)
+    site = dist_info.parent
+    record = dist_info / "RECORD"
+    lines = record.read_text("utf-8", "replace").splitlines() if record.is_file() else []
+    tops = {line.split(",", 1)[0].split("/", 1)[0] for line in lines if "/" in line.split(",", 1)[0]}
+    folders = [site / top for top in sorted(tops) if top not in ("..", dist_info.name) and not top.endswith(".data")]
+    return [str(folder) for folder in folders if folder.is_dir() and not folder.is_symlink()]
 
 
 def _python_env_names(root: Path, name: str) -> list[str]:
@@ -182,10 +200,11 @@ def npm_env(
     from catalog import envvars
 
     env_names = envvars.names_in_files(envvars.package_files(root / "node_modules" / name))
+    scratch = [str(root / "node_modules" / name)]
     if _is_native_binary(entry):
-        return Prepared(command=[str(entry)], binds=binds, root=root, notes=notes, env_names=env_names)
+        return Prepared([str(entry)], binds, root, notes, env_names, scratch)
     node, node_binds = _node_for(root, name, version, Path(env_dir).absolute(), sandbox_enabled, timeout)
-    return Prepared([node, str(entry)], binds + node_binds, root, notes, env_names)
+    return Prepared([node, str(entry)], binds + node_binds, root, notes, env_names, scratch)
 
 
 def _node_for(

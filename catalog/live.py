@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import IO, Any
 
 import anyio
@@ -47,6 +49,31 @@ class Launch:
     # Variables the server's own files read (names only): when it fails to start without them, it is
     # started again with harmless placeholders for those not given in `env` (envvars.placeholders).
     env_names: list[str] = field(default_factory=list)
+    # Folders the server may write into (its own code's folder, its working directory): it sees a
+    # throwaway writable copy of each, so the installed package stays as it was.
+    scratch: list[str] = field(default_factory=list)
+
+
+def command_launch(command: list[str], env: dict[str, str], use_sandbox: bool = True) -> Launch:
+    """A command the user gave (`--cmd`, a client config entry): it runs in the caller's current
+    directory (visible read-only, with a throwaway writable copy when small), and the arguments that name
+    existing files or folders stay visible read-only. The home folder itself or / is never shown whole."""
+    cwd = os.getcwd()
+    home = os.path.realpath(os.path.expanduser("~"))
+    shown = os.path.realpath(cwd) not in (home, "/")
+    binds = [cwd] if shown else []
+    for argument in command[1:]:
+        path = os.path.abspath(argument) if "/" in argument or os.path.exists(argument) else None
+        if path and os.path.exists(path) and os.path.realpath(path) not in (home, "/"):
+            binds.append(path)
+    return Launch(
+        command=list(command),
+        env=dict(env),
+        cwd=cwd if shown else None,
+        binds=binds,
+        sandbox=use_sandbox,
+        scratch=[cwd] if shown else [],
+    )
 
 
 ENTRY_FORMS: tuple[tuple[str, ...], ...] = (("stdio",), ("serve",), ("--transport", "stdio"), ("mcp",))
@@ -92,9 +119,7 @@ def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: 
         filled = envvars.placeholders(launch.env_names, launch.env)
         if not filled or first.kind not in ("needs_config", "crash", "bad_protocol"):
             raise
-        configured = Launch(
-            launch.command, {**filled, **launch.env}, launch.cwd, launch.binds, launch.sandbox, launch.entry_forms
-        )
+        configured = dataclasses.replace(launch, env={**filled, **launch.env})
         try:
             listing = _list_in_forms(configured, timeout, max_tools, era)
         except CatalogError:
@@ -113,9 +138,7 @@ def _list_in_forms(launch: Launch, timeout: float, max_tools: int, era: str) -> 
         if not launch.entry_forms:
             raise first.error from None
         for form in ENTRY_FORMS:
-            attempt = Launch(
-                [*launch.command, *form], launch.env, launch.cwd, launch.binds, launch.sandbox
-            )
+            attempt = dataclasses.replace(launch, command=[*launch.command, *form], entry_forms=False)
             try:
                 listing = _list_once(attempt, timeout, max_tools, era)
             except (_NotMcp, CatalogError):
@@ -142,8 +165,15 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
 
     limits = sandbox.Limits(cpu_seconds=max(30, int(timeout) * 2))
     with (
+        tempfile.TemporaryDirectory(prefix="catalog-scratch-") as scratch_dir,
         sandbox.sandboxed(
-            launch.command, launch.env, launch.binds, launch.cwd, launch.sandbox, limits
+            launch.command,
+            launch.env,
+            launch.binds,
+            launch.cwd,
+            launch.sandbox,
+            limits,
+            scratch=_scratch_copies(launch.scratch, Path(scratch_dir)) if launch.sandbox else None,
         ) as box,
         tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog,
     ):
@@ -164,6 +194,55 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
     _reap(peer.process)
     listing.warnings[:0] = box.warnings
     return listing
+
+
+MAX_SCRATCH_BYTES = 64 * 1024 * 1024
+
+
+def _scratch_copies(folders: list[str], under: Path) -> list[tuple[str, str]]:
+    """Throwaway copies of the folders a server may write into (nested node_modules linked, not copied);
+    a folder larger than MAX_SCRATCH_BYTES stays read-only."""
+    pairs: list[tuple[str, str]] = []
+    for number, folder in enumerate(dict.fromkeys(folders)):
+        if not os.path.isdir(folder) or _tree_bytes(folder) > MAX_SCRATCH_BYTES:
+            continue
+        copy = under / str(number)
+        shutil.copytree(folder, copy, symlinks=True, ignore=_link_node_modules(folder, copy))
+        pairs.append((str(copy), folder))
+    return pairs
+
+
+def _link_node_modules(source: str, copy: Path) -> Callable[[str, list[str]], list[str]]:
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        if "node_modules" not in names:
+            return []
+        target = copy / os.path.relpath(directory, source) / "node_modules"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(os.path.join(directory, "node_modules"), target)
+        return ["node_modules"]
+
+    return ignore
+
+
+MAX_SCRATCH_FILES = 5000
+
+
+def _tree_bytes(folder: str) -> int:
+    """Bytes under a folder (node_modules aside); past MAX_SCRATCH_FILES files, more than the cap."""
+    total, count = 0, 0
+    for root, subfolders, files in os.walk(folder):
+        subfolders[:] = [d for d in subfolders if d != "node_modules"]
+        count += len(files)
+        if count > MAX_SCRATCH_FILES:
+            return MAX_SCRATCH_BYTES + 1
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+        if total > MAX_SCRATCH_BYTES:
+            break
+    return total
 
 
 def _other_form_may_help(error: Exception, failure: CatalogError, noise: list[str], errlog: IO[str]) -> bool:
