@@ -180,6 +180,11 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
     from catalog import live
 
     if target.command:
+        from catalog import envs
+
+        behind = envs.package_behind(list(target.command))  # uvx NAME, npx -y NAME: the package route
+        if behind is not None:
+            return envs.package_command_launch(behind, options.cache_dir, dict(target.env), options.sandbox)
         return live.command_launch(list(target.command), dict(target.env), options.sandbox), []
     if target.package is None:
         raise CatalogError(
