@@ -24,7 +24,14 @@ from catalog.models import CatalogError, Prompt, Resource, Tool
 MAX_PAGES = 1000
 CONFIG_HINT = re.compile(
     r"api[_ -]?key|token|secret|credential|env(ironment)? var|not set|is required|must be (set|provided)"
-    r"|missing .*(key|variable|config)",
+    r"|missing .*(key|variable|config)|validation errors? for \w*(settings|config)|field required"
+    r"|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+: (required|invalid)",
+    re.IGNORECASE,
+)
+RUNTIME_HINT = re.compile(
+    r"requires? (node(\.js)?|python)\s*(version\s*)?(>=?|v)?\s*\d|node(\.js)? (v?\d+ )?or (newer|higher|later)"
+    r"|python 3\.\d+ or (newer|higher|later)|unsupported engine|ERR_UNKNOWN_BUILTIN_MODULE"
+    r"|ERR_REQUIRE_ESM|is not defined.*\b(fetch|File|structuredClone)\b",
     re.IGNORECASE,
 )
 NETWORK_HINT = re.compile(
@@ -683,6 +690,8 @@ def _worth_trying_sse(error: BaseException) -> bool:
 
 
 def _kind_from_stderr(line: str) -> str:
+    if RUNTIME_HINT.search(line):
+        return "needs_runtime"
     if CONFIG_HINT.search(line):
         return "needs_config"
     if NETWORK_HINT.search(line):
@@ -699,20 +708,77 @@ def _leaf(error: BaseException) -> BaseException:
 
 _ERROR_LINE = re.compile(r"^(\w+\.)*\w*(Error|Exception)\b|^(error|fatal)\b", re.IGNORECASE)
 _RUNTIME_FOOTER = re.compile(r"^Node\.js v\d")
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)")
+_BORDER = re.compile(r"^[\s\-=+|*#~_.:─━│┃┄┅┈┉┌┐└┘├┤┬┴┼╭╮╯╰═║╔╗╚╝╠╣╦╩╬▀▄█░▒▓]*$")
+_BOXED = re.compile(r"^[│┃║|]\s?(.*?)\s?[│┃║|]?$")
+_DANGLING = re.compile(r"[\[{(:]$")
+_VALIDATION = re.compile(r"\d+ validation errors? for \w+$")
+_PYDANTIC_TYPE = re.compile(r"\s*\[type=[^\]]*\]$")
+_FAILURE_WORDS = re.compile(
+    r"\b(could not|cannot|can't|couldn't|failed|failure|unable|not found|no such|denied|refused|invalid"
+    r"|missing|required|not set|aborted|panic)\b",
+    re.IGNORECASE,
+)
+_TRIVIAL = re.compile(r"^[\w./-]{1,12}$")  # a lone word ('stdio', a version): a banner's last line
 
 
 def _stderr_tail(errlog: IO[str]) -> str:
-    """The line of the server's stderr that best says why it stopped: the last error line, else the
-    last line that is not a runtime's version footer."""
+    """The line of the server's stderr that best says why it stopped: the last error line (completed from
+    what follows when it ends in '[' or ':', as a ZodError or pydantic ValidationError does), else the
+    last line that is neither a border, a lone banner word nor a runtime's version footer."""
     errlog.seek(0)
     text = _ANSI_ESCAPE.sub("", errlog.read()[-20_000:])
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if _ERROR_LINE.match(line)]
+    lines = [_unboxed(line) for line in text.splitlines()]
+    lines = [line for line in lines if line and not _BORDER.match(line)]
+    errors = [number for number, line in enumerate(lines) if _ERROR_LINE.match(line)]
     if errors:
-        return errors[-1][:300]
+        return _completed(lines, errors[-1])[:300]
     lines = [line for line in lines if not _RUNTIME_FOOTER.match(line)]
-    return lines[-1][:300] if lines else ""
+    failing = [line for line in lines if _FAILURE_WORDS.search(line)]
+    meaningful = [line for line in lines if not _TRIVIAL.match(line) and not line.endswith(":")]
+    return (failing or meaningful or lines or [""])[-1][:300]
+
+
+def _unboxed(line: str) -> str:
+    line = line.strip()
+    boxed = _BOXED.match(line)
+    return boxed.group(1).strip() if boxed and line[0] in "│┃║" else line
+
+
+def _completed(lines: list[str], number: int) -> str:
+    """An error line that ends in '[', '{' or ':' with the details that follow it on one line: the
+    messages of a ZodError's JSON, the fields of a pydantic ValidationError."""
+    line = lines[number]
+    following = lines[number + 1 : number + 60]
+    if _VALIDATION.search(line):  # pydantic: the field, then its message
+        fields = [_PYDANTIC_TYPE.sub("", part) for part in following[:6] if not part.startswith("For further")]
+        return ": ".join([line, *fields[:2]])
+    if not _DANGLING.search(line):
+        return line
+    zod = _zod_messages("\n".join(["[" if line.endswith("[") else "", *following]))
+    if zod:
+        return f"{line.rstrip('[ ').rstrip(':')}: {zod}"
+    details = [part for part in following[:3] if not part.startswith(("For further information", "at "))]
+    return " ".join([line.rstrip("[{( "), *details])
+
+
+def _zod_messages(text: str) -> str:
+    """'API_KEY: Required; ...' from the JSON array a ZodError prints."""
+    import json
+
+    start = text.find("[")
+    if start < 0:
+        return ""
+    try:
+        issues, _ = json.JSONDecoder().raw_decode(text, start)
+    except (ValueError, RecursionError):
+        return ""
+    found = []
+    for issue in issues if isinstance(issues, list) else []:
+        if isinstance(issue, dict) and isinstance(issue.get("message"), str):
+            path = ".".join(str(p) for p in issue.get("path") or [])
+            found.append(f"{path}: {issue['message']}" if path else issue["message"])
+    return "; ".join(found[:3])
 
 
 def _one_line(error: BaseException) -> str:
