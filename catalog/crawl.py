@@ -460,7 +460,13 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
     from catalog import live
 
     if isinstance(target.access, RunCommand):
-        return live.Launch(command=list(target.access.command), env=dict(target.env), sandbox=options.sandbox), []
+        from catalog import envs
+
+        command = list(target.access.command)
+        behind = envs.package_behind(command)  # uvx NAME, npx -y NAME: the package route
+        if behind is not None:
+            return envs.package_command_launch(behind, options.cache_dir, dict(target.env), options.sandbox)
+        return live.command_launch(command, dict(target.env), options.sandbox), []
     if target.package is None:
         raise CatalogError(
             f"{target.server.id}: nothing to run live (no published package found)", FailureKind.UNSUPPORTED
@@ -476,6 +482,8 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
         binds=list(prepared.binds),
         sandbox=options.sandbox,
         entry_forms=not options.server_args,  # try `stdio`, `serve`, ... when the plain entry point fails
+        env_names=list(prepared.env_names),  # placeholders for these when it fails without them
+        scratch=list(prepared.scratch),  # its code's folders: writable throwaway copies
     )
     return launch, prepared.notes
 

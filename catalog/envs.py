@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from catalog import sandbox
 from catalog.models import CatalogError
@@ -58,6 +59,8 @@ class Prepared:
     binds: list[str]
     root: Path
     notes: list[str] = field(default_factory=list)
+    env_names: list[str] = field(default_factory=list)  # variables its own files read (see envvars)
+    scratch: list[str] = field(default_factory=list)  # its own code's folders: writable throwaway copies
 
 
 def python_env(
@@ -80,7 +83,42 @@ def python_env(
 
     _ensure_installed(root, install)
     base = _venv_base_prefix(root)
-    return Prepared(command=python_entry_point(root, name), binds=[str(root), str(base)], root=root)
+    command = python_entry_point(root, name)
+    return Prepared(
+        command,
+        [str(root), str(base)],
+        root,
+        env_names=_python_env_names(root, name),
+        scratch=_python_code_folders(root, name),
+    )
+
+
+def _python_code_folders(root: Path, name: str) -> list[str]:
+    """The top-level folders the distribution installed into site-packages (where its code lives)."""
+    dist_info = _dist_info(root, name)
+    site = dist_info.parent
+    record = dist_info / "RECORD"
+    lines = record.read_text("utf-8", "replace").splitlines() if record.is_file() else []
+    tops = {line.split(",", 1)[0].split("/", 1)[0] for line in lines if "/" in line.split(",", 1)[0]}
+    folders = [site / top for top in sorted(tops) if top not in ("..", dist_info.name) and not top.endswith(".data")]
+    return [str(folder) for folder in folders if folder.is_dir() and not folder.is_symlink()]
+
+
+def _python_env_names(root: Path, name: str) -> list[str]:
+    """Variables read by the files the distribution installed (its RECORD), not by its dependencies."""
+    from catalog import envvars
+
+    dist_info = _dist_info(root, name)
+    site = dist_info.parent.resolve()
+    record = dist_info / "RECORD"
+    lines = record.read_text("utf-8", "replace").splitlines() if record.is_file() else []
+    files = []
+    for line in lines:
+        relative = line.split(",", 1)[0]
+        path = (site / relative).resolve()
+        if site in path.parents and relative.endswith(envvars.SOURCE_SUFFIXES + ("server.json", "manifest.json")):
+            files.append(path)
+    return envvars.names_in_files(files[: envvars.MAX_FILES])
 
 
 def _install_with_fitting_python(
@@ -160,10 +198,14 @@ def npm_env(
     notes = notes_file.read_text(encoding="utf-8").splitlines() if notes_file.is_file() else []
     binds = [str(root)] + ([str(Path(tarball).absolute().parent)] if tarball else [])
     entry = npm_entry_point(root, name)
+    from catalog import envvars
+
+    env_names = envvars.names_in_files(envvars.package_files(root / "node_modules" / name))
+    scratch = [str(root / "node_modules" / name)]
     if _is_native_binary(entry):
-        return Prepared(command=[str(entry)], binds=binds, root=root, notes=notes)
+        return Prepared([str(entry)], binds, root, notes, env_names, scratch)
     node, node_binds = _node_for(root, name, version, Path(env_dir).absolute(), sandbox_enabled, timeout)
-    return Prepared(command=[node, str(entry)], binds=binds + node_binds, root=root, notes=notes)
+    return Prepared([node, str(entry)], binds + node_binds, root, notes, env_names, scratch)
 
 
 def _node_for(
@@ -633,3 +675,74 @@ def _uv_failure(stderr: str) -> str:
 def _last_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else "no output"
+
+
+@dataclass
+class PackageCommand:
+    """A configured command that only fetches and runs a published package (`uvx NAME`, `npx -y NAME`,
+    `pipx run NAME`): crawled by the package route, installed with network and run without."""
+
+    registry: str  # pypi | npm
+    name: str
+    version: str | None
+    args: list[str]
+
+
+_VALUE_FLAGS = {"--python", "-p", "--index-url", "--index", "--default-index", "--extra-index-url", "--registry"}
+_SHAPE_FLAGS = {"--from", "--with", "--spec", "--package", "--with-editable", "-c", "--call"}
+
+
+def package_behind(command: list[str]) -> PackageCommand | None:
+    """The package a `uvx`, `uv tool run`, `pipx run` or `npx` command line runs, or None for any other
+    command (or one whose flags choose a different executable than the package's own)."""
+    if not command:
+        return None
+    program, rest = Path(command[0]).name, list(command[1:])
+    if program == "uv" and rest[:2] == ["tool", "run"]:
+        program, rest = "uvx", rest[2:]
+    elif program == "pipx" and rest[:1] == ["run"]:
+        rest = rest[1:]
+    elif program not in ("uvx", "npx"):
+        return None
+    while rest and rest[0].startswith("-"):
+        flag = rest.pop(0).split("=", 1)[0]
+        if flag in _SHAPE_FLAGS or (program == "npx" and flag == "-p"):  # npx -p is --package
+            return None
+        if flag in _VALUE_FLAGS and "=" not in flag and rest:
+            rest.pop(0)
+    if not rest:
+        return None
+    spec, args = rest[0], rest[1:]
+    if program == "npx":
+        name, _, version = spec.rpartition("@") if spec.rfind("@") > 0 else (spec, "", "")
+        return PackageCommand("npm", name, version or None, args) if NPM_NAME.match(name) else None
+    name, _, version = spec.partition("==") if "==" in spec else spec.partition("@")
+    return PackageCommand("pypi", name, version or None, args) if PYPI_NAME.match(name) else None
+
+
+def package_command_launch(
+    behind: PackageCommand, cache_dir: Path, env: dict[str, str], sandbox_enabled: bool = True
+) -> tuple[Any, list[str]]:
+    """The launch of a configured `uvx`/`npx`/`pipx run` command through the package route: its newest (or
+    pinned) release installed into a cached environment, then run in the sandbox with the configured args."""
+    from catalog import live
+    from catalog.sources import npm, pypi
+
+    if behind.registry == "pypi":
+        version = behind.version or pypi.download(behind.name, None, cache_dir).version
+        prepared = python_env(behind.name, version, cache_dir / "envs", sandbox_enabled=sandbox_enabled)
+    else:
+        version = behind.version or npm.pack(behind.name, None, cache_dir).version
+        prepared = npm_env(behind.name, version, cache_dir / "envs", sandbox_enabled=sandbox_enabled)
+    launch = live.Launch(
+        command=[*prepared.command, *behind.args],
+        env=dict(env),
+        binds=list(prepared.binds),
+        sandbox=sandbox_enabled,
+        entry_forms=not behind.args,
+        env_names=list(prepared.env_names),
+        scratch=list(prepared.scratch),
+    )
+    tool = "npx" if behind.registry == "npm" else "uvx"
+    note = f"configured as {tool} {behind.name}: installed from {behind.registry} as {behind.name} {version}"
+    return launch, [*prepared.notes, note]

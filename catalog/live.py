@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import IO, Any
 
 import anyio
@@ -22,7 +24,14 @@ from catalog.models import CatalogError, Prompt, Resource, Tool
 MAX_PAGES = 1000
 CONFIG_HINT = re.compile(
     r"api[_ -]?key|token|secret|credential|env(ironment)? var|not set|is required|must be (set|provided)"
-    r"|missing .*(key|variable|config)",
+    r"|missing .*(key|variable|config)|validation errors? for \w*(settings|config)|field required"
+    r"|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+: (required|invalid)",
+    re.IGNORECASE,
+)
+RUNTIME_HINT = re.compile(
+    r"requires? (node(\.js)?|python)\s*(version\s*)?(>=?|v)?\s*\d|node(\.js)? (v?\d+ )?or (newer|higher|later)"
+    r"|python 3\.\d+ or (newer|higher|later)|unsupported engine|ERR_UNKNOWN_BUILTIN_MODULE"
+    r"|ERR_REQUIRE_ESM|is not defined.*\b(fetch|File|structuredClone)\b",
     re.IGNORECASE,
 )
 NETWORK_HINT = re.compile(
@@ -44,6 +53,34 @@ class Launch:
     # A package's own entry point run without arguments: when it does not speak MCP on stdio (it exits,
     # prints help, or writes text), the usual forms (ENTRY_FORMS) are tried after it.
     entry_forms: bool = False
+    # Variables the server's own files read (names only): when it fails to start without them, it is
+    # started again with harmless placeholders for those not given in `env` (envvars.placeholders).
+    env_names: list[str] = field(default_factory=list)
+    # Folders the server may write into (its own code's folder, its working directory): it sees a
+    # throwaway writable copy of each, so the installed package stays as it was.
+    scratch: list[str] = field(default_factory=list)
+
+
+def command_launch(command: list[str], env: dict[str, str], use_sandbox: bool = True) -> Launch:
+    """A command the user gave (`--cmd`, a client config entry): it runs in the caller's current
+    directory (visible read-only, with a throwaway writable copy when small), and the arguments that name
+    existing files or folders stay visible read-only. The home folder itself or / is never shown whole."""
+    cwd = os.getcwd()
+    home = os.path.realpath(os.path.expanduser("~"))
+    shown = os.path.realpath(cwd) not in (home, "/")
+    binds = [cwd] if shown else []
+    for argument in command[1:]:
+        path = os.path.abspath(argument) if "/" in argument or os.path.exists(argument) else None
+        if path and os.path.exists(path) and os.path.realpath(path) not in (home, "/"):
+            binds.append(path)
+    return Launch(
+        command=list(command),
+        env=dict(env),
+        cwd=cwd if shown else None,
+        binds=binds,
+        sandbox=use_sandbox,
+        scratch=[cwd] if shown else [],
+    )
 
 
 ENTRY_FORMS: tuple[tuple[str, ...], ...] = (("stdio",), ("serve",), ("--transport", "stdio"), ("mcp",))
@@ -66,6 +103,7 @@ class LiveListing:
     incomplete_reason: str = ""  # why, in one line; tools not reached must not be taken as removed
     capabilities: dict[str, Any] = field(default_factory=dict)
     started_with: list[str] = field(default_factory=list)  # arguments added to start it (an entry form)
+    placeholder_names: list[str] = field(default_factory=list)  # variables given placeholder values
 
     def cut(self, reason: str) -> None:
         self.complete = False
@@ -77,22 +115,40 @@ def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: 
     """Start the server (sandboxed unless told otherwise), list everything it offers, and stop it.
     `era`: auto (initialize, then server/discover when refused), legacy (initialize only) or modern
     (2026-07-28 only). With `launch.entry_forms`, a command that does not speak MCP is retried with
-    the usual subcommands and flags; the first error is the one reported when none works."""
+    the usual subcommands and flags; with `launch.env_names`, a server that fails to start is retried
+    with placeholder values for the variables it reads. The first error is reported when nothing works."""
+    from catalog import envvars
+
     _require_command(launch)
+    try:
+        return _list_in_forms(launch, timeout, max_tools, era)
+    except CatalogError as first:
+        filled = envvars.placeholders(launch.env_names, launch.env)
+        if not filled or first.kind not in ("needs_config", "crash", "bad_protocol"):
+            raise
+        configured = dataclasses.replace(launch, env={**filled, **launch.env})
+        try:
+            listing = _list_in_forms(configured, timeout, max_tools, era)
+        except CatalogError:
+            raise first from None
+        listing.placeholder_names = sorted(filled)
+        listing.warnings.append(
+            f"started with placeholder values for {', '.join(sorted(filled))} (without them: {first})"
+        )
+        return listing
+
+
+def _list_in_forms(launch: Launch, timeout: float, max_tools: int, era: str) -> LiveListing:
     try:
         return _list_once(launch, timeout, max_tools, era)
     except _NotMcp as first:
         if not launch.entry_forms:
             raise first.error from None
         for form in ENTRY_FORMS:
-            attempt = Launch(
-                [*launch.command, *form], launch.env, launch.cwd, launch.binds, launch.sandbox
-            )
+            attempt = dataclasses.replace(launch, command=[*launch.command, *form], entry_forms=False)
             try:
                 listing = _list_once(attempt, timeout, max_tools, era)
-            except _NotMcp:
-                continue
-            except CatalogError:
+            except (_NotMcp, CatalogError):
                 continue
             listing.started_with = list(form)
             listing.warnings.append(
@@ -116,8 +172,15 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
 
     limits = sandbox.Limits(cpu_seconds=max(30, int(timeout) * 2))
     with (
+        tempfile.TemporaryDirectory(prefix="catalog-scratch-") as scratch_dir,
         sandbox.sandboxed(
-            launch.command, launch.env, launch.binds, launch.cwd, launch.sandbox, limits
+            launch.command,
+            launch.env,
+            launch.binds,
+            launch.cwd,
+            launch.sandbox,
+            limits,
+            scratch=_scratch_copies(launch.scratch, Path(scratch_dir)) if launch.sandbox else None,
         ) as box,
         tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog,
     ):
@@ -138,6 +201,55 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
     _reap(peer.process)
     listing.warnings[:0] = box.warnings
     return listing
+
+
+MAX_SCRATCH_BYTES = 64 * 1024 * 1024
+
+
+def _scratch_copies(folders: list[str], under: Path) -> list[tuple[str, str]]:
+    """Throwaway copies of the folders a server may write into (nested node_modules linked, not copied);
+    a folder larger than MAX_SCRATCH_BYTES stays read-only."""
+    pairs: list[tuple[str, str]] = []
+    for number, folder in enumerate(dict.fromkeys(folders)):
+        if not os.path.isdir(folder) or _tree_bytes(folder) > MAX_SCRATCH_BYTES:
+            continue
+        copy = under / str(number)
+        shutil.copytree(folder, copy, symlinks=True, ignore=_link_node_modules(folder, copy))
+        pairs.append((str(copy), folder))
+    return pairs
+
+
+def _link_node_modules(source: str, copy: Path) -> Callable[[str, list[str]], list[str]]:
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        if "node_modules" not in names:
+            return []
+        target = copy / os.path.relpath(directory, source) / "node_modules"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(os.path.join(directory, "node_modules"), target)
+        return ["node_modules"]
+
+    return ignore
+
+
+MAX_SCRATCH_FILES = 5000
+
+
+def _tree_bytes(folder: str) -> int:
+    """Bytes under a folder (node_modules aside); past MAX_SCRATCH_FILES files, more than the cap."""
+    total, count = 0, 0
+    for root, subfolders, files in os.walk(folder):
+        subfolders[:] = [d for d in subfolders if d != "node_modules"]
+        count += len(files)
+        if count > MAX_SCRATCH_FILES:
+            return MAX_SCRATCH_BYTES + 1
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+        if total > MAX_SCRATCH_BYTES:
+            break
+    return total
 
 
 def _other_form_may_help(error: Exception, failure: CatalogError, noise: list[str], errlog: IO[str]) -> bool:
@@ -578,6 +690,8 @@ def _worth_trying_sse(error: BaseException) -> bool:
 
 
 def _kind_from_stderr(line: str) -> str:
+    if RUNTIME_HINT.search(line):
+        return "needs_runtime"
     if CONFIG_HINT.search(line):
         return "needs_config"
     if NETWORK_HINT.search(line):
@@ -594,20 +708,77 @@ def _leaf(error: BaseException) -> BaseException:
 
 _ERROR_LINE = re.compile(r"^(\w+\.)*\w*(Error|Exception)\b|^(error|fatal)\b", re.IGNORECASE)
 _RUNTIME_FOOTER = re.compile(r"^Node\.js v\d")
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)")
+_BORDER = re.compile(r"^[\s\-=+|*#~_.:─━│┃┄┅┈┉┌┐└┘├┤┬┴┼╭╮╯╰═║╔╗╚╝╠╣╦╩╬▀▄█░▒▓]*$")
+_BOXED = re.compile(r"^[│┃║|]\s?(.*?)\s?[│┃║|]?$")
+_DANGLING = re.compile(r"[\[{(:]$")
+_VALIDATION = re.compile(r"\d+ validation errors? for \w+$")
+_PYDANTIC_TYPE = re.compile(r"\s*\[type=[^\]]*\]$")
+_FAILURE_WORDS = re.compile(
+    r"\b(could not|cannot|can't|couldn't|failed|failure|unable|not found|no such|denied|refused|invalid"
+    r"|missing|required|not set|aborted|panic)\b",
+    re.IGNORECASE,
+)
+_TRIVIAL = re.compile(r"^[\w./-]{1,12}$")  # a lone word ('stdio', a version): a banner's last line
 
 
 def _stderr_tail(errlog: IO[str]) -> str:
-    """The line of the server's stderr that best says why it stopped: the last error line, else the
-    last line that is not a runtime's version footer."""
+    """The line of the server's stderr that best says why it stopped: the last error line (completed from
+    what follows when it ends in '[' or ':', as a ZodError or pydantic ValidationError does), else the
+    last line that is neither a border, a lone banner word nor a runtime's version footer."""
     errlog.seek(0)
     text = _ANSI_ESCAPE.sub("", errlog.read()[-20_000:])
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if _ERROR_LINE.match(line)]
+    lines = [_unboxed(line) for line in text.splitlines()]
+    lines = [line for line in lines if line and not _BORDER.match(line)]
+    errors = [number for number, line in enumerate(lines) if _ERROR_LINE.match(line)]
     if errors:
-        return errors[-1][:300]
+        return _completed(lines, errors[-1])[:300]
     lines = [line for line in lines if not _RUNTIME_FOOTER.match(line)]
-    return lines[-1][:300] if lines else ""
+    failing = [line for line in lines if _FAILURE_WORDS.search(line)]
+    meaningful = [line for line in lines if not _TRIVIAL.match(line) and not line.endswith(":")]
+    return (failing or meaningful or lines or [""])[-1][:300]
+
+
+def _unboxed(line: str) -> str:
+    line = line.strip()
+    boxed = _BOXED.match(line)
+    return boxed.group(1).strip() if boxed and line[0] in "│┃║" else line
+
+
+def _completed(lines: list[str], number: int) -> str:
+    """An error line that ends in '[', '{' or ':' with the details that follow it on one line: the
+    messages of a ZodError's JSON, the fields of a pydantic ValidationError."""
+    line = lines[number]
+    following = lines[number + 1 : number + 60]
+    if _VALIDATION.search(line):  # pydantic: the field, then its message
+        fields = [_PYDANTIC_TYPE.sub("", part) for part in following[:6] if not part.startswith("For further")]
+        return ": ".join([line, *fields[:2]])
+    if not _DANGLING.search(line):
+        return line
+    zod = _zod_messages("\n".join(["[" if line.endswith("[") else "", *following]))
+    if zod:
+        return f"{line.rstrip('[ ').rstrip(':')}: {zod}"
+    details = [part for part in following[:3] if not part.startswith(("For further information", "at "))]
+    return " ".join([line.rstrip("[{( "), *details])
+
+
+def _zod_messages(text: str) -> str:
+    """'API_KEY: Required; ...' from the JSON array a ZodError prints."""
+    import json
+
+    start = text.find("[")
+    if start < 0:
+        return ""
+    try:
+        issues, _ = json.JSONDecoder().raw_decode(text, start)
+    except (ValueError, RecursionError):
+        return ""
+    found = []
+    for issue in issues if isinstance(issues, list) else []:
+        if isinstance(issue, dict) and isinstance(issue.get("message"), str):
+            path = ".".join(str(p) for p in issue.get("path") or [])
+            found.append(f"{path}: {issue['message']}" if path else issue["message"])
+    return "; ".join(found[:3])
 
 
 def _one_line(error: BaseException) -> str:

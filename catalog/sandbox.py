@@ -285,9 +285,11 @@ def sandboxed(
     limits: Limits | None = None,
     writable: list[str] | None = None,
     network: bool = False,
+    scratch: list[tuple[str, str]] | None = None,
 ) -> Iterator[Sandboxed]:
     """Wrap `command` for a sandboxed run (no network unless asked); on exit kill its process group
-    and remove the temporary HOME. `binds` are visible read-only, `writable` read-write."""
+    and remove the temporary HOME. `binds` are visible read-only, `writable` read-write; each
+    `scratch` pair (a throwaway copy, the path it stands for) shows the copy read-write at that path."""
     mode, warnings = choose_mode(enabled)
     home = Path(tempfile.mkdtemp(prefix="catalog-home-"))
     pidfile = home.parent / f"{home.name}.pid"
@@ -300,6 +302,8 @@ def sandboxed(
         if mode == "bwrap":
             all_binds = [*(binds or []), *implied_binds(command), *([cwd] if cwd else [])]
             inner = bwrap_command(prefix + command, child_env, home, all_binds, cwd, writable or [], network)
+            separator = len(inner) - len(prefix + command) - 1  # scratch binds go last, before "--"
+            inner[separator:separator] = [arg for copy, path in scratch or [] for arg in ("--bind", copy, path)]
         else:
             inner = ["env", "-i", *(f"{key}={value}" for key, value in child_env.items()), *prefix, *command]
         # The wrapper records its pid (the process group), and bwrap's --info-fd 3 its sandbox's init pid.

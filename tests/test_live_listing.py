@@ -168,3 +168,17 @@ def test_a_server_on_the_newest_typescript_sdk_is_listed_in_both_protocol_eras(t
     assert listing.tools[1].annotations == {"destructiveHint": True}
     assert listing.protocol_version == expected
     assert listing.server_info == {"name": "fixture-ts-sdk2", "version": "1.0.0"}
+
+
+@pytest.mark.parametrize(("mode", "message", "kind"), [
+    ("zod", "server exited: ZodError: ACME_API_KEY: Required", "needs_config"),
+    ("pydantic", "server exited: pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings:"
+                 " acme_api_key: Field required", "needs_config"),
+    ("banner", "server exited: Could not open the cache database at /var/lib/weather", "crash"),
+    ("runtime", "server exited: Error: acme-mcp requires Node.js version >=22.0.0 (running v20.20.2)", "needs_runtime"),
+])
+def test_the_error_line_is_the_servers_actual_error_with_a_consistent_kind(mode, message, kind):
+    with pytest.raises(CatalogError) as failure:
+        live.list_stdio(live.Launch(command=[sys.executable, str(SERVERS / "fails_with.py"), mode], env={}), timeout=20)
+    assert str(failure.value) == message
+    assert failure.value.kind == kind
