@@ -29,6 +29,7 @@ import ast
 import inspect
 import re
 import textwrap
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,9 +107,19 @@ def extract(files: list[SourceFile], requirements: Sequence[str] = ()) -> Extrac
     return result
 
 
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_locked(text: str, **kwargs: Any) -> Any:
+    """`ast.parse` one thread at a time: in Python 3.11 its AST conversion shares a recursion counter
+    between threads (CPython issue 106905: "AST constructor recursion depth mismatch" in bulk crawls)."""
+    with _PARSE_LOCK:
+        return ast.parse(text, **kwargs)
+
+
 def _parse(source: SourceFile, warnings: list[str]) -> Module | None:
     try:
-        tree = ast.parse(source.text, filename=source.path)
+        tree = parse_locked(source.text, filename=source.path)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         warnings.append(f"{source.path}: not parsed ({type(error).__name__})")
         return None
@@ -1146,7 +1157,7 @@ class SignatureSchema:
     def _resolve_alias(self, node: ast.expr, depth: int = 0) -> ast.expr:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             try:
-                return ast.parse(node.value, mode="eval").body
+                return parse_locked(node.value, mode="eval").body
             except SyntaxError:
                 return node
         if depth < 5 and isinstance(node, ast.Name) and node.id not in SIMPLE_TYPES:
