@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -187,8 +188,10 @@ def run_pipeline(
             write(wait(pending, return_when=FIRST_COMPLETED).done)
     except KeyboardInterrupt:
         summary.interrupted = True
-        for future in pending:
+        for future in list(pending):
             future.cancel()
+        finished = [f for f in pending if f.done() and not f.cancelled() and f.exception() is None]
+        write(finished)  # what finished before the interrupt is stored, not dropped
         from catalog import sandbox
 
         sandbox.kill_all()  # servers still running would hold their threads until their timeout
@@ -222,7 +225,14 @@ def preload_for_threads() -> None:
         import mcp.client.streamable_http  # noqa: F401
 
         from catalog import envs, live, sandbox  # noqa: F401
-        from catalog.extract import extract_tree  # noqa: F401
+        from catalog.extract import _extractors
+
+        _extractors()  # the language modules, and what they import lazily
+        for name in ("griffe", "tree_sitter", "tree_sitter_go", "tree_sitter_typescript", "packaging.version"):
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass
 
 
 # -- a worker: resolve and list -----------------------------------------------------------------------------

@@ -33,10 +33,10 @@ class Module:
 _PARSE_LOCK = threading.Lock()
 
 
-def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
+def parse_python(source: str, filename: str = "<unknown>", mode: str = "exec") -> Any:
     """`ast.parse`, one call at a time: CPython 3.11's parser is not thread-safe (issue 106905)."""
     with _PARSE_LOCK:
-        return ast.parse(source, filename=filename)
+        return ast.parse(source, filename=filename, mode=mode)
 
 
 def parse_into(

@@ -15,6 +15,7 @@ from catalog.extract.python.project import (
     dotted,
     is_none,
     is_string_literal,
+    parse_python,
 )
 from catalog.extract.python.values import ValueReader, json_literal, jsonable
 from catalog.extract.values import Unresolved
@@ -183,7 +184,7 @@ class SignatureSchema:
     def _resolve_alias(self, node: ast.expr, depth: int = 0) -> ast.expr:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             try:
-                return ast.parse(node.value, mode="eval").body
+                return parse_python(node.value, mode="eval").body
             except SyntaxError:
                 return node
         if depth < 5 and isinstance(node, ast.Name) and node.id not in SIMPLE_TYPES:
