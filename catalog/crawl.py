@@ -38,6 +38,7 @@ from catalog.sources import (
 from catalog.store import Store, now
 
 if TYPE_CHECKING:
+    from catalog.extract import Extraction
     from catalog.live import Launch
 
 DEFAULT_MAX_TOOLS = 5000
@@ -416,14 +417,11 @@ def _list_static(target: Target, result: CrawlResult, live_possible: bool) -> No
         result.degrade(CrawlStatus.INCOMPLETE, f"static reading may miss tools: {gaps}", FailureKind.INCOMPLETE)
 
 
-def static_gaps(found: Any) -> str | None:
-    """Why a static inventory may miss tools: the extractor's own reasons (an optional `incomplete` list
-    of strings on the extraction), tools registered at run time, names it could not resolve."""
-    reasons = list(getattr(found, "incomplete", None) or [])
-    reasons += [w for w in found.warnings if "run time" in w or "tools_generated" in w or "budget" in w]
-    reasons += [
-        f"{tool.name}: {u}" for tool in found.tools for u in tool.unresolved if u.startswith("name")
-    ]
+def static_gaps(found: Extraction) -> str | None:
+    """Why a static inventory may miss tools: files cut short by a budget, tools made at run time
+    (the extractor's own reasons), names it could not resolve."""
+    reasons = list(found.incomplete_reasons)
+    reasons += [f"{tool.name}: {u}" for tool in found.tools for u in tool.unresolved if u.startswith("name")]
     if not reasons:
         return None
     more = f" (and {len(reasons) - 2} more)" if len(reasons) > 2 else ""
