@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from catalog.models import CatalogError
 
@@ -42,7 +42,7 @@ class Limits:
 
 
 RUN_TOKEN = "CATALOG_RUN"  # set for unsandboxed runs only: finds their daemonized children at the end
-WATCH_INTERVAL = 0.05
+WATCH_INTERVAL = 0.1
 
 
 @dataclass(eq=False)
@@ -140,29 +140,24 @@ def _members(pgid: int, seen: dict[int, float], token: str) -> list:
 
 
 class _Watchdog(threading.Thread):
-    """Polls the command's whole process tree and kills it when it breaks a limit of the tree."""
+    """Polls the command's whole process tree and kills it when it breaks a limit of the tree. The tree
+    is walked through /proc/PID/task/TID/children, touching only its own processes (psutil's recursive
+    children() reads every process of the machine: 35 ms a poll here)."""
 
     def __init__(self, box: Sandboxed, limits: Limits) -> None:
         super().__init__(daemon=True, name="catalog-watchdog")
         self.box, self.limits = box, limits
         self.stopped = threading.Event()
+        self.processes: dict[int, Any] = {}
 
     def run(self) -> None:
-        import psutil
-
-        root = None
+        root: int | None = None
         while not self.stopped.wait(WATCH_INTERVAL):
+            root = root or self.box.pid()
             if root is None:
-                pid = self.box.pid()
-                try:
-                    root = psutil.Process(pid) if pid else None
-                except psutil.Error:
-                    return
-                if root is None:
-                    continue
-            try:
-                tree = [root, *root.children(recursive=True)]
-            except psutil.Error:
+                continue
+            tree = self.tree(root)
+            if not tree:
                 return
             reason = self.check(tree)
             if reason:
@@ -170,18 +165,33 @@ class _Watchdog(threading.Thread):
                 self.box.kill_process_group()
                 return
 
-    def check(self, tree: list) -> str | None:
+    def tree(self, root: int) -> list[Any]:
+        import psutil
+
+        found, pending = [], [root]
+        while pending and len(found) <= self.limits.tree_processes:
+            pid = pending.pop()
+            process = self.processes.get(pid)
+            try:
+                if process is None or not process.is_running():
+                    process = self.processes[pid] = psutil.Process(pid)
+            except psutil.Error:
+                continue
+            found.append(process)
+            pending += _children(pid, process)
+        return found
+
+    def check(self, tree: list[Any]) -> str | None:
         import psutil
 
         memory = cpu = 0.0
         alive = 0
         for process in tree:
             try:
-                with process.oneshot():
-                    memory += process.memory_info().rss
-                    times = process.cpu_times()
-                    cpu += times.user + times.system + times.children_user + times.children_system
-                    self.box.seen.setdefault(process.pid, process.create_time())
+                memory += process.memory_info().rss
+                times = process.cpu_times()
+                cpu += times.user + times.system + times.children_user + times.children_system
+                self.box.seen.setdefault(process.pid, process.create_time())
                 alive += 1
             except psutil.Error:
                 continue
@@ -195,6 +205,28 @@ class _Watchdog(threading.Thread):
         if cpu > limits.cpu_seconds:
             return f"stopped: its processes used more than {limits.cpu_seconds}s of CPU time"
         return None
+
+
+def _children(pid: int, process: Any) -> list[int]:
+    """The pids of a process's children, from each of its threads' children file (kernel 3.5+), else
+    from psutil."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found: list[int] = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(child) for child in handle.read().split()]
+        except FileNotFoundError:
+            try:
+                return [child.pid for child in process.children()]
+            except Exception:
+                return []
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 _RUNNING: set[Sandboxed] = set()
