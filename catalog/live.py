@@ -203,7 +203,7 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
     return listing
 
 
-MAX_SCRATCH_BYTES = 64 * 1024 * 1024
+MAX_SCRATCH_BYTES = 16 * 1024 * 1024
 
 
 def _scratch_copies(folders: list[str], under: Path) -> list[tuple[str, str]]:
@@ -231,7 +231,7 @@ def _link_node_modules(source: str, copy: Path) -> Callable[[str, list[str]], li
     return ignore
 
 
-MAX_SCRATCH_FILES = 5000
+MAX_SCRATCH_FILES = 2000
 
 
 def _tree_bytes(folder: str) -> int:
