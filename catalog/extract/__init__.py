@@ -74,7 +74,7 @@ class Extraction:
 
 # An extractor takes every file of its language in the tree (so it can resolve names across
 # files) and the package's budget, and returns the tools found plus warnings.
-ExtractFn = Callable[[list[SourceFile], Budget | None], Extraction]
+ExtractFn = Callable[..., Extraction]
 
 
 def _extractors() -> dict[tuple[str, ...], ExtractFn]:

@@ -2,8 +2,9 @@
 
 Every extractor runs its files inside one package budget. Each file gets a work allowance that grows
 linearly with its size (steps: node visits, name resolutions, value folds, schema conversions, and
-bytes of text decoded) and a wall-time allowance; the package has a wall-time allowance for all its
-files. When a file uses up its allowance, reading it stops with a `BudgetExceeded`, the extractor
+bytes of text decoded) and a CPU-time allowance; the package has a CPU-time allowance for all its
+files and a wall-clock one. CPU time is the reading thread's own, so a busy machine does not cut a
+file short (the work allowance is what bounds hostile shapes, deterministically). When a file uses up its allowance, reading it stops with a `BudgetExceeded`, the extractor
 records a `BudgetHit` naming the file and goes on with the next file, keeping the tools found so far.
 Folded strings are capped in length, so doubling constant chains cannot exhaust memory.
 
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-SECONDS_ENV = "CATALOG_EXTRACT_SECONDS"  # wall-time budget per package, in seconds
+SECONDS_ENV = "CATALOG_EXTRACT_SECONDS"  # time budget per package, in seconds
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,13 @@ class Limits:
     steps_per_byte: int = 40  # work allowed per byte of a file's source
     min_file_steps: int = 200_000  # a small file still gets this much
     max_string_chars: int = 200_000  # longest string folded from constants
-    file_seconds: float = 4.0
-    package_seconds: float = 8.0
+    file_seconds: float = 4.0  # CPU time one file may take (the thread's, so a busy machine does
+    package_seconds: float = 8.0  # not cut a file short), and CPU time all files of a package may take
+    wall_seconds: float = 30.0  # wall time the package may take however busy the machine is
 
     @classmethod
     def from_environment(cls) -> Limits:
-        """Defaults, with the package wall time taken from CATALOG_EXTRACT_SECONDS when set."""
+        """Defaults, with the package's time taken from CATALOG_EXTRACT_SECONDS when set."""
         raw = os.environ.get(SECONDS_ENV, "").strip()
         try:
             seconds = float(raw) if raw else 0.0
@@ -42,7 +44,11 @@ class Limits:
             seconds = 0.0
         if seconds <= 0:
             return cls()
-        return cls(file_seconds=min(cls.file_seconds, seconds), package_seconds=seconds)
+        return cls(
+            file_seconds=min(cls.file_seconds, seconds),
+            package_seconds=seconds,
+            wall_seconds=max(cls.wall_seconds, 4 * seconds),
+        )
 
 
 @dataclass(frozen=True)
@@ -68,21 +74,23 @@ class Budget:
 
     def __init__(self, limits: Limits | None = None):
         self.limits = limits or Limits.from_environment()
-        self.package_deadline = time.monotonic() + self.limits.package_seconds
+        self.wall_deadline = time.monotonic() + self.limits.wall_seconds
+        self.cpu_spent = 0.0  # CPU time spent reading the package's files so far
         self.steps = 0  # work spent on the current file
         self.total_steps = 0  # work spent on the whole package
         self.step_limit = 0
-        self.deadline = self.package_deadline
+        self.cpu_deadline = 0.0  # thread CPU time at which the current file must stop
         self.hits: list[BudgetHit] = []
         self._next_clock = _CLOCK_EVERY
 
     def seconds_left(self) -> float:
-        """Wall time left for the package."""
-        return max(0.0, self.package_deadline - time.monotonic())
+        """Time left for the package (the lesser of its CPU and wall allowances)."""
+        cpu_left = self.limits.package_seconds - self.cpu_spent
+        return max(0.0, min(cpu_left, self.wall_deadline - time.monotonic()))
 
     @property
     def out_of_time(self) -> bool:
-        return time.monotonic() >= self.package_deadline
+        return self.cpu_spent >= self.limits.package_seconds or time.monotonic() >= self.wall_deadline
 
     def read(self, path: str, size: int, work: Callable[[], None]) -> bool:
         """Run `work` on one file within its allowance; a `BudgetExceeded` (or a recursion too deep)
@@ -93,7 +101,9 @@ class Budget:
             return False
         self.steps = 0
         self.step_limit = max(self.limits.min_file_steps, self.limits.steps_per_byte * size)
-        self.deadline = min(self.package_deadline, time.monotonic() + self.limits.file_seconds)
+        started = time.thread_time()
+        cpu_left = self.limits.package_seconds - self.cpu_spent
+        self.cpu_deadline = started + min(self.limits.file_seconds, cpu_left)
         self._next_clock = _CLOCK_EVERY
         token = _ACTIVE.set(self)
         try:
@@ -106,6 +116,7 @@ class Budget:
         finally:
             _ACTIVE.reset(token)
             self.total_steps += self.steps
+            self.cpu_spent += time.thread_time() - started
         return False
 
     def charge(self, steps: int) -> None:
@@ -114,13 +125,13 @@ class Budget:
             raise BudgetExceeded(f"work budget of {self.step_limit} steps used up")
         if self.steps >= self._next_clock:
             self._next_clock = self.steps + _CLOCK_EVERY
-            if time.monotonic() >= self.deadline:
-                seconds = (
-                    self.limits.package_seconds
-                    if self.deadline >= self.package_deadline
-                    else self.limits.file_seconds
-                )
-                raise BudgetExceeded(f"time budget of {seconds:g} s used up")
+            if time.thread_time() >= self.cpu_deadline:
+                cpu_left = self.limits.package_seconds - self.cpu_spent
+                seconds = min(self.limits.file_seconds, cpu_left)
+                whose = "file" if seconds == self.limits.file_seconds else "package"
+                raise BudgetExceeded(f"{whose} CPU time budget of {seconds:g} s used up")
+            if time.monotonic() >= self.wall_deadline:
+                raise BudgetExceeded(f"package time budget of {self.limits.wall_seconds:g} s used up")
 
 
 _ACTIVE: ContextVar[Budget | None] = ContextVar("extract_budget", default=None)

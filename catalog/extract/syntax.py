@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from catalog.extract import Extraction, SourceFile
@@ -101,10 +102,10 @@ def read_files(
                 budget.hits.append(BudgetHit(item.path, f"line {line}: too deeply nested to read"))
 
     for file in files:
-        budget.read(file.path, len(file.text), lambda f=file: parse_one(f))
+        budget.read(file.path, len(file.text), partial(parse_one, file))
     project = index(parsed)
     for item in parsed:
-        budget.read(item.path, len(item.source), lambda i=item: read_one(i))
+        budget.read(item.path, len(item.source), partial(read_one, item))
     result.record_budget(budget, first_hit)
     return result
 

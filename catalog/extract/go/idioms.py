@@ -10,7 +10,6 @@ from catalog.extract.go.project import (
     call_arguments,
     descendants,
     enclosing_function,
-    go_string,
     parameter_names,
     strip_address,
 )
@@ -278,25 +277,6 @@ class Reader(SchemaReader, ValueReader):
             ):
                 return arguments[2]
         return None
-
-    def _keyed_fields(self, literal: Any) -> dict[str, Any]:
-        body = literal.child_by_field_name("body") if literal.type == "composite_literal" else literal
-        fields: dict[str, Any] = {}
-        if body is None:
-            return fields
-        for element in body.named_children:
-            if element.type != "keyed_element" or len(element.named_children) < 2:
-                continue
-            key, value = element.named_children[0], element.named_children[-1]
-            key_node = key.named_children[0] if key.type == "literal_element" and key.named_children else key
-            value_node = (
-                value.named_children[0] if value.type == "literal_element" and value.named_children else value
-            )
-            if key_node.type in ("interpreted_string_literal", "raw_string_literal"):
-                fields[go_string(self.source, key_node)] = value_node
-            else:
-                fields[self.source.text(key_node)] = value_node
-        return fields
 
     def _annotation_literal(self, node: Any, unresolved: list[str]) -> dict[str, Any]:
         node = strip_address(self._resolve_local(node))

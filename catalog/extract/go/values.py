@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from catalog.extract import Extraction
 from catalog.extract.budget import charge
@@ -45,10 +45,10 @@ class ValueReader(TreeReader):
 
     @property
     def source(self) -> SourceText:
-        return self.file
+        return cast(SourceText, self.file)
 
     def at(self, source: SourceText) -> Reader:
-        return self if source is self.source else self.make(source)
+        return cast("Reader", self) if source is self.source else self.make(source)
 
     def make(
         self, source: SourceText, bindings: dict[str, tuple[Reader, Any]] | None = None, call_site: str = ""
@@ -103,7 +103,7 @@ class ValueReader(TreeReader):
         """Follow an identifier to the expression it stands for: a bound parameter or a local variable."""
         node = strip_address(node)
         if node.type != "identifier":
-            return self, node
+            return cast("Reader", self), node
         name = self.source.text(node)
         if name in self.bindings:
             caller, argument = self.bindings[name]
@@ -115,7 +115,26 @@ class ValueReader(TreeReader):
         if name in package.values:
             source, value = package.values[name]
             return self.at(source)._bound(value)
-        return self, node
+        return cast("Reader", self), node
+
+    def _keyed_fields(self, literal: Any) -> dict[str, Any]:
+        body = literal.child_by_field_name("body") if literal.type == "composite_literal" else literal
+        fields: dict[str, Any] = {}
+        if body is None:
+            return fields
+        for element in body.named_children:
+            if element.type != "keyed_element" or len(element.named_children) < 2:
+                continue
+            key, value = element.named_children[0], element.named_children[-1]
+            key_node = key.named_children[0] if key.type == "literal_element" and key.named_children else key
+            value_node = (
+                value.named_children[0] if value.type == "literal_element" and value.named_children else value
+            )
+            if key_node.type in ("interpreted_string_literal", "raw_string_literal"):
+                fields[go_string(self.source, key_node)] = value_node
+            else:
+                fields[self.source.text(key_node)] = value_node
+        return fields
 
     def _resolve_local(self, node: Any, anchor: Any | None = None) -> Any:
         """A local variable (`schema := ...`) defined earlier in the enclosing function."""

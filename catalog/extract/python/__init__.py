@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
+from functools import partial
 
 from catalog.extract import Extraction, SourceFile
 from catalog.extract.budget import Budget
@@ -58,7 +59,7 @@ def extract(
     retry: list[tuple[int, int, SourceFile]] = []  # files with syntax newer than this interpreter's
     for source in files:
         budget.read(
-            source.path, len(source.text), lambda s=source: parse_into(s, modules, result.warnings, retry)
+            source.path, len(source.text), partial(parse_into, source, modules, result.warnings, retry)
         )
     if retry:
         _parse_newer_syntax(retry, modules, result, budget)
@@ -105,17 +106,20 @@ def _parse_newer_syntax(
     """Files this interpreter could not parse, parsed by the newest Python on the machine and
     put back in their place among the modules; without one, each stays a warning."""
     trees = parse_newer([(source.path, source.text) for _, _, source in retry], budget.seconds_left())
-    for (place, warning_place, source), tree in reversed(
-        list(zip(retry, trees or [None] * len(retry), strict=True))
-    ):
+    answers: list[ast.Module | str | None] = list(trees) if trees is not None else [None] * len(retry)
+    for (place, warning_place, source), tree in reversed(list(zip(retry, answers, strict=True))):
         if isinstance(tree, ast.Module):
             budget.read(
                 source.path,
                 len(source.text),
-                lambda s=source, t=tree, at=place: modules.insert(at, module_of(s, t)),
+                partial(_insert_module, modules, place, source, tree),
             )
         else:
             result.warnings.insert(warning_place, f"{source.path}: not parsed ({tree or 'SyntaxError'})")
+
+
+def _insert_module(modules: list[Module], place: int, source: SourceFile, tree: ast.Module) -> None:
+    modules.insert(place, module_of(source, tree))
 
 
 __all__ = ["extract", "fastmcp_parses_docstrings", "parse_python", "split_docstring"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import posixpath
 import re
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from catalog.extract import Extraction
 from catalog.extract.budget import charge
@@ -70,14 +70,14 @@ class ValueReader(TreeReader):
 
     @property
     def module(self) -> Module:
-        return self.file
+        return cast(Module, self.file)
 
     def bound(self, bindings: dict[str, tuple[Reader, Any]], call_site: str) -> Reader:
         """This reader with more names bound, for the tools one call site or element makes."""
         return self.make(self.module, {**self.bindings, **bindings}, call_site, self.this_class)
 
     def at(self, module: Module) -> Reader:
-        return self if module is self.module else self.make(module)
+        return cast("Reader", self) if module is self.module else self.make(module)
 
     def make(
         self,
@@ -507,7 +507,7 @@ class ValueReader(TreeReader):
             return None
         arguments = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
         parameters = parameter_names(target[0], target[1])
-        bindings = {p: (self, a) for p, a in zip(parameters, arguments, strict=False)}
+        bindings = {p: (cast("Reader", self), a) for p, a in zip(parameters, arguments, strict=False)}
         callee = self.make(target[0], bindings, self.call_site)
         return callee.string(returned, depth + 1)
 
