@@ -34,7 +34,7 @@ from catalog.models import (
 SCHEMA_VERSION = 1
 JSON_TOOL_FIELDS = ("input_schema", "annotations", "params", "unresolved", "raw")
 BUSY_TIMEOUT_S = 30.0
-WRITE_ATTEMPTS = 5
+WRITE_ATTEMPTS = 8
 T = TypeVar("T")
 
 # Current tools with their effective label: the one definition (catalog.models) that search, reports,
@@ -161,7 +161,7 @@ class Store:
             except sqlite3.OperationalError as exc:
                 if not _is_lock_error(exc) or attempt == WRITE_ATTEMPTS - 1:
                     raise
-                time.sleep(0.05 * 2**attempt)
+                time.sleep(min(0.1 * 2**attempt, 2.0))
         raise AssertionError("unreachable")
 
     @contextlib.contextmanager

@@ -255,10 +255,11 @@ def test_four_processes_crawling_into_one_database_all_land(tmp_path):
     env.pop("CATALOG_DEBUG", None)
     processes = [subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   stdin=subprocess.DEVNULL) for c in commands]
-    outputs = [p.communicate(timeout=300) for p in processes]
-    for process, (_out, err) in zip(processes, outputs, strict=True):
+    outputs = [p.communicate(timeout=1800) for p in processes]  # generous: a CPU hog must not fail it
+    for process, (out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err
-        assert "error" not in err.lower(), err
+        assert "locked" not in err and "internal error" not in err, err
+        assert [row["status"] for row in json.loads(out)] == ["ok"] * 10
     store = Store(tmp_path / "catalog.db")
     assert store.db["crawls"].count == 40
     assert {row["status"] for row in store.db["crawls"].rows} == {"ok"}
