@@ -214,7 +214,8 @@ def _scratch_copies(folders: list[str], under: Path) -> list[tuple[str, str]]:
         if not os.path.isdir(folder) or _tree_bytes(folder) > MAX_SCRATCH_BYTES:
             continue
         copy = under / str(number)
-        shutil.copytree(folder, copy, symlinks=True, ignore=_link_node_modules(folder, copy))
+        # dirs_exist_ok: the ignore callback may create `copy` first (its top-level node_modules link).
+        shutil.copytree(folder, copy, symlinks=True, ignore=_link_node_modules(folder, copy), dirs_exist_ok=True)
         pairs.append((str(copy), folder))
     return pairs
 
