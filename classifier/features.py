@@ -76,7 +76,7 @@ def split_name(name: str) -> list[str]:
     return list(_split_cached(name or ""))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # bounded: memory stays flat on long streams of distinct names
 def _split_cached(name: str) -> tuple[str, ...]:
     spaced = _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name))
     if spaced.isascii():  # lower-casing first cannot turn a separator into a letter

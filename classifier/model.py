@@ -28,7 +28,7 @@ MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "model.npz"
 FORMAT = "mcp-catalog/tfidf-logreg/1"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _TERM_SEPARATOR = "\n"
-WORD_CACHE_LIMIT = 200_000  # char n-grams cached per distinct word; cleared when full, so memory stays flat
+WORD_CACHE_LIMIT = 20_000  # char n-grams cached per distinct word; cleared when full, so memory stays flat
 
 
 @dataclass(frozen=True)
