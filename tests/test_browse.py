@@ -55,7 +55,7 @@ def served(catalog_db: Path) -> Iterator[str]:
         text=True,
     )
     try:
-        wait_listening(port, seconds=30)
+        wait_listening(port)
         yield f"http://127.0.0.1:{port}/catalog"
     finally:
         process.send_signal(signal.SIGINT)

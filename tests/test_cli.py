@@ -62,7 +62,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_listening(port: int, seconds: float = 20) -> None:
+def wait_listening(port: int, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with socket.socket() as sock:
