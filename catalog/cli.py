@@ -621,18 +621,50 @@ def train(
     as_json: JsonOption = False,
 ) -> None:
     """Rebuild the shipped model from the labelled data in data/, reproducibly."""
+    from rich.console import Console
+
     import classifier
     from catalog.models import CatalogError
 
-    try:
-        stats = classifier.train(data_dir or classifier.DATA_DIR, out or classifier.MODEL_PATH)
-    except classifier.TrainingError as exc:
-        raise CatalogError(str(exc), kind=exc.kind) from None
+    with Console(stderr=True, quiet=as_json).status(
+        "training: leave-servers-out cross-validation, calibration, then the final fit ..."
+    ):
+        try:
+            stats = classifier.train(data_dir or classifier.DATA_DIR, out or classifier.MODEL_PATH)
+        except classifier.TrainingError as exc:
+            raise CatalogError(str(exc), kind=exc.kind) from None
     if as_json:
         _print_json(stats)
     else:
-        for key, value in stats.items():
-            sys.stdout.write(f"{key}: {value}\n")
+        _print_training_summary(stats)
+
+
+def _print_training_summary(stats: dict[str, Any]) -> None:
+    """What `catalog train` did, in words: the data, the cross-validated figures, the confusion matrix."""
+    from rich.console import Console
+    from rich.table import Table
+
+    counts = stats["label_counts"]
+    out = Console(highlight=False)
+    out.print(
+        f"trained on {stats['rows']:,} tools from {stats['servers']:,} servers "
+        f"(read {counts['read']:,}, write {counts['write']:,}, destructive {counts['destructive']:,})"
+    )
+    out.print(
+        f"leave-servers-out CV over {stats['cv_servers']:,} servers: accuracy {stats['cv_accuracy']:.3f}, "
+        f"macro-F1 {stats['cv_macro_f1']:.3f}, destructive recall {stats['cv_destructive_recall']:.3f}, "
+        f"destructive labelled read {stats['cv_destructive_labelled_read']}, "
+        f"calibration error {stats['cv_expected_calibration_error']:.3f}"
+    )
+    table = Table(title="CV confusion (rows: label, columns: predicted)")
+    names = ("read", "write", "destructive")
+    table.add_column("")
+    for name in names:
+        table.add_column(name, justify="right")
+    for name, row in zip(names, stats["cv_confusion_matrix"], strict=True):
+        table.add_row(name, *(f"{n:,}" for n in row))
+    out.print(table)
+    out.print(f"model written to {stats['model']} (digest {str(stats['model_digest'])[:12]})")
 
 
 # -- report / policy / annotate / label / search / browse -----------------------------------------------------

@@ -812,3 +812,21 @@ def test_catalog_classify_rejects_a_bad_line_with_one_clear_line_and_exit_2(tmp_
     path.write_text('["not", "an", "object"]\n')
     done = subprocess.run(command, capture_output=True)
     assert done.returncode == 2 and b"must be an object with a string 'name'" in done.stderr
+
+
+def test_catalog_train_ends_with_a_readable_summary(tmp_path: Path):
+    import subprocess
+    import sys
+
+    pytest.importorskip("sklearn")
+    data = tiny_data_dir(tmp_path / "data")
+    done = subprocess.run(
+        [sys.executable, "-m", "catalog.cli", "train", "--data", str(data), "--out", str(tmp_path / "m.npz")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "trained on 126 tools" in done.stdout
+    assert "leave-servers-out CV" in done.stdout and "destructive recall" in done.stdout
+    assert "CV confusion" in done.stdout and "{" not in done.stdout  # words and a table, not a dict dump
