@@ -294,7 +294,7 @@ def store_result(
 
     redact_result(result)
     crawl_id = store.save_crawl(result, labels, started_at=started_at)
-    if result.differences and hasattr(store, "save_differences"):
+    if result.differences:
         store.save_differences(crawl_id, result.differences)
     return crawl_id
 

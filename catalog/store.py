@@ -832,6 +832,31 @@ class Store:
             rows.append(row)
         return rows
 
+    def save_differences(self, crawl_id: int, differences: list[dict[str, Any]]) -> None:
+        """What static reading and the live listing of one crawl disagreed on (see crawl.reconcile)."""
+        rows = [
+            {
+                "crawl_id": crawl_id,
+                "tool": d["tool"],
+                "what": d["what"],
+                "static": _dumps(d.get("static")),
+                "live": _dumps(d.get("live")),
+            }
+            for d in differences
+        ]
+        columns = {"crawl_id": int, "tool": str, "what": str, "static": str, "live": str}
+        with self.db.atomic():
+            self.db["crawl_differences"].create(columns, if_not_exists=True)
+            if rows:
+                self.db["crawl_differences"].insert_all(rows)
+
+    def differences(self, crawl_id: int) -> list[dict[str, Any]]:
+        if not self.db["crawl_differences"].exists():
+            return []
+        sql = "SELECT tool, what, static, live FROM crawl_differences WHERE crawl_id = ?"
+        rows = self.db.query(sql, [crawl_id])
+        return [{**row, "static": _loads(row["static"]), "live": _loads(row["live"])} for row in rows]
+
     def close(self) -> None:
         self.db.close()
 

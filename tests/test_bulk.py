@@ -196,3 +196,28 @@ def test_refresh_rerun_after_an_interrupt_resumes_instead_of_starting_over(tmp_p
     assert {r.server.id for r in again.done} == {f"pypi:resume-pkg-{i}" for i in range(3)} - stored_first
     third = run_bulk([item(0)], options, store, refresh=True, run_key="my-list")  # finished: a new refresh
     assert [r.server.id for r in third.done] == ["pypi:resume-pkg-0"] and not third.skipped
+
+
+def test_reconcile_names_what_static_and_live_disagree_on():
+    from catalog.crawl import describe_differences, reconcile
+    from catalog.models import Tool
+
+    schema = {"type": "object", "properties": {"q": {"type": "string"}}}
+    static = [Tool("search", "Search things.", schema), Tool("helper", "Not a tool.")]
+    live = [Tool("search", "Search  things.", {"type": "object", "properties": {"q": {}, "n": {}}}),
+            Tool("export", "Export.")]
+    differences = reconcile(static, live)
+    assert [(d["tool"], d["what"]) for d in differences] == [
+        ("helper", "static_only"), ("export", "live_only"), ("search", "schema")
+    ]
+    assert describe_differences(differences) == "1 listed only live, 1 parameters differ, 1 found only statically"
+
+
+def test_differences_are_stored_with_the_crawl(tmp_path, store):
+    from catalog.crawl import store_result
+    from catalog.models import CrawlResult, ServerRef, Tool
+
+    result = CrawlResult(ServerRef("s", "s", "pypi"), "static+live", "r", tools=[Tool("a", "A.")])
+    result.differences = [{"tool": "b", "what": "static_only"}]
+    crawl_id = store_result(store, result)
+    assert store.differences(crawl_id) == [{"tool": "b", "what": "static_only", "static": None, "live": None}]

@@ -20,8 +20,10 @@ SERVERS = Path(__file__).parent / "fixtures" / "servers"
 PY = sys.executable
 
 
-def run(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CATALOG_CACHE": str(tmp_path / "cache"), "CATALOG_DB": str(tmp_path / "catalog.db")}
+def run(tmp_path: Path, *args: str, timeout: float = 120, extra_env: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CATALOG_CACHE": str(tmp_path / "cache"), "CATALOG_DB": str(tmp_path / "catalog.db"),
+           **(extra_env or {})}
     env.pop("CATALOG_DEBUG", None)
     env["CATALOG_ALLOW_PRIVATE_URLS"] = "1"  # fixture servers listen on loopback
     return subprocess.run([PY, "-m", "catalog.cli", *args], capture_output=True, text=True, timeout=timeout,
@@ -287,3 +289,63 @@ def test_client_config_args_env_headers_and_url_secrets_are_masked_everywhere(tm
         assert_nowhere(tmp_path, done, *(f"CFGSECRET{i}" for i in range(1, 8)))
         json_done = run(tmp_path, "crawl", *args, "--timeout", "10", "--json", "--refresh")
         assert_nowhere(tmp_path, json_done, *(f"CFGSECRET{i}" for i in range(1, 8)))
+
+
+RUN_TIME_SERVER = '''
+import os
+from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("rt")
+PREFIX = os.environ.get("PREFIX", "x")
+
+
+@mcp.tool()
+def list_items() -> list[str]:
+    """List items."""
+    return []
+
+
+@mcp.tool(name=f"{PREFIX}_delete")
+def delete_item(item_id: str) -> str:
+    """Delete an item."""
+    return item_id
+'''
+
+
+def test_static_inventory_with_a_run_time_name_is_incomplete_with_tools_kept(tmp_path):
+    tree = tmp_path / "srv"
+    tree.mkdir()
+    (tree / "server.py").write_text(RUN_TIME_SERVER)
+    done = run(tmp_path, "crawl", str(tree), "--static", "--name", "rt")
+    assert done.returncode == 1
+    assert "built at run time" in one_line_error(done) and "✓" not in done.stdout
+    as_json = run(tmp_path, "crawl", str(tree), "--static", "--name", "rt", "--json")
+    [result] = json.loads(as_json.stdout)
+    assert result["status"] == "incomplete" and result["tool_names"] == ["list_items"]
+    assert [t["name"] for t in stored_tools(tmp_path, "rt")] == ["list_items"]
+
+
+def test_crawl_json_lists_the_stored_tool_names_and_status(tmp_path):
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "fx", "--json")
+    assert done.returncode == 0, done.stderr
+    [result] = json.loads(done.stdout)
+    assert result["status"] == "ok" and result["method"] == "live"
+    assert sorted(result["tool_names"]) == sorted(spec["name"] for spec in TOOLS)
+
+
+@pytest.mark.parametrize("args", [
+    ["--timeout", "-5"], ["--timeout", "0"], ["--jobs", "0"], ["--max-tools", "0"], ["--live", "--static"],
+])
+def test_bad_flag_values_are_usage_errors_and_nothing_is_stored(tmp_path, args):
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "fx", *args)
+    assert done.returncode == 2
+    assert args[0] in one_line_error(done)
+    assert not (tmp_path / "catalog.db").exists() or not sqlite_rows(tmp_path, "SELECT * FROM crawls")
+
+
+def test_a_bad_sandbox_setting_is_a_usage_error_not_a_stored_failure(tmp_path):
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "fx",
+               extra_env={"CATALOG_SANDBOX": "sometimes"})
+    assert done.returncode == 2
+    assert "CATALOG_SANDBOX" in one_line_error(done)
+    assert not (tmp_path / "catalog.db").exists() or not sqlite_rows(tmp_path, "SELECT * FROM crawls")
