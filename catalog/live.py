@@ -690,7 +690,12 @@ def _worth_trying_sse(error: BaseException) -> bool:
     return isinstance(error, McpError)
 
 
+MISSING_MODULE = re.compile(r"ModuleNotFoundError|No module named|Cannot find module|ERR_MODULE_NOT_FOUND")
+
+
 def _kind_from_stderr(line: str) -> str:
+    if MISSING_MODULE.search(line):  # a broken install ("No module named 'tokenizers'"), whatever it is named
+        return "crash"
     if RUNTIME_HINT.search(line):
         return "needs_runtime"
     if CONFIG_HINT.search(line):

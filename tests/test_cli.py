@@ -20,7 +20,7 @@ SERVERS = Path(__file__).parent / "fixtures" / "servers"
 PY = sys.executable
 
 
-def run(tmp_path: Path, *args: str, timeout: float = 120, extra_env: dict[str, str] | None = None
+def run(tmp_path: Path, *args: str, timeout: float = 300, extra_env: dict[str, str] | None = None
         ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CATALOG_CACHE": str(tmp_path / "cache"), "CATALOG_DB": str(tmp_path / "catalog.db"),
            **(extra_env or {})}
@@ -349,3 +349,11 @@ def test_a_bad_sandbox_setting_is_a_usage_error_not_a_stored_failure(tmp_path):
     assert done.returncode == 2
     assert "CATALOG_SANDBOX" in one_line_error(done)
     assert not (tmp_path / "catalog.db").exists() or not sqlite_rows(tmp_path, "SELECT * FROM crawls")
+
+
+def test_a_missing_python_module_is_a_crash_not_missing_configuration(tmp_path):
+    # "No module named 'tokenizers...'" once read as needs_config (the word "token") or needs_network.
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("missing_module.py"), "--name", "broken", "--json")
+    assert done.returncode == 1
+    [result] = json.loads(done.stdout)
+    assert result["error_kind"] == "crash" and "No module named" in result["error"]
