@@ -474,15 +474,19 @@ def tools(
     """List the stored tools of a server with their classifications."""
     store = _store(db)
     labelled = _stored_tools(store, server)
+    inventory = _inventory_json(store.last_ok_crawl(server))
     if as_json:
-        _print_json([_labelled_json(lt) for lt in labelled])
+        _print_json([{**_labelled_json(lt), "inventory": inventory} for lt in labelled])
         return
     from rich.console import Console
     from rich.table import Table
 
     from catalog.textsafe import inert_markup
 
-    table = Table(title=inert_markup(f"{server}: {len(labelled)} tools", keep_newlines=False))
+    table = Table(
+        title=inert_markup(f"{server}: {len(labelled)} tools", keep_newlines=False),
+        caption=inert_markup(_inventory_line(inventory), keep_newlines=False) if inventory else None,
+    )
     for column in ("tool", "category", "risk", "conf.", "description"):
         table.add_column(column)
     for lt in labelled:
@@ -494,6 +498,19 @@ def tools(
             _first_line(lt.tool.description, 90),
         )
     Console().print(table)
+
+
+def _inventory_json(crawl: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Which stored crawl the current tool list comes from: its id, status, route and time."""
+    if crawl is None:
+        return None
+    keys = ("id", "status", "method", "route", "version", "finished_at", "error")
+    return {("crawl_id" if key == "id" else key): crawl.get(key) for key in keys}
+
+
+def _inventory_line(inventory: dict[str, Any]) -> str:
+    line = f"from crawl {inventory['crawl_id']} ({inventory['method']}, {inventory['status']}, {inventory['finished_at']})"
+    return line + (f": {inventory['error']}" if inventory.get("error") else "")
 
 
 def _stored_tools(store, server: str) -> list:

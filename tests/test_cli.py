@@ -322,7 +322,11 @@ def test_static_inventory_with_a_run_time_name_is_incomplete_with_tools_kept(tmp
     as_json = run(tmp_path, "crawl", str(tree), "--static", "--name", "rt", "--json")
     [result] = json.loads(as_json.stdout)
     assert result["status"] == "incomplete" and result["tool_names"] == ["list_items"]
-    assert [t["name"] for t in stored_tools(tmp_path, "rt")] == ["list_items"]
+    [stored] = stored_tools(tmp_path, "rt")
+    assert stored["name"] == "list_items"
+    inventory = stored["inventory"]  # which crawl the inventory comes from, and how far to trust it
+    assert inventory["status"] == "incomplete" and inventory["method"] == "static"
+    assert inventory["crawl_id"] == result["crawl_id"] and "built at run time" in inventory["error"]
 
 
 def test_crawl_json_lists_the_stored_tool_names_and_status(tmp_path):
