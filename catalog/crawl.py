@@ -408,9 +408,10 @@ def _list_static(target: Target, result: CrawlResult, live_possible: bool) -> No
     result.warnings.extend(found.warnings)
     if not found.tools:
         hint = "; try --live" if target.package is not None and not live_possible else ""
+        cut = f"; {static_gaps(found)}" if found.may_be_incomplete else ""
         raise CatalogError(
             f"no MCP tools found statically in {target.route.split(',')[0]}"
-            f" ({found.files_scanned} source files read){hint}",
+            f" ({found.files_scanned} source files read){cut}{hint}",
             FailureKind.NO_TOOLS,
         )
     if gaps := static_gaps(found):
@@ -507,6 +508,8 @@ def problems_from_text(lines: list[str]) -> list[Problem]:
             found.append(Problem(ProblemKind.MALFORMED, line.removeprefix("malformed tool").strip()))
         elif line.startswith("duplicate"):
             found.append(Problem(ProblemKind.DUPLICATE, line.removeprefix("duplicate tool name").strip()))
+        elif line.startswith("tool ") and " skipped: " in line:  # a tool the hostile-JSON reader dropped
+            found.append(Problem(ProblemKind.MALFORMED, line.removeprefix("tool ").strip()))
     return found
 
 

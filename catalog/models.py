@@ -117,7 +117,7 @@ class Problem:
     detail: str  # "tool #3: no string name", "'search'"
 
     def __str__(self) -> str:
-        return f"{self.kind.value} tool: {self.detail}"
+        return f"{self.kind} tool: {self.detail}"  # a StrEnum, or its plain value after redaction
 
 
 @dataclass
