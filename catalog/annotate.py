@@ -210,8 +210,10 @@ def render_annotations(server_id: str, suggestions: list[dict[str, Any]]) -> str
     from rich.table import Table
     from rich.text import Text
 
+    from catalog.textsafe import inert, inert_markup
+
     flagged = [s for s in suggestions if s["contradictions"]]
-    title = f"{server_id}: suggested annotations for {len(suggestions)} tools ({len(flagged)} contradict the author)"
+    title = f"{inert_markup(server_id, keep_newlines=False)}: suggested annotations for {len(suggestions)} tools ({len(flagged)} contradict the author)"
     table = Table(title=title, title_justify="left")
     table.add_column("tool", overflow="fold")
     table.add_column("category")
@@ -222,14 +224,18 @@ def render_annotations(server_id: str, suggestions: list[dict[str, Any]]) -> str
             f"{str(row['annotations'][h]).lower()}{'*' if h in row['changed'] else ''}"
             for h in ANNOTATION_HINTS
         ]
-        table.add_row(row["name"], row["category"], *cells)
+        table.add_row(inert_markup(row["name"], keep_newlines=False), row["category"], *cells)
     parts: list[Any] = [
         table,
         Text("* differs from what the author declares (absent hints at spec defaults)"),
     ]
     if flagged:
         parts.append(Text("\nWhere the author's own hints disagree:", style="bold"))
-        parts += [Text(f"  {row['name']}: {message}") for row in flagged for message in row["contradictions"]]
+        parts += [
+            Text(inert(f"  {row['name']}: {message}", keep_newlines=False))
+            for row in flagged
+            for message in row["contradictions"]
+        ]
     buffer = io.StringIO()
     width = shutil.get_terminal_size((120, 24)).columns
     console = Console(file=buffer, width=width, color_system=None, highlight=False)

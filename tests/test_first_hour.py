@@ -91,7 +91,8 @@ def test_eval_says_in_words_that_it_needs_hand_labels(home, tmp_path):
 
 
 def test_untrusted_names_and_descriptions_are_inert_in_tables(home):
-    for args in (("tools", "evil"), ("search", "reads"), ("tools", "evil", "--json")):
+    for args in (("tools", "evil"), ("search", "reads"), ("tools", "evil", "--json"), ("annotate", "evil"),
+                 ("report", "evil")):
         done = run(home, *args)
         assert done.returncode == 0, done.stderr
         if "--json" not in args:
