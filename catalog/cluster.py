@@ -124,17 +124,26 @@ class DaskExecutor(concurrent.futures.Executor):
 
 
 def on_worker(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run `fn` (catalog.crawl.work) on a worker with the worker's own cache, and redact what it returns."""
-    from catalog.crawl import CrawlOptions, Finished
-    from catalog.redact import redact_result
+    """Run `fn` (catalog.crawl.work(item, key, options, bulk, notify)) on a worker with the worker's own
+    cache, and redact what it returns. It never raises: Dask would log a failed task with its arguments,
+    and those carry the user's environment for live servers."""
+    from catalog import redact
+    from catalog.crawl import CrawlOptions, Finished, failed_result
+    from catalog.store import now
 
-    args = tuple(
-        dataclasses.replace(a, cache_dir=worker_cache_dir()) if isinstance(a, CrawlOptions) else a for a in args
-    )
-    found = fn(*args)
+    key = args[1]
+    options = next(a for a in args if isinstance(a, CrawlOptions))
+    redact.remember(options.env.values())  # what the driver remembered from --env and --arg, here too
+    redact.remember_command(options.server_args)
+    try:
+        options = dataclasses.replace(options, cache_dir=worker_cache_dir())
+        found = fn(*(options if isinstance(a, CrawlOptions) else a for a in args))
+    except Exception as exc:
+        error = CatalogError(f"internal error on a worker: {type(exc).__name__}: {exc}", FailureKind.INTERNAL)
+        found = [Finished(failed_result(key, options, error), now(), 0.0)]
     for finished in found if isinstance(found, list) else []:
         if isinstance(finished, Finished):
-            redact_result(finished.result)
+            redact.redact_result(finished.result)
     return found
 
 

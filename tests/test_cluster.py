@@ -137,10 +137,13 @@ def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(tmp_path, schedu
     assert not (tmp_path / "driver-cache").exists() or not any((tmp_path / "driver-cache").iterdir())
 
 
-def test_rerun_on_the_cluster_resumes(tmp_path, scheduler):
+def test_rerun_on_the_cluster_resumes_and_workers_redact(tmp_path, scheduler):
     address, _ = scheduler
     listing = _write_sources(tmp_path)
-    options = CrawlOptions(route=Route.STATIC, cache_dir=tmp_path / "driver-cache")
+    secret = "sk-cluster-Secret-7f3a9c2e1d"  # known only to the workers (this process never remembers it)
+    leaky = tmp_path / "server00.json"
+    leaky.write_text(leaky.read_text().replace("the archive", f"the archive (key {secret})"))
+    options = CrawlOptions(route=Route.STATIC, cache_dir=tmp_path / "driver-cache", env={"API_KEY": secret})
     db = tmp_path / "c.db"
     with open_cluster(address) as executor:
         executor.client.wait_for_workers(2, timeout=180)
@@ -148,6 +151,8 @@ def test_rerun_on_the_cluster_resumes(tmp_path, scheduler):
         again = run_bulk(items_from_file(listing, options), options, Store(db), executor=executor)
     assert len(first.outcomes) == GOOD + MISSING
     assert len(again.skipped) == GOOD and len(again.outcomes) == MISSING  # fresh ones skipped, failures retried
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p != leaky]
+    assert db in written and not [p for p in written if secret.encode() in p.read_bytes()]
 
 
 def test_cli_crawls_on_a_cluster(tmp_path, scheduler):
