@@ -192,3 +192,17 @@ def test_help_does_not_import_dask():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_cli_local_cluster(tmp_path):
+    listing = tmp_path / "two.txt"
+    listing.write_text("\n".join(_write_sources(tmp_path).read_text().splitlines()[:2]) + "\n")
+    env = {**os.environ, "CATALOG_CACHE": str(tmp_path / "cache"), "CATALOG_DB": str(tmp_path / "local.db")}
+    catalog = str(Path(sys.executable).with_name("catalog"))
+    run = subprocess.run(
+        [catalog, "crawl", "--from", str(listing), "--static", "--cluster", "local", "--jobs", "1", "--json"],
+        capture_output=True, text=True, env=env, timeout=280,
+    )
+    assert run.returncode == 0, run.stderr
+    assert [c[1] for c in _catalog(tmp_path / "local.db")[1]] == ["ok", "ok"]
+    assert (tmp_path / "cache" / "worker-0").is_dir()  # the worker's own cache folder
