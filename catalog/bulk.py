@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -104,6 +105,7 @@ def run_bulk(
     refresh: bool = False,
     on_event: Event | None = None,
     run_key: str | None = None,
+    executor: Executor | None = None,
 ) -> RunSummary:
     """Crawl items with at most `jobs` at once, skipping sources crawled OK within `max_age` (so a rerun
     after Ctrl-C resumes), unless `refresh`. With `refresh`, a rerun resumes too: sources crawled since
@@ -118,7 +120,9 @@ def run_bulk(
     if marker is not None and not marker.is_file():
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(now() + "\n", "utf-8")
-    summary = run_pipeline(items, options, store, jobs=jobs, skip=fresh, on_event=on_event, bulk=True)
+    summary = run_pipeline(
+        items, options, store, jobs=jobs, skip=fresh, on_event=on_event, bulk=True, executor=executor
+    )
     if marker is not None and not summary.interrupted:
         marker.unlink(missing_ok=True)
     return summary

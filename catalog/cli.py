@@ -190,6 +190,13 @@ def crawl(
             "--refresh", help="Bulk: crawl again even if recently crawled (a rerun after Ctrl-C resumes)."
         ),
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Bulk: run the crawls on Dask workers: tcp://HOST:8786, or local (a LocalCluster of --jobs processes).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Crawl servers into the catalog and classify their tools.
@@ -222,6 +229,12 @@ def crawl(
         github_url=github_url,
         sandbox=not no_sandbox,
     )
+    if cluster is not None:
+        from catalog.cluster import check_address
+
+        check_address(cluster)
+        if not (from_file or registry):
+            raise CatalogError("--cluster goes with --from or --registry", FailureKind.USAGE)
     store = _store(db)
     if from_file or registry:
         from catalog.bulk import items_from_file, items_from_registry
@@ -232,7 +245,13 @@ def crawl(
             else items_from_registry(registry, options, limit)
         )
         run_key = f"file:{from_file.resolve()}" if from_file else f"registry:{registry}"
-        _bulk_crawl(items, options, store, jobs, max_age, refresh, as_json, run_key)
+        if cluster is None:
+            _bulk_crawl(items, options, store, jobs, max_age, refresh, as_json, run_key)
+            return
+        from catalog.cluster import open_cluster
+
+        with open_cluster(cluster, local_workers=jobs) as executor:
+            _bulk_crawl(items, options, store, executor.jobs, max_age, refresh, as_json, run_key, executor)
         return
     if route is Route.AUTO and not no_sandbox and not as_json:
         _say_when_static_only()
@@ -332,7 +351,7 @@ def _remember_secrets(env: list[str], commands: list[str], server_args: list[str
 
 
 def _bulk_crawl(
-    items, options, store, jobs: int, max_age: float, refresh: bool, as_json: bool, run_key: str
+    items, options, store, jobs: int, max_age: float, refresh: bool, as_json: bool, run_key: str, executor=None
 ) -> None:
     from datetime import timedelta
 
@@ -375,6 +394,7 @@ def _bulk_crawl(
             refresh=refresh,
             on_event=on_event,
             run_key=run_key,
+            executor=executor,
         )
     results = summary.done + summary.failed
     if as_json:
