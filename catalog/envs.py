@@ -415,13 +415,26 @@ def _install_python(
                 break
             package = _normalize(wanted.group(1))
             tried.add(package)
-            pinned = version if package == _normalize(name) else None
+            pinned = version if package == _normalize(name) else _resolved_version(done.stderr, wanted.group(1))
             _build_from_source(
                 package, pinned, Path(scratch), built, find_links, base, sandbox_enabled, timeout
             )
     raise CatalogError(
         f"installing {name}=={version} failed: {_uv_failure(done.stderr)}", kind="install_failed"
     )
+
+
+def _resolved_version(stderr: str, package: str) -> str | None:
+    """What uv's resolver wanted of a package it found no wheel for, so that a fitting sdist is built:
+    the version ("Because pyperclip==1.9.0 has no usable wheels") or the range ("Because
+    ibm-cos-sdk>=2.12.0,<=2.14.2 has no usable wheels"); None when uv names neither."""
+    wanted = re.search(
+        rf"Because {re.escape(package)}((?:[<>=!~]=?[^\s,]+,?)+) has no usable wheels", stderr, re.IGNORECASE
+    )
+    if wanted is None:
+        return None
+    spec = wanted.group(1).rstrip(",")
+    return spec[2:] if spec.startswith("==") and "," not in spec and "*" not in spec else spec
 
 
 def _build_from_source(

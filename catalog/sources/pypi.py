@@ -196,7 +196,7 @@ def fetch_sdist(name: str, version: str | None, dest: Path, find_links: list[Pat
     """Download the sdist of NAME (VERSION, else the newest release) into `dest` from the find-links
     folders, else the package indexes pip is configured with (PEP 503 pages), checking its sha256.
     A plain download: no package code runs."""
-    spec = f"{name}=={version}" if version else name
+    spec = name + (version if version and version[0] in RANGE_START else f"=={version}" if version else "")
     for folder in [*(find_links or []), *_config_find_links()]:
         files = {p.name: p.as_uri() for p in Path(folder).glob("*") if p.is_file()} if folder.is_dir() else {}
         if chosen := _choose_sdist(files, name, version):
@@ -208,10 +208,22 @@ def fetch_sdist(name: str, version: str | None, dest: Path, find_links: list[Pat
     raise CatalogError(f"no sdist or wheel of {spec!r} in the package index", kind="not_found")
 
 
+RANGE_START = "<>=!~"  # a version that starts so is a specifier (">=2.12,<=2.14.2"): the newest release in it
+
+
 def _choose_sdist(links: dict[str, str], name: str, version: str | None) -> tuple[str, str] | None:
-    """The sdist among `links` (file name -> URL) for NAME and VERSION, else the newest final release."""
+    """The sdist among `links` (file name -> URL) for NAME and VERSION (an exact version, or a specifier
+    whose newest final release is taken), else the newest final release."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 
+    allowed: SpecifierSet | None = None
+    if version and version[0] in RANGE_START:
+        try:
+            allowed = SpecifierSet(version)
+        except InvalidSpecifier:
+            return None
+        version = None
     found: list[tuple[Version, str]] = []
     for filename in links:
         if not filename.endswith(SDIST_SUFFIXES) or "/" in filename or filename.startswith("."):
@@ -232,7 +244,7 @@ def _choose_sdist(links: dict[str, str], name: str, version: str | None) -> tupl
                 if got == version:
                     return filename, links[filename]
             continue
-        if not parsed.is_prerelease:
+        if not parsed.is_prerelease and (allowed is None or parsed in allowed):
             found.append((parsed, filename))
     if not found:
         return None
