@@ -124,18 +124,65 @@ def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: 
         return _list_in_forms(launch, timeout, max_tools, era)
     except CatalogError as first:
         filled = envvars.placeholders(launch.env_names, launch.env)
-        if not filled or first.kind not in ("needs_config", "crash", "bad_protocol"):
+        if first.kind not in ("needs_config", "crash", "bad_protocol"):
             raise
-        configured = dataclasses.replace(launch, env={**filled, **launch.env})
-        try:
-            listing = _list_in_forms(configured, timeout, max_tools, era)
-        except CatalogError:
+        if filled:
+            configured = dataclasses.replace(launch, env={**filled, **launch.env})
+            try:
+                listing = _list_in_forms(configured, timeout, max_tools, era)
+            except CatalogError:
+                pass
+            else:
+                listing.placeholder_names = sorted(filled)
+                listing.warnings.append(
+                    f"started with placeholder values for {', '.join(sorted(filled))} (without them: {first})"
+                )
+                return listing
+        listing = _with_option_placeholders(launch, first, timeout, max_tools, era)
+        if listing is None:
             raise first from None
-        listing.placeholder_names = sorted(filled)
+        return listing
+
+
+# "Missing option '--client-id'" (click), "required option '--key <value>' not specified" (commander),
+# "the following arguments are required: --client-id" (argparse).
+MISSING_OPTION = re.compile(
+    r"Missing option ['\"“]?(--[A-Za-z0-9][\w-]*)|required option ['\"]?(--[A-Za-z0-9][\w-]*)[^\n]*not specified"
+    r"|arguments are required: (--[A-Za-z0-9][\w-]*)"
+)
+MAX_OPTION_PLACEHOLDERS = 4
+
+
+def _with_option_placeholders(
+    launch: Launch, first: CatalogError, timeout: float, max_tools: int, era: str
+) -> LiveListing | None:
+    """A server that refuses to start without some command-line options (credentials as flags) is started
+    again with harmless placeholder values for the options it names, one at a time; None if that fails."""
+    from catalog import envvars
+
+    added: list[str] = []
+    error: CatalogError = first
+    attempt = launch
+    for _ in range(MAX_OPTION_PLACEHOLDERS):
+        found = MISSING_OPTION.search(str(error))
+        option = found and next(group for group in found.groups() if group)
+        if not option or option in added:
+            return None
+        added.append(option)
+        name = option.lstrip("-").replace("-", "_").upper()
+        value = envvars.placeholders([name], {}).get(name, "placeholder")
+        attempt = dataclasses.replace(attempt, command=[*attempt.command, option, value], entry_forms=False)
+        try:
+            listing = _list_in_forms(attempt, timeout, max_tools, era)
+        except CatalogError as next_error:
+            error = next_error
+            continue
+        listing.started_with += [part for option in added for part in (option, "<placeholder>")]
         listing.warnings.append(
-            f"started with placeholder values for {', '.join(sorted(filled))} (without them: {first})"
+            f"started with placeholder values for the options {', '.join(added)} (without them: {first})"
         )
         return listing
+    return None
 
 
 def _list_in_forms(launch: Launch, timeout: float, max_tools: int, era: str) -> LiveListing:

@@ -361,3 +361,11 @@ def test_a_missing_python_module_is_a_crash_not_missing_configuration(tmp_path):
     assert done.returncode == 1
     [result] = json.loads(done.stdout)
     assert result["error_kind"] == "crash" and "No module named" in result["error"]
+
+
+def test_a_server_that_requires_options_starts_with_placeholders_for_them(tmp_path):
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("needs_options.py"), "--name", "opts", "--json")
+    assert done.returncode == 0, done.stderr
+    [result] = json.loads(done.stdout)
+    assert result["tool_names"] == ["list_accounts"]
+    assert any("placeholder values for the options --client-id, --api-url" in w for w in result["warnings"])
