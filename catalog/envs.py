@@ -411,11 +411,13 @@ def _install_python(
             if done.returncode == 0:
                 return
             wanted = NEEDS_BUILD.search(done.stderr)
-            if wanted is None or _normalize(wanted.group(1)) in tried:
+            if wanted is None:
                 break
             package = _normalize(wanted.group(1))
-            tried.add(package)
             pinned = version if package == _normalize(name) else _resolved_version(done.stderr, wanted.group(1))
+            if f"{package} {pinned}" in tried:  # the same sdist again: building it did not help
+                break
+            tried.add(f"{package} {pinned}")
             _build_from_source(
                 package, pinned, Path(scratch), built, find_links, base, sandbox_enabled, timeout
             )
