@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.crawl import (
     CrawlOptions,
@@ -19,6 +20,9 @@ from catalog.crawl import (
 from catalog.models import CatalogError, FailureKind
 from catalog.sources import resolve
 from catalog.store import Store, now
+
+if TYPE_CHECKING:
+    from catalog.sources.registry import RegistryWalk
 
 BulkSummary = RunSummary  # the summary of a bulk run is the pipeline's
 __all__ = ["BulkSummary", "WorkItem", "classify_pending", "items_from_file", "items_from_registry", "run_bulk"]
@@ -67,13 +71,16 @@ def items_from_file(path: Path, options: CrawlOptions) -> Items:
     return Items(items, len(items))
 
 
-def items_from_registry(base_url: str, options: CrawlOptions, limit: int | None = None) -> Items:
-    """Every entry of an MCP registry (read page by page, lazily), at most `limit`."""
+def items_from_registry(
+    base_url: str, options: CrawlOptions, limit: int | None = None, walk: RegistryWalk | None = None
+) -> Items:
+    """Every entry of an MCP registry (read page by page, lazily), at most `limit`; `walk` records how the
+    walk went (pages, why it stopped)."""
     from catalog.sources.manifest import server_json_target
     from catalog.sources.registry import iter_entries
 
     def generate() -> Iterator[WorkItem]:
-        for count, entry in enumerate(iter_entries(base_url)):
+        for count, entry in enumerate(iter_entries(base_url, walk=walk)):
             if limit is not None and count >= limit:
                 return
             yield WorkItem(

@@ -433,6 +433,7 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
 
     result.env_names = sorted(target.env)
     if isinstance(target.access, ConnectUrl):
+        _check_remote(target, options)
         listing = live.list_url(
             target.access.url,
             headers=target.access.headers or None,
@@ -461,6 +462,23 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
     _apply_problems(result, problems)
     if not listing.complete:  # cut by a cap or a failed later page: tools not reached are not removed
         result.degrade(CrawlStatus.INCOMPLETE, f"listing cut: {listing.incomplete_reason}", FailureKind.INCOMPLETE)
+
+
+def _check_remote(target: Target, options: CrawlOptions) -> None:
+    """Before any remote endpoint is contacted: a URL the user named is contacted; one found in a registry
+    or a client config only with --live. Either way the address must be safe (`url.check_url`)."""
+    from catalog.sources.url import check_url, shown_url
+
+    assert isinstance(target.access, ConnectUrl)
+    url = target.access.url
+    named = target.server.kind == "url" and target.server.source == url
+    if not named and options.route is not Route.LIVE:
+        raise CatalogError(
+            f"remote endpoint {shown_url(url)} not contacted: endpoints from registries and client configs are"
+            " listed only with --live",
+            FailureKind.NOT_CONTACTED,
+        )
+    check_url(url)
 
 
 def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str]]:

@@ -191,6 +191,8 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
         try:
             listing = _stdio_session(peer, time.monotonic() + timeout, max_tools, era)
         except (rpc.RpcError, rpc.PeerClosed, rpc.PeerTimeout, rpc.MessageTooLarge) as error:
+            if box.breach:  # the watchdog killed the tree: that is the cause, not what it last printed
+                raise _breach_failure(box.breach) from None
             tail = _stderr_tail(errlog)
             failure = _stdio_failure(error, tail, peer.noise, timeout)
             if _other_form_may_help(error, failure, peer.noise, errlog):
@@ -637,6 +639,11 @@ def _require_command(launch: Launch) -> None:
         raise CatalogError(f"command not found: {launch.command[0]}", kind="not_found")
 
 
+def _breach_failure(breach: str) -> CatalogError:
+    """The sandbox watchdog stopped the server's process tree (memory, processes or CPU time)."""
+    return CatalogError(f"killed by the sandbox's limits: {breach.removeprefix('stopped: ')}", "resource_limit")
+
+
 def _stdio_failure(error: Exception, stderr_tail: str, noise: list[str], timeout: float) -> CatalogError:
     """One line for a stdio session that produced no listing: the server's own error where it gave one."""
     from catalog import rpc
@@ -666,6 +673,14 @@ def _url_failure(error: BaseException, url: str, timeout: float) -> CatalogError
 
     if isinstance(error, httpx.HTTPStatusError):
         status = error.response.status_code
+        if 300 <= status < 400:  # the SDK follows redirects only within the endpoint's origin
+            from catalog.sources.url import shown_url
+
+            location = error.response.headers.get("location") or "?"
+            shown = shown_url(location) if "://" in location else location.split("?", 1)[0]
+            return CatalogError(
+                f"HTTP {status} from {url}: redirected to another host ({shown}); not followed", kind="unsafe_url"
+            )
         if status in (401, 403):
             challenge = error.response.headers.get("www-authenticate")
             hint = f" (WWW-Authenticate: {challenge})" if challenge else ""
@@ -685,7 +700,7 @@ def _worth_trying_sse(error: BaseException) -> bool:
     from mcp.shared.exceptions import McpError
 
     if isinstance(error, httpx.HTTPStatusError):
-        return error.response.status_code not in (401, 403)
+        return error.response.status_code not in (401, 403) and not 300 <= error.response.status_code < 400
     return isinstance(error, McpError)
 
 
@@ -726,8 +741,7 @@ def _stderr_tail(errlog: IO[str]) -> str:
     """The line of the server's stderr that best says why it stopped: the last error line (completed from
     what follows when it ends in '[' or ':', as a ZodError or pydantic ValidationError does), else the
     last line that is neither a border, a lone banner word nor a runtime's version footer."""
-    errlog.seek(0)
-    text = _ANSI_ESCAPE.sub("", errlog.read()[-20_000:])
+    text = _ANSI_ESCAPE.sub("", sandbox.tail(errlog, 20_000))
     lines = [_unboxed(line) for line in text.splitlines()]
     lines = [line for line in lines if line and not _BORDER.match(line)]
     errors = [number for number, line in enumerate(lines) if _ERROR_LINE.match(line)]
