@@ -257,8 +257,13 @@ def crawl(
 
     console = Console(stderr=True)
     for source in all_sources:
-        with console.status(f"crawling {inert_markup(redact(source))} ..."):
+        shown = inert_markup(redact(source), keep_newlines=False)
+        with console.status(f"crawling {shown}: resolving and downloading ...") as status:
+            options.progress = lambda phase, shown=shown, status=status: status.update(  # type: ignore[misc]
+                f"crawling {shown}: {inert_markup(redact(phase), keep_newlines=False)} ..."
+            )
             outcomes += crawl_source(source, options, store)
+        options.progress = None
     if as_json:
         _print_json([_outcome_json(o) for o in outcomes])
     else:

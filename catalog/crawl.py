@@ -67,6 +67,8 @@ class CrawlOptions:
     max_tools: int = DEFAULT_MAX_TOOLS
     sandbox: bool = True
     classify: bool = True
+    # Told each phase of a live crawl (installing, starting, listing): the status line of a single crawl.
+    progress: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def live(self) -> bool:
@@ -434,6 +436,7 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
     result.env_names = sorted(target.env)
     if isinstance(target.access, ConnectUrl):
         _check_remote(target, options)
+        _phase(options, "connecting and listing tools")
         listing = live.list_url(
             target.access.url,
             headers=target.access.headers or None,
@@ -442,6 +445,7 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
         )
     else:
         launch, notes = _launch_for(target, options)
+        launch.on_phase = options.progress
         result.warnings.extend(notes)
         result.env_names = sorted(launch.env)
         try:
@@ -481,6 +485,11 @@ def _check_remote(target: Target, options: CrawlOptions) -> None:
     check_url(url)
 
 
+def _phase(options: CrawlOptions, text: str) -> None:
+    if options.progress is not None:
+        options.progress(text)
+
+
 def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str]]:
     """How to start the server live, and what its install noted (install scripts that failed)."""
     from catalog import live
@@ -491,6 +500,7 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
         command = list(target.access.command)
         behind = envs.package_behind(command)  # uvx NAME, npx -y NAME: the package route
         if behind is not None:
+            _phase(options, f"downloading and installing {behind.name}")
             return envs.package_command_launch(behind, options.cache_dir, dict(target.env), options.sandbox)
         return live.command_launch(command, dict(target.env), options.sandbox), []
     if target.package is None:
@@ -501,6 +511,7 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
 
     prepare = envs.python_env if target.package.registry == "pypi" else envs.npm_env
     env_dir = options.cache_dir / "envs"
+    _phase(options, f"installing {target.package.name} {target.package.version}")
     prepared = prepare(target.package.name, target.package.version, env_dir, sandbox_enabled=options.sandbox)
     launch = live.Launch(
         command=[*prepared.command, *options.server_args],

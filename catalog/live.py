@@ -59,6 +59,12 @@ class Launch:
     # Folders the server may write into (its own code's folder, its working directory): it sees a
     # throwaway writable copy of each, so the installed package stays as it was.
     scratch: list[str] = field(default_factory=list)
+    # Told each phase (starting, listing) as it begins: a single crawl shows it on its status line.
+    on_phase: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+
+    def phase(self, text: str) -> None:
+        if self.on_phase is not None:
+            self.on_phase(text)
 
 
 def command_launch(command: list[str], env: dict[str, str], use_sandbox: bool = True) -> Launch:
@@ -184,12 +190,13 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
         ) as box,
         tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog,
     ):
+        launch.phase(f"starting {Path(launch.command[0]).name}")
         try:
             peer = rpc.Peer.start(box.command, box.cwd, errlog)
         except OSError as error:
             raise CatalogError(f"cannot start {launch.command[0]}: {error}", kind="not_found") from None
         try:
-            listing = _stdio_session(peer, time.monotonic() + timeout, max_tools, era)
+            listing = _stdio_session(peer, time.monotonic() + timeout, max_tools, era, launch.phase)
         except (rpc.RpcError, rpc.PeerClosed, rpc.PeerTimeout, rpc.MessageTooLarge) as error:
             if box.breach:  # the watchdog killed the tree: that is the cause, not what it last printed
                 raise _breach_failure(box.breach) from None
@@ -405,11 +412,15 @@ def _new_listing(server_info: Any, version: Any, capabilities: Any) -> LiveListi
     return listing
 
 
-def _stdio_session(peer: Any, deadline: float, max_tools: int, era: str = "auto") -> LiveListing:
+def _stdio_session(
+    peer: Any, deadline: float, max_tools: int, era: str = "auto", phase: Callable[[str], None] | None = None
+) -> LiveListing:
     from catalog import rpc
 
     session = _Session(peer, deadline)
     listing = session.open(era)
+    if phase is not None:
+        phase("listing tools")
     _fill_tools(listing, session.pages("tools", max_tools, listing))
     for kind, convert in (("prompts", _prompt_from_raw), ("resources", _resource_from_raw)):
         if kind not in listing.capabilities:

@@ -214,3 +214,20 @@ def test_a_tree_the_sandbox_watchdog_kills_is_reported_as_the_limit_it_broke(tmp
     result = by_server(done)["forks"]
     assert result["error_kind"] == "resource_limit"
     assert "processes" in result["error"] and "sandbox" in result["error"]
+
+
+# -- phases of a single crawl -------------------------------------------------------------------------------
+
+
+def test_a_live_crawl_reports_its_phases_in_order_and_json_output_stays_clean(tmp_path):
+    from catalog.crawl import CrawlOptions, Route, crawl_source
+    from catalog.store import Store
+
+    phases: list[str] = []
+    options = CrawlOptions(route=Route.LIVE, cache_dir=tmp_path / "cache", name="fixture", progress=phases.append)
+    [outcome] = crawl_source(f"stdio:{fixture_cmd('fastmcp_tools.py')}", options, Store(tmp_path / "c.db"))
+    assert outcome.ok, outcome.result.error
+    assert [phase.split()[0] for phase in phases] == ["starting", "listing"]
+    done = run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "fixture", "--json")
+    assert done.returncode == 0, done.stderr
+    assert by_server(done)["fixture"]["tools"] == 4  # stdout is the JSON alone
