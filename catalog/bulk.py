@@ -63,10 +63,11 @@ def items_from_file(path: Path, options: CrawlOptions) -> Items:
             if isinstance(entry, dict)
         ]
         return Items(items, len(items))
-    items = []
+    items, listed = [], set()
     for line in path.read_text(encoding="utf-8").splitlines():
         source = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
-        if source:
+        if source and source not in listed:  # a source listed twice is crawled once
+            listed.add(source)
             items.append(WorkItem(source, _bind(resolve, source, resolve_options)))
     return Items(items, len(items))
 

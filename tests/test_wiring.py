@@ -231,3 +231,12 @@ def test_a_live_crawl_reports_its_phases_in_order_and_json_output_stays_clean(tm
     done = run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "fixture", "--json")
     assert done.returncode == 0, done.stderr
     assert by_server(done)["fixture"]["tools"] == 4  # stdout is the JSON alone
+
+
+def test_a_source_listed_twice_is_crawled_once(tmp_path, http_server):
+    listing = tmp_path / "sources.txt"
+    listing.write_text(f"{http_server}\n# again:\n{http_server}\n  {http_server}  # and once more\n")
+    done = run(tmp_path, "crawl", "--from", str(listing), "--json")
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["results"]) == 1
+    assert len(stored_crawls(tmp_path)) == 1
