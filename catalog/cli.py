@@ -259,7 +259,7 @@ def crawl(
     for source in all_sources:
         shown = inert_markup(redact(source), keep_newlines=False)
         with console.status(f"crawling {shown}: resolving and downloading ...") as status:
-            options.progress = lambda phase, shown=shown, status=status: status.update(  # type: ignore[misc]
+            options.progress = lambda phase, shown=shown, status=status: status.update(
                 f"crawling {shown}: {inert_markup(redact(phase), keep_newlines=False)} ..."
             )
             outcomes += crawl_source(source, options, store)
