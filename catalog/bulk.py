@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.crawl import (
     CrawlOptions,
@@ -20,6 +21,9 @@ from catalog.crawl import (
 from catalog.models import CatalogError, FailureKind
 from catalog.sources import resolve
 from catalog.store import Store, now
+
+if TYPE_CHECKING:
+    from catalog.sources.registry import RegistryWalk
 
 BulkSummary = RunSummary  # the summary of a bulk run is the pipeline's
 __all__ = ["BulkSummary", "WorkItem", "classify_pending", "items_from_file", "items_from_registry", "run_bulk"]
@@ -60,21 +64,25 @@ def items_from_file(path: Path, options: CrawlOptions) -> Items:
             if isinstance(entry, dict)
         ]
         return Items(items, len(items))
-    items = []
+    items, listed = [], set()
     for line in path.read_text(encoding="utf-8").splitlines():
         source = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
-        if source:
+        if source and source not in listed:  # a source listed twice is crawled once
+            listed.add(source)
             items.append(WorkItem(source, _bind(resolve, source, resolve_options)))
     return Items(items, len(items))
 
 
-def items_from_registry(base_url: str, options: CrawlOptions, limit: int | None = None) -> Items:
-    """Every entry of an MCP registry (read page by page, lazily), at most `limit`."""
+def items_from_registry(
+    base_url: str, options: CrawlOptions, limit: int | None = None, walk: RegistryWalk | None = None
+) -> Items:
+    """Every entry of an MCP registry (read page by page, lazily), at most `limit`; `walk` records how the
+    walk went (pages, why it stopped)."""
     from catalog.sources.manifest import server_json_target
     from catalog.sources.registry import iter_entries
 
     def generate() -> Iterator[WorkItem]:
-        for count, entry in enumerate(iter_entries(base_url)):
+        for count, entry in enumerate(iter_entries(base_url, walk=walk)):
             if limit is not None and count >= limit:
                 return
             yield WorkItem(

@@ -197,6 +197,13 @@ def crawl(
             help="Bulk: run the crawls on Dask workers: tcp://HOST:8786, or local (a LocalCluster of --jobs processes).",
         ),
     ] = None,
+    allow_private_urls: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-urls",
+            help="Contact private and loopback addresses (as CATALOG_ALLOW_PRIVATE_URLS=1); never link-local.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Crawl servers into the catalog and classify their tools.
@@ -208,6 +215,10 @@ def crawl(
     from catalog.models import CatalogError, FailureKind
 
     _remember_secrets(env or [], cmd or [], server_args or [])
+    if allow_private_urls:
+        from catalog.sources.url import ALLOW_PRIVATE_VARIABLE
+
+        os.environ[ALLOW_PRIVATE_VARIABLE] = "1"  # the one setting every URL check reads
     all_sources = list(sources or []) + [f"stdio:{c}" for c in cmd or []]
     _check_crawl_arguments(
         bool(all_sources or from_file or registry), live, static, timeout, jobs, max_tools, limit, max_age
@@ -238,20 +249,24 @@ def crawl(
     store = _store(db)
     if from_file or registry:
         from catalog.bulk import items_from_file, items_from_registry
+        from catalog.sources.registry import RegistryWalk
 
+        walk = RegistryWalk() if registry and not from_file else None
         items = (
             items_from_file(from_file, options)
             if from_file
-            else items_from_registry(registry, options, limit)
+            else items_from_registry(registry, options, limit, walk=walk)
         )
         run_key = f"file:{from_file.resolve()}" if from_file else f"registry:{registry}"
         if cluster is None:
-            _bulk_crawl(items, options, store, jobs, max_age, refresh, as_json, run_key)
+            _bulk_crawl(items, options, store, jobs, max_age, refresh, as_json, run_key, walk=walk)
             return
         from catalog.cluster import open_cluster
 
         with open_cluster(cluster, local_workers=jobs) as executor:
-            _bulk_crawl(items, options, store, executor.jobs, max_age, refresh, as_json, run_key, executor)
+            _bulk_crawl(
+                items, options, store, executor.jobs, max_age, refresh, as_json, run_key, executor, walk=walk
+            )
         return
     if route is Route.AUTO and not no_sandbox and not as_json:
         _say_when_static_only()
@@ -263,8 +278,13 @@ def crawl(
 
     console = Console(stderr=True)
     for source in all_sources:
-        with console.status(f"crawling {inert_markup(redact(source))} ..."):
+        shown = inert_markup(redact(source), keep_newlines=False)
+        with console.status(f"crawling {shown}: resolving and downloading ...") as status:
+            options.progress = lambda phase, shown=shown, status=status: status.update(
+                f"crawling {shown}: {inert_markup(redact(phase), keep_newlines=False)} ..."
+            )
             outcomes += crawl_source(source, options, store)
+        options.progress = None
     if as_json:
         _print_json([_outcome_json(o) for o in outcomes])
     else:
@@ -351,7 +371,16 @@ def _remember_secrets(env: list[str], commands: list[str], server_args: list[str
 
 
 def _bulk_crawl(
-    items, options, store, jobs: int, max_age: float, refresh: bool, as_json: bool, run_key: str, executor=None
+    items,
+    options,
+    store,
+    jobs: int,
+    max_age: float,
+    refresh: bool,
+    as_json: bool,
+    run_key: str,
+    executor=None,
+    walk=None,
 ) -> None:
     from datetime import timedelta
 
@@ -398,14 +427,30 @@ def _bulk_crawl(
         )
     results = summary.done + summary.failed
     if as_json:
-        _print_json(_bulk_json(results, summary))
+        registry = {"registry": _walk_json(walk)} if walk is not None else {}
+        _print_json({**_bulk_json(results, summary), **registry})
     else:
         _print_bulk_table(results, summary)
+        if walk is not None:
+            _note(f"registry: {walk.summary()}")
     if summary.interrupted:
         _err("interrupted; what finished is stored, run the same command again to resume")
         raise typer.Exit(130)
+    if walk is not None and walk.failed:
+        _err(f"the registry walk stopped early: {walk.stopped}; the crawls that finished are stored")
+        raise typer.Exit(1)
     if any(r.status != "ok" for r in results):
         raise typer.Exit(1)
+
+
+def _walk_json(walk) -> dict[str, Any]:
+    return {
+        "summary": walk.summary(),
+        "pages": walk.pages,
+        "entries": walk.entries,
+        "stopped": walk.stopped,
+        "failed": walk.failed,
+    }
 
 
 def _bulk_json(results, summary) -> dict[str, Any]:

@@ -67,6 +67,8 @@ class CrawlOptions:
     max_tools: int = DEFAULT_MAX_TOOLS
     sandbox: bool = True
     classify: bool = True
+    # Told each phase of a live crawl (installing, starting, listing): the status line of a single crawl.
+    progress: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def live(self) -> bool:
@@ -443,6 +445,8 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
 
     result.env_names = sorted(target.env)
     if isinstance(target.access, ConnectUrl):
+        _check_remote(target, options)
+        _phase(options, "connecting and listing tools")
         listing = live.list_url(
             target.access.url,
             headers=target.access.headers or None,
@@ -451,6 +455,7 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
         )
     else:
         launch, notes = _launch_for(target, options)
+        launch.on_phase = options.progress
         result.warnings.extend(notes)
         result.env_names = sorted(launch.env)
         try:
@@ -473,6 +478,28 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
         result.degrade(CrawlStatus.INCOMPLETE, f"listing cut: {listing.incomplete_reason}", FailureKind.INCOMPLETE)
 
 
+def _check_remote(target: Target, options: CrawlOptions) -> None:
+    """Before any remote endpoint is contacted: a URL the user named is contacted; one found in a registry
+    or a client config only with --live. Either way the address must be safe (`url.check_url`)."""
+    from catalog.sources.url import check_url, shown_url
+
+    assert isinstance(target.access, ConnectUrl)
+    url = target.access.url
+    named = target.server.kind == "url" and target.server.source == url
+    if not named and options.route is not Route.LIVE:
+        raise CatalogError(
+            f"remote endpoint {shown_url(url)} not contacted: endpoints from registries and client configs are"
+            " listed only with --live",
+            FailureKind.NOT_CONTACTED,
+        )
+    check_url(url)
+
+
+def _phase(options: CrawlOptions, text: str) -> None:
+    if options.progress is not None:
+        options.progress(text)
+
+
 def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str]]:
     """How to start the server live, and what its install noted (install scripts that failed)."""
     from catalog import live
@@ -483,6 +510,7 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
         command = list(target.access.command)
         behind = envs.package_behind(command)  # uvx NAME, npx -y NAME: the package route
         if behind is not None:
+            _phase(options, f"downloading and installing {behind.name}")
             return envs.package_command_launch(behind, options.cache_dir, dict(target.env), options.sandbox)
         return live.command_launch(command, dict(target.env), options.sandbox), []
     if target.package is None:
@@ -493,6 +521,7 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
 
     prepare = envs.python_env if target.package.registry == "pypi" else envs.npm_env
     env_dir = options.cache_dir / "envs"
+    _phase(options, f"installing {target.package.name} {target.package.version}")
     prepared = prepare(target.package.name, target.package.version, env_dir, sandbox_enabled=options.sandbox)
     launch = live.Launch(
         command=[*prepared.command, *options.server_args],

@@ -59,6 +59,12 @@ class Launch:
     # Folders the server may write into (its own code's folder, its working directory): it sees a
     # throwaway writable copy of each, so the installed package stays as it was.
     scratch: list[str] = field(default_factory=list)
+    # Told each phase (starting, listing) as it begins: a single crawl shows it on its status line.
+    on_phase: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+
+    def phase(self, text: str) -> None:
+        if self.on_phase is not None:
+            self.on_phase(text)
 
 
 def command_launch(command: list[str], env: dict[str, str], use_sandbox: bool = True) -> Launch:
@@ -231,13 +237,16 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
         ) as box,
         tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog,
     ):
+        launch.phase(f"starting {Path(launch.command[0]).name}")
         try:
             peer = rpc.Peer.start(box.command, box.cwd, errlog)
         except OSError as error:
             raise CatalogError(f"cannot start {launch.command[0]}: {error}", kind="not_found") from None
         try:
-            listing = _stdio_session(peer, time.monotonic() + timeout, max_tools, era)
+            listing = _stdio_session(peer, time.monotonic() + timeout, max_tools, era, launch.phase)
         except (rpc.RpcError, rpc.PeerClosed, rpc.PeerTimeout, rpc.MessageTooLarge) as error:
+            if box.breach:  # the watchdog killed the tree: that is the cause, not what it last printed
+                raise _breach_failure(box.breach) from None
             tail = _stderr_tail(errlog)
             failure = _stdio_failure(error, tail, peer.noise, timeout)
             if _other_form_may_help(error, failure, peer.noise, errlog):
@@ -451,11 +460,15 @@ def _new_listing(server_info: Any, version: Any, capabilities: Any) -> LiveListi
     return listing
 
 
-def _stdio_session(peer: Any, deadline: float, max_tools: int, era: str = "auto") -> LiveListing:
+def _stdio_session(
+    peer: Any, deadline: float, max_tools: int, era: str = "auto", phase: Callable[[str], None] | None = None
+) -> LiveListing:
     from catalog import rpc
 
     session = _Session(peer, deadline)
     listing = session.open(era)
+    if phase is not None:
+        phase("listing tools")
     _fill_tools(listing, session.pages("tools", max_tools, listing))
     for kind, convert in (("prompts", _prompt_from_raw), ("resources", _resource_from_raw)):
         if kind not in listing.capabilities:
@@ -685,6 +698,11 @@ def _require_command(launch: Launch) -> None:
         raise CatalogError(f"command not found: {launch.command[0]}", kind="not_found")
 
 
+def _breach_failure(breach: str) -> CatalogError:
+    """The sandbox watchdog stopped the server's process tree (memory, processes or CPU time)."""
+    return CatalogError(f"killed by the sandbox's limits: {breach.removeprefix('stopped: ')}", "resource_limit")
+
+
 def _stdio_failure(error: Exception, stderr_tail: str, noise: list[str], timeout: float) -> CatalogError:
     """One line for a stdio session that produced no listing: the server's own error where it gave one."""
     from catalog import rpc
@@ -714,6 +732,14 @@ def _url_failure(error: BaseException, url: str, timeout: float) -> CatalogError
 
     if isinstance(error, httpx.HTTPStatusError):
         status = error.response.status_code
+        if 300 <= status < 400:  # the SDK follows redirects only within the endpoint's origin
+            from catalog.sources.url import shown_url
+
+            location = error.response.headers.get("location") or "?"
+            shown = shown_url(location) if "://" in location else location.split("?", 1)[0]
+            return CatalogError(
+                f"HTTP {status} from {url}: redirected to another host ({shown}); not followed", kind="unsafe_url"
+            )
         if status in (401, 403):
             challenge = error.response.headers.get("www-authenticate")
             hint = f" (WWW-Authenticate: {challenge})" if challenge else ""
@@ -733,7 +759,7 @@ def _worth_trying_sse(error: BaseException) -> bool:
     from mcp.shared.exceptions import McpError
 
     if isinstance(error, httpx.HTTPStatusError):
-        return error.response.status_code not in (401, 403)
+        return error.response.status_code not in (401, 403) and not 300 <= error.response.status_code < 400
     return isinstance(error, McpError)
 
 
@@ -779,8 +805,7 @@ def _stderr_tail(errlog: IO[str]) -> str:
     """The line of the server's stderr that best says why it stopped: the last error line (completed from
     what follows when it ends in '[' or ':', as a ZodError or pydantic ValidationError does), else the
     last line that is neither a border, a lone banner word nor a runtime's version footer."""
-    errlog.seek(0)
-    text = _ANSI_ESCAPE.sub("", errlog.read()[-20_000:])
+    text = _ANSI_ESCAPE.sub("", sandbox.tail(errlog, 20_000))
     lines = [_unboxed(line) for line in text.splitlines()]
     lines = [line for line in lines if line and not _BORDER.match(line)]
     errors = [number for number, line in enumerate(lines) if _ERROR_LINE.match(line)]

@@ -206,6 +206,10 @@ class FailureKind(StrEnum):
     AUTH = "auth"
     BAD_TOOLS = "bad_tools"
     INCOMPLETE = "incomplete"
+    RESOURCE_LIMIT = "resource_limit"  # the sandbox watchdog killed it (memory, processes, CPU)
+    # remote endpoints
+    UNSAFE_URL = "unsafe_url"  # link-local, metadata, or private without permission; or a cross-host redirect
+    NOT_CONTACTED = "not_contacted"  # a registry's or config's remote endpoint, listed only with --live
     # the catalog itself
     BAD_DATABASE = "bad_database"
     MISSING_EXTRA = "missing_extra"
@@ -249,6 +253,7 @@ _SERVER_KINDS = frozenset(
         FailureKind.AUTH,
         FailureKind.BAD_TOOLS,
         FailureKind.INCOMPLETE,
+        FailureKind.RESOURCE_LIMIT,
     }
 )
 

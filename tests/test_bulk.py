@@ -142,7 +142,8 @@ def test_registry_is_paged_end_to_end_and_failures_keep_their_reason(registry, o
     failures = {r.server.id: r for r in summary.failed}
     assert set(failures) == {"io.github.example/oci-only", "io.github.example/slow"}
     assert "no pypi/npm package or remote" in failures["io.github.example/oci-only"].error
-    assert failures["io.github.example/slow"].error_kind == "timeout"
+    # a registry's remote endpoint is contacted only with --live (issue 17.5); the reason is stored
+    assert failures["io.github.example/slow"].error_kind == "not_contacted"
     stored = {row["server_id"]: row for row in store.crawls(limit=100)}
     assert stored["io.github.example/slow"]["status"] == "failed"
     assert len(store.tools("pypi:reg-pkg-3")) == 2

@@ -43,6 +43,7 @@ class RegistryWalk:
     older_versions: int = 0
     duplicates: int = 0
     stopped: str | None = None
+    failed: bool = False  # stopped because a page could not be read (not a cap or a misbehaving cursor)
     seen: set[str] = field(default_factory=set)
 
     def summary(self) -> str:
@@ -115,6 +116,7 @@ def iter_entries(
             except CatalogError as error:
                 if walk.pages == 0:
                     raise
+                walk.failed = True
                 return _stop(walk, f"page {walk.pages + 1} failed: {error}")
             walk.pages += 1
             items = page.get("servers") or []

@@ -46,11 +46,11 @@ def check_url(url: str, allow_private: bool | None = None) -> None:
     allow = private_allowed() if allow_private is None else allow_private
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CatalogError(f"not an http(s) URL with a host: {_shown(url)}", kind="usage")
+        raise CatalogError(f"not an http(s) URL with a host: {shown_url(url)}", kind="usage")
     for address in _addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
         problem = address_problem(address, allow)
         if problem:
-            raise CatalogError(f"refusing {_shown(url)}: {parts.hostname} is {problem}", kind="unsafe_url")
+            raise CatalogError(f"refusing {shown_url(url)}: {parts.hostname} is {problem}", kind="unsafe_url")
 
 
 def address_problem(
@@ -83,7 +83,7 @@ def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.I
     return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found))
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """The URL without its query, fragment and credentials (they may hold secrets)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
