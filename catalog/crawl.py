@@ -648,6 +648,8 @@ def classify_rows(tools: list[tuple[str, Tool]]) -> list[tuple[str, Tool, Classi
                 float(label["confidence"]),
                 list(label["reasons"]),
                 label.get("version", ""),
+                label.get("p_destructive"),
+                label.get("caution_threshold"),
             ),
         )
         for (server_id, tool), label in zip(tools, labels, strict=True)

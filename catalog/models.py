@@ -163,9 +163,17 @@ class Classification:
     confidence: float
     reasons: list[str]
     version: str = ""
+    p_destructive: float | None = None  # P(destructive) behind the label (classifier.caution)
+    caution_threshold: float | None = None  # at or above it a read/write label is treated as destructive
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def possibly_destructive(self) -> bool:
+        """Labelled read or write, but P(destructive) reaches the cautious threshold chosen on cross-validation."""
+        p, threshold = self.p_destructive, self.caution_threshold
+        return self.category != "destructive" and p is not None and threshold is not None and p >= threshold
 
 
 class Family(StrEnum):

@@ -31,7 +31,7 @@ from catalog.models import (
     Tool,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: classifications.p_destructive and caution_threshold
 JSON_TOOL_FIELDS = ("input_schema", "annotations", "params", "unresolved", "raw")
 BUSY_TIMEOUT_S = 30.0
 WRITE_ATTEMPTS = 8
@@ -42,7 +42,7 @@ T = TypeVar("T")
 LABELLED_VIEW = f"""CREATE VIEW labelled_tools AS
 SELECT t.*,
     c.category AS classifier_category, c.risk AS classifier_risk, c.confidence, c.reasons,
-    c.version AS classifier_version,
+    c.version AS classifier_version, c.p_destructive, c.caution_threshold,
     o.category AS override_category, o.risk AS override_risk, o.note AS override_note, o.at AS override_at,
     {EFFECTIVE_CATEGORY_SQL} AS category,
     {EFFECTIVE_RISK_SQL} AS risk
@@ -80,7 +80,7 @@ VERSION_COLUMNS = (
 )  # fmt: skip
 LABEL_COLUMNS = (
     "server_id", "name", "content_hash", "category", "risk", "confidence", "reasons", "version",
-    "classified_at",
+    "classified_at", "p_destructive", "caution_threshold",
 )  # fmt: skip
 
 
@@ -209,7 +209,7 @@ class Store:
                 f"{self.path} was written by a newer mcp-catalog (schema {version} > {SCHEMA_VERSION}); upgrade",
                 kind="bad_database",
             )
-        if version < 1 or not self._schema_current():
+        if version < SCHEMA_VERSION or not self._schema_current():
             self.write(self._upgrade)
 
     def _schema_current(self) -> bool:
@@ -225,6 +225,12 @@ class Store:
         """Create what is missing (inside the write lock, so concurrent first openers do it once)."""
         if self.db.execute("PRAGMA user_version").fetchone()[0] < 1:
             self._create_v1()
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] < 2:
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(classifications)")}
+            for column in ("p_destructive", "caution_threshold"):
+                if column not in columns:
+                    self.db.execute(f"ALTER TABLE classifications ADD COLUMN {column} FLOAT")
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.db.execute("DROP VIEW IF EXISTS labelled_tools")
         self.db.execute(LABELLED_VIEW)
@@ -320,6 +326,8 @@ class Store:
                 "reasons": str,
                 "version": str,
                 "classified_at": str,
+                "p_destructive": float,
+                "caution_threshold": float,
             },
             pk=("server_id", "name"),
             if_not_exists=True,
@@ -594,6 +602,8 @@ class Store:
             _dumps(label.reasons),
             label.version,
             at,
+            label.p_destructive,
+            label.caution_threshold,
         )
 
     def _save_classifications(
@@ -705,6 +715,8 @@ class Store:
                     confidence=row["confidence"],
                     reasons=_loads(row["reasons"]) or [],
                     version=row["classifier_version"],
+                    p_destructive=row["p_destructive"],
+                    caution_threshold=row["caution_threshold"],
                 )
                 if row["classifier_category"] is not None
                 else UNCLASSIFIED

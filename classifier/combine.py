@@ -28,6 +28,7 @@ class Decision:
     route: str  # "rule": a strong rule decided; "blend": rule, annotations and model weighed together
     raw_confidence: float
     reasons: list[str] = field(default_factory=list)
+    model_destructive: float | None = None  # the text model's P(destructive); classifier.caution reads it
 
 
 def annotation_vote(annotations: dict) -> tuple[str | None, int, str]:
@@ -72,7 +73,10 @@ def combine_rules_model_annotations(
 
     Last, a read that the model finds plausibly destructive is labelled destructive (read_guard).
     """
-    return read_guard(_decide(feature, verdict, proba), proba, verdict)
+    decision = read_guard(_decide(feature, verdict, proba), proba, verdict)
+    if proba is not None:
+        decision.model_destructive = float(proba[CATEGORIES.index("destructive")])
+    return decision
 
 
 def read_guard(decision: Decision, proba: np.ndarray | None, verdict: RuleVerdict) -> Decision:

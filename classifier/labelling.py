@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from classifier import caution
 from classifier import model as model_module
 from classifier.combine import Decision, combine_rules_model_annotations, risk_level
 from classifier.features import Lexicon, ToolFeatures, build_features, load_lexicon
@@ -96,6 +97,7 @@ def classify_with(
     features = build_features(tools, lexicon)
     decided = decide_all(features, lexicon, bundle.model if bundle else None)
     confidences = calibrate([d for d, _ in decided], bundle.calibrators if bundle else None)
+    threshold = bundle.stats.get(caution.STATS_KEY) if bundle else None
     labels = []
     for feature, (decision, verdict), confidence in zip(features, decided, confidences, strict=True):
         risk, risk_reasons = risk_level(decision.category, verdict, feature, lexicon)
@@ -109,6 +111,10 @@ def classify_with(
                 "version": version,
             }
         )
+        p = caution.p_destructive(decision.category, decision.model_destructive, float(confidence))
+        labels[-1]["p_destructive"] = p
+        labels[-1][caution.STATS_KEY] = threshold
+        labels[-1]["possibly_destructive"] = caution.possibly_destructive(decision.category, p, threshold)
     return labels
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from classifier import model as model_module
+from classifier.caution import STATS_KEY as CAUTION_KEY
+from classifier.caution import choose_threshold
 from classifier.features import ToolFeatures, build_features, load_lexicon
 from classifier.labelling import decide_all
 from classifier.rules import CATEGORIES
@@ -332,6 +334,8 @@ def train(data_dir: Path, out: Path) -> dict[str, Any]:
         "cv_expected_calibration_error": round(scores["expected_calibration_error"], 4),
         "routes": cv["route_stats"],
     }
+    stats["caution"] = choose_threshold(cv["decisions"], labels)
+    stats[CAUTION_KEY] = stats["caution"]["threshold"]
     model_module.save(model_module.Bundle(text_model, cv["calibrators"], stats), Path(out))
     stats["model"] = str(out)
     stats["model_digest"] = model_module.file_digest(Path(out))

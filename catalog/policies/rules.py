@@ -144,12 +144,18 @@ def decide(
     caps = check_caps(caps)
     category, risk = labelled.category, labelled.risk
     klass = rule_class(category, risk)
+    caution = ""
+    if labelled.override is None and labelled.classification.possibly_destructive and klass != "critical":
+        # The label says read or write, but P(destructive) reached the threshold chosen on cross-validation
+        # for 0.98 destructive recall: treated as destructive. A reviewer's override always wins.
+        klass = "destructive-high"
+        caution = f"possibly destructive (p = {labelled.classification.p_destructive:.2f}); "
     effective = "destructive-high" if klass == "critical" and labelled.tool.name in set(opt_in) else klass
     action, cap = RULE_TABLE[effective][profile]
     if action != DENY:
         cap = caps.get(CLASS_CATEGORY[effective], cap)
     opted = " (opted in)" if effective != klass else ""
-    grounds = one_line(f"{category}/{risk}{opted}: {evidence(labelled)}. It {CLASS_WHY[klass]}")
+    grounds = one_line(f"{caution}{category}/{risk}{opted}: {evidence(labelled)}. It {CLASS_WHY[klass]}")
     return ToolRule(
         server, labelled.tool.name, category, risk, klass, action, cap, grounds, labelled.override is not None
     )
