@@ -455,7 +455,7 @@ def _build_from_source(
     from catalog.sources.pypi import fetch_sdist
 
     uv, python = _uv(), _base_python(base)
-    work = scratch / package
+    work = Path(tempfile.mkdtemp(prefix=f"{package}-", dir=scratch))  # one per build: a range may be built twice
     (work / "sdist").mkdir(parents=True)
     sdist = fetch_sdist(package, version, work / "sdist", [find_links] if find_links else None)
     requires = _build_requires(sdist)
