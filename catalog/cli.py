@@ -239,11 +239,11 @@ def crawl(
     if from_file or registry:
         from catalog.bulk import items_from_file, items_from_registry
 
-        items = (
-            items_from_file(from_file, options)
-            if from_file
-            else items_from_registry(registry, options, limit)
-        )
+        if from_file:
+            items = items_from_file(from_file, options)
+        else:
+            assert registry is not None  # the `if` above saw one of the two
+            items = items_from_registry(registry, options, limit)
         run_key = f"file:{from_file.resolve()}" if from_file else f"registry:{registry}"
         if cluster is None:
             _bulk_crawl(items, options, store, jobs, max_age, refresh, as_json, run_key)
