@@ -274,10 +274,10 @@ def export_annotations(server_id: str, tools: list[LabelledTool], format: str) -
         }
         lines = [f"# Corrected MCP tool annotations for {one_line(server_id)}, written by mcp-catalog."]
         for name, row in rows.items():
-            for hint, entry in row["published"].items():
+            for hint, fact in row["published"].items():
                 lines.append(
-                    f"#   {one_line(name, 120)}.{hint} = {str(entry['value']).lower()} "
-                    f"({entry['source']}): {one_line(entry['why'], 300)}"
+                    f"#   {one_line(name, 120)}.{hint} = {str(fact['value']).lower()} "
+                    f"({fact['source']}): {one_line(fact['why'], 300)}"
                 )
         return "\n".join(lines) + "\n" + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     listed = []

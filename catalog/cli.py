@@ -252,11 +252,11 @@ def crawl(
         from catalog.sources.registry import RegistryWalk
 
         walk = RegistryWalk() if registry and not from_file else None
-        items = (
-            items_from_file(from_file, options)
-            if from_file
-            else items_from_registry(registry, options, limit, walk=walk)
-        )
+        if from_file:
+            items = items_from_file(from_file, options)
+        else:
+            assert registry is not None  # the `if` above saw one of the two
+            items = items_from_registry(registry, options, limit, walk=walk)
         run_key = f"file:{from_file.resolve()}" if from_file else f"registry:{registry}"
         if cluster is None:
             _bulk_crawl(items, options, store, jobs, max_age, refresh, as_json, run_key, walk=walk)

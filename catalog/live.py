@@ -407,7 +407,8 @@ class _Session:
         versions = result.get("supportedVersions")
         if isinstance(versions, list) and versions and MODERN_VERSION not in versions:
             raise rpc.RpcError("server/discover", None, f"no protocol version in common (server: {versions})")
-        meta = result.get("_meta") if isinstance(result.get("_meta"), dict) else {}
+        meta = result.get("_meta")
+        meta = meta if isinstance(meta, dict) else {}
         return _new_listing(meta.get(f"{_META_PREFIX}serverInfo"), MODERN_VERSION, result.get("capabilities"))
 
     def pages(self, kind: str, cap: int, listing: LiveListing) -> list[Any]:

@@ -598,7 +598,7 @@ def catalog_html(rows: list[dict[str, Any]], cells: list[list[str]]) -> str:
             row.append((column, value, sort))
         view.append(row)
     categories = {c: sum(r.get(c) or 0 for r in rows) for c in ("read", "write", "destructive")}
-    risks = Counter(r.get("riskiest") for r in rows if r.get("riskiest"))
+    risks: Counter[str] = Counter(r["riskiest"] for r in rows if r.get("riskiest"))
     return (
         template("catalog.html").render(
             title=f"{plural(len(rows), 'server')}, riskiest first",

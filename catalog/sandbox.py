@@ -168,7 +168,8 @@ class _Watchdog(threading.Thread):
     def tree(self, root: int) -> list[Any]:
         import psutil
 
-        found, pending = [], [root]
+        found: list[Any] = []
+        pending = [root]
         while pending and len(found) <= self.limits.tree_processes:
             pid = pending.pop()
             process = self.processes.get(pid)

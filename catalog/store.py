@@ -249,12 +249,12 @@ class Store:
 
     def _create_v1(self) -> None:
         db = self.db
-        db["servers"].create(
+        db.table("servers").create(
             {"id": str, "name": str, "kind": str, "source": str, "first_seen": str},
             pk="id",
             if_not_exists=True,
         )
-        db["crawls"].create(
+        db.table("crawls").create(
             {
                 "id": int,
                 "server_id": str,
@@ -278,7 +278,7 @@ class Store:
             foreign_keys=[("server_id", "servers")],
             if_not_exists=True,
         )
-        db["tools"].create(
+        db.table("tools").create(
             {
                 "server_id": str,
                 "name": str,
@@ -299,7 +299,7 @@ class Store:
             foreign_keys=[("server_id", "servers")],
             if_not_exists=True,
         )
-        db["tool_versions"].create(
+        db.table("tool_versions").create(
             {
                 "server_id": str,
                 "name": str,
@@ -315,7 +315,7 @@ class Store:
             pk=("server_id", "name", "content_hash"),
             if_not_exists=True,
         )
-        db["classifications"].create(
+        db.table("classifications").create(
             {
                 "server_id": str,
                 "name": str,
@@ -332,23 +332,23 @@ class Store:
             pk=("server_id", "name"),
             if_not_exists=True,
         )
-        db["overrides"].create(
+        db.table("overrides").create(
             {"server_id": str, "name": str, "category": str, "risk": str, "note": str, "at": str},
             pk=("server_id", "name"),
             if_not_exists=True,
         )
-        db["prompts"].create(
+        db.table("prompts").create(
             {"server_id": str, "name": str, "description": str, "arguments": str},
             pk=("server_id", "name"),
             if_not_exists=True,
         )
-        db["resources"].create(
+        db.table("resources").create(
             {"server_id": str, "uri": str, "name": str, "description": str, "mime_type": str},
             pk=("server_id", "uri"),
             if_not_exists=True,
         )
-        db["crawls"].create_index(["server_id", "started_at"], if_not_exists=True)
-        db["tool_versions"].create_index(["server_id", "name"], if_not_exists=True)
+        db.table("crawls").create_index(["server_id", "started_at"], if_not_exists=True)
+        db.table("tool_versions").create_index(["server_id", "name"], if_not_exists=True)
         db.execute(FTS_TABLE)
         for trigger in FTS_TRIGGERS.values():
             db.execute(trigger)
@@ -751,7 +751,7 @@ class Store:
                  WHERE t.removed_at IS NULL AND (c.name IS NULL OR c.content_hash != t.content_hash)"""
         stale = [row["server_id"] for row in self.db.query(sql)]
         wanted = set(server_ids) if server_ids is not None else None
-        result = []
+        result: list[tuple[str, Tool]] = []
         for server_id in stale:
             if wanted is None or server_id in wanted:
                 result.extend((server_id, tool) for tool in self.tools(server_id))
@@ -858,9 +858,9 @@ class Store:
         ]
         columns = {"crawl_id": int, "tool": str, "what": str, "static": str, "live": str}
         with self.db.atomic():
-            self.db["crawl_differences"].create(columns, if_not_exists=True)
+            self.db.table("crawl_differences").create(columns, if_not_exists=True)
             if rows:
-                self.db["crawl_differences"].insert_all(rows)
+                self.db.table("crawl_differences").insert_all(rows)
 
     def differences(self, crawl_id: int) -> list[dict[str, Any]]:
         if not self.db["crawl_differences"].exists():

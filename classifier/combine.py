@@ -132,7 +132,8 @@ def _decide(feature: ToolFeatures, verdict: RuleVerdict, proba: np.ndarray | Non
 def _blend_reasons(
     category: str, verdict: RuleVerdict, annotation: tuple[str | None, int, str], model_note: str
 ) -> list[str]:
-    agreeing, disagreeing = [], []
+    agreeing: list[str] = []
+    disagreeing: list[str] = []
     if verdict.category:
         (agreeing if verdict.category == category else disagreeing).append(verdict.reasons[0])
     if annotation[0]:

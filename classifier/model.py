@@ -140,9 +140,9 @@ class TextField:
             ids += [token_id(t, -1) for t in tokens]
             id_ends.append(len(ids))
         rows_of = np.arange(len(texts), dtype=np.int64)
-        unigram_rows = np.repeat(rows_of, np.diff(np.array(unigram_ends, dtype=np.int64), prepend=0))
+        unigram_rows = np.repeat(rows_of, np.diff(np.array(unigram_ends, dtype=np.int64), prepend=0))  # type: ignore[arg-type]  # numpy's stubs type np.diff of int64 as timedelta64
         id_array = np.array(ids, dtype=np.int64)
-        id_rows = np.repeat(rows_of, np.diff(np.array(id_ends, dtype=np.int64), prepend=0))
+        id_rows = np.repeat(rows_of, np.diff(np.array(id_ends, dtype=np.int64), prepend=0))  # type: ignore[arg-type]  # numpy's stubs type np.diff of int64 as timedelta64
         first, second = id_array[:-1], id_array[1:]
         usable = (first >= 0) & (second >= 0) & (id_rows[:-1] == id_rows[1:])
         keys = first[usable] * self._token_count + second[usable]
@@ -165,7 +165,7 @@ class TextField:
             row_of(text, flat)
             ends.append(len(flat))
         lengths = np.diff(np.array(ends, dtype=np.int64), prepend=0)
-        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)  # type: ignore[arg-type]  # numpy's stubs type np.diff of int64 as timedelta64
         return rows, np.array(flat, dtype=np.int64)
 
     def weights(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

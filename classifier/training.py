@@ -114,7 +114,8 @@ def _check_exportable(vectorizer: Any) -> None:
 
 def export_pipeline(pipeline: Any) -> model_module.TextModel:
     """The fitted pipeline as plain arrays: per field vocabulary and idf, then coefficients in CLASSES order."""
-    fields, offset = [], 0
+    fields: list[model_module.TextField] = []
+    offset = 0
     for name, vectorizer, column in pipeline.named_steps["text"].transformers_:
         if isinstance(vectorizer, str):  # "drop" / "passthrough" remainder
             continue

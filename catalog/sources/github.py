@@ -137,8 +137,8 @@ def _from_package(owner: str, repo: str, options: ResolveOptions, because: str) 
         if not names_repository(repository, owner, repo):
             mismatches.append(f"npm {name} names {repository or 'no repository'}")
             continue
-        got = npm.pack(name, None, options.cache_dir)
-        return _with_reason(npm.target_for(got, server_id, source), because, f"npm {got.name}")
+        packed = npm.pack(name, None, options.cache_dir)
+        return _with_reason(npm.target_for(packed, server_id, source), because, f"npm {packed.name}")
     detail = f"; refused: {'; '.join(mismatches)}" if mismatches else ""
     prefix = f"{because}; " if because else ""
     raise CatalogError(

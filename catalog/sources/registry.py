@@ -121,7 +121,8 @@ def iter_entries(
             walk.pages += 1
             items = page.get("servers") or []
             yield from _entries(items if isinstance(items, list) else [], walk, all_versions)
-            metadata = page.get("metadata") if isinstance(page.get("metadata"), dict) else {}
+            metadata = page.get("metadata")
+            metadata = metadata if isinstance(metadata, dict) else {}
             cursor = metadata.get("nextCursor") or metadata.get("next_cursor")
             if not cursor:
                 return None

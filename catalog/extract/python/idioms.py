@@ -296,10 +296,11 @@ class FileReader(ValueReader):
         name_node = options.get("name") or (args[0] if args else None)
         name = fn.name
         if name_node is not None and not is_none(name_node):
-            name = self._name(name_node, unresolved)
-            if name is None:
+            resolved = self._name(name_node, unresolved)
+            if resolved is None:
                 self._warn_unnamed(line, unresolved)
                 return
+            name = resolved
         description = self._description(fn, options.get("description"), unresolved)
         schema = SignatureSchema(self, fn_module or self.module, fast=self.fastmcp).build(
             fn, options, unresolved

@@ -76,6 +76,7 @@ def _dotted_name(path: str) -> str:
 
 
 def _index_module(module: Module) -> None:
+    node: ast.AST
     for node in module.tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             module.constants[node.targets[0].id] = node.value

@@ -20,7 +20,7 @@ from catalog.extract.python.project import (
 from catalog.extract.python.values import ValueReader, json_literal, jsonable
 from catalog.extract.values import Unresolved
 
-KNOWN_TYPES = {
+KNOWN_TYPES: dict[str, dict[str, Any]] = {
     "AnyUrl": {"format": "uri", "minLength": 1, "type": "string"},
     "datetime": {"format": "date-time", "type": "string"},
     "date": {"format": "date", "type": "string"},
@@ -223,7 +223,7 @@ class SignatureSchema:
             if base in KNOWN_TYPES:
                 return dict(KNOWN_TYPES[base])
             if base in SIMPLE_TYPES:
-                kind = SIMPLE_TYPES[base]
+                kind: str | None = SIMPLE_TYPES[base]
                 if kind == "array":
                     return {"items": {}, "type": "array"}
                 if kind == "object":

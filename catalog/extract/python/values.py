@@ -63,8 +63,10 @@ class ValueReader:
             pairs = [(k.arg, k.value) for k in node.keywords if k.arg]
         elif isinstance(node, ast.Dict):
             pairs = [
-                (k.value, v) for k, v in zip(node.keys, node.values, strict=True) if is_string_literal(k)
-            ]  # type: ignore[union-attr]
+                (k.value, v)
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            ]
         else:
             unresolved.append(f"annotations: built at run time ({dotted(node)})")
             return None
@@ -198,7 +200,9 @@ class ValueReader:
         if value is not None:
             return self.module, value
         init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
-        for node in ast.walk(init) if init is not None else []:
+        if init is None:
+            return None
+        for node in ast.walk(init):
             if isinstance(node, ast.Assign) and any(is_self_attribute(t, member) for t in node.targets):
                 if not (isinstance(node.value, ast.Name) and node.value.id in parameter_names(init)):
                     return self.module, node.value

@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 import re
 import textwrap
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from catalog.extract import Extraction
@@ -674,7 +675,7 @@ def _number(text: str) -> int | float:
             raise Unresolved(f"not a number ({text})") from error
 
 
-def _merge_elements(parts: list[list[tuple[Reader, Any]] | None]) -> list[tuple[Reader, Any]]:
+def _merge_elements(parts: Sequence[list[tuple[Reader, Any]] | None]) -> list[tuple[Reader, Any]]:
     """Concatenate element lists, keeping one of each node (branches often list the same items)."""
     merged: list[tuple[Reader, Any]] = []
     seen: set[tuple[str, int, str]] = set()
