@@ -144,10 +144,10 @@ def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: 
                     f"started with placeholder values for {', '.join(sorted(filled))} (without them: {first})"
                 )
                 return listing
-        listing = _with_option_placeholders(launch, first, timeout, max_tools, era)
-        if listing is None:
+        with_options = _with_option_placeholders(launch, first, timeout, max_tools, era)
+        if with_options is None:
             raise first from None
-        return listing
+        return with_options
 
 
 # "Missing option '--client-id'" (click), "required option '--key <value>' not specified" (commander),
