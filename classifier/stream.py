@@ -18,7 +18,9 @@ from typing import IO, Any
 
 BATCH_ROWS = 2048
 PARALLEL_MIN_ROWS = 3 * BATCH_ROWS  # below this, starting processes costs more than it saves
-LABEL_KEYS = ("category", "risk", "confidence", "reasons")
+# The label as `catalog classify` writes it; p_destructive and possibly_destructive are the cautious reading
+# (classifier.caution) that policies act on.
+LABEL_KEYS = ("category", "risk", "confidence", "reasons", "p_destructive", "possibly_destructive")
 
 
 class InputError(ValueError):
