@@ -73,11 +73,22 @@ def test_policy_for_the_real_server_allows_reads_caps_writes_and_gates_deletes(c
     writes = [name for name, category in labels.items() if category == "write"]
     deletes = [name for name in labels if name.startswith("delete_")]
     assert len(reads) == 27 and len(writes) == 8 and len(deletes) == 5
-    assert all("deny_if" not in rules[name] and name not in document.get("hide", []) for name in reads)
+    # Reads are allowed, except a read whose P(destructive) passes the cautious threshold (issue 11.4), which
+    # needs approval and says why; none is hidden.
+    assert all(name not in document.get("hide", []) for name in reads)
+    assert all(
+        "deny_if" not in rules[name] or "possibly destructive (p = " in rules[name]["deny_if"][0]["on_deny"]
+        for name in reads
+    )
     assert rules["set_model_alias"]["limits"] == [
         {"counter": "set_model_alias_rate", "window": "minute", "max": 30, "scope": "grant"}
     ]
-    assert all(rules[name]["limits"][0]["max"] == 30 for name in writes)
+    # Writes are capped at 30/minute; a write whose P(destructive) passes the cautious threshold (issue 11.4)
+    # needs approval instead, and says why.
+    cautious = [name for name in writes if "deny_if" in rules[name]]
+    assert "set_model_alias" not in cautious
+    assert all(rules[name]["limits"][0]["max"] == 30 for name in writes if name not in cautious)
+    assert all("possibly destructive (p = " in rules[name]["deny_if"][0]["on_deny"] for name in cautious)
     assert all(rules[name].get("deny_if") or name in document.get("hide", []) for name in deletes)
 
 
