@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Protocol
+from typing import Any, Protocol
 
 from catalog.models import CatalogError, LabelledTool
 from catalog.policies.rules import PROFILES, ToolRule, plan_rules
@@ -127,6 +127,20 @@ def render_policy(
 ) -> str:
     """The policy text for these servers in one format (see build_policy for what a merge added)."""
     return build_policy(servers, format, profile, caps, merge_with, opt_in, sources).text
+
+
+def parse_json_policy(text: str, what: str, key: str, shape: type, missing: str, note: str = "") -> dict[str, Any]:
+    """The user's JSON file to merge with: an object whose `key`, where present, is a `shape` (dict or list).
+    Otherwise a usage error naming the file by `what` ("the settings file") and saying what is `missing`."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{what} to merge with is not JSON{note}: {exc}", kind="usage") from None
+    if not isinstance(data, dict) or not isinstance(data.get(key, shape()), shape):
+        raise CatalogError(f"{what} to merge with {missing}", kind="usage")
+    return data
 
 
 def refuse_merge(format: str) -> CatalogError:
