@@ -23,6 +23,10 @@ DbOption = Annotated[
     Path | None, typer.Option("--db", help="Catalog database (default: $CATALOG_DB or a per-user file).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+OverridesFileOption = Annotated[
+    Path | None,
+    typer.Option("--overrides-file", help="A reviewed overrides YAML file, applied over the database."),
+]
 CATEGORIES = ("read", "write", "destructive")
 RISKS = ("low", "medium", "high", "critical")
 
@@ -870,10 +874,7 @@ def policy(
         str | None,
         typer.Option("--server-name", help="The name your client or gateway config uses for the server."),
     ] = None,
-    overrides_file: Annotated[
-        Path | None,
-        typer.Option("--overrides-file", help="A reviewed overrides YAML file, applied over the database."),
-    ] = None,
+    overrides_file: OverridesFileOption = None,
     db: DbOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the policy, its rules and reasons, and merge notes as JSON.")
@@ -1054,10 +1055,7 @@ def pin(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The lock file, e.g. mcp-lock.json.")
     ] = None,
-    overrides_file: Annotated[
-        Path | None,
-        typer.Option("--overrides-file", help="A reviewed overrides YAML file, applied over the database."),
-    ] = None,
+    overrides_file: OverridesFileOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -1095,10 +1093,7 @@ def check(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the findings to this file.")
     ] = None,
-    overrides_file: Annotated[
-        Path | None,
-        typer.Option("--overrides-file", help="A reviewed overrides YAML file, applied over the database."),
-    ] = None,
+    overrides_file: OverridesFileOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:

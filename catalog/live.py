@@ -431,22 +431,33 @@ class _Session:
             if not isinstance(page, list):
                 raise rpc.RpcError(f"{kind}/list", None, f"the answer has no {kind!r} list")
             items.extend(page)
-            if len(items) > cap:
-                listing.cut(f"listing cut at {cap} {kind} (raise the limit with --max-tools)")
-                return items[:cap]
-            if self.peer.bytes_read > MAX_LISTING_BYTES:
+            if len(items) <= cap and self.peer.bytes_read > MAX_LISTING_BYTES:
                 listing.cut(f"listing cut after {MAX_LISTING_BYTES // 2**20} MiB")
                 return items
-            following = result.get("nextCursor")
-            cursor = following if isinstance(following, str) and following else None
+            cursor = _next_cursor(listing, kind, items, cap, result.get("nextCursor"), seen)
             if cursor is None:
                 return items
-            if cursor in seen:
-                listing.cut(f"{kind}/list repeated the cursor {cursor!r}; stopped paging")
-                return items
-            seen.add(cursor)
         listing.cut(f"{kind}/list still had more pages after {MAX_PAGES}; stopped paging")
         return items
+
+
+def _next_cursor(
+    listing: LiveListing, kind: str, items: list[Any], cap: int, following: Any, seen: set[str]
+) -> str | None:
+    """The cursor of the page after this one, or None where the listing ends: no cursor, more than `cap`
+    items (cut to `cap` in place) or a repeated cursor (both mark the listing incomplete)."""
+    if len(items) > cap:
+        listing.cut(f"listing cut at {cap} {kind} (raise the limit with --max-tools)")
+        del items[cap:]
+        return None
+    cursor = following if isinstance(following, str) and following else None
+    if cursor is None:
+        return None
+    if cursor in seen:
+        listing.cut(f"{kind}/list repeated the cursor {cursor!r}; stopped paging")
+        return None
+    seen.add(cursor)
+    return cursor
 
 
 def _new_listing(server_info: Any, version: Any, capabilities: Any) -> LiveListing:
@@ -564,16 +575,9 @@ async def _raw_pages(session: Any, kind: str, cap: int, listing: LiveListing) ->
     for _ in range(MAX_PAGES):
         page = await session.send_request(request_for(kind, cursor), page_model)
         items.extend(getattr(page, kind))
-        if len(items) > cap:
-            listing.cut(f"listing cut at {cap} {kind} (raise the limit with --max-tools)")
-            return items[:cap]
-        cursor = page.nextCursor if isinstance(page.nextCursor, str) and page.nextCursor else None
+        cursor = _next_cursor(listing, kind, items, cap, page.nextCursor, seen)
         if cursor is None:
             return items
-        if cursor in seen:
-            listing.cut(f"{kind}/list repeated the cursor {cursor!r}; stopped paging")
-            return items
-        seen.add(cursor)
     listing.cut(f"{kind}/list still had more pages after {MAX_PAGES}; stopped paging")
     return items
 

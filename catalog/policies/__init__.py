@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Protocol
+from typing import Any, ParamSpec, Protocol
 
 from catalog.models import CatalogError, LabelledTool
 from catalog.policies.rules import PROFILES, ToolRule, plan_rules
+
+P = ParamSpec("P")
 
 FORMATS = (
     "policylayer",
@@ -116,17 +118,29 @@ def build_policy(
     return PolicyResult(text, format, rules, added=added, kept=kept, notes=notes)
 
 
-def render_policy(
-    servers: list[tuple[str, list[LabelledTool]]],
-    format: str,
-    profile: str = "balanced",
-    caps: dict[str, int] | None = None,
-    merge_with: str | Path | None = None,
-    opt_in: Iterable[str] = (),
-    sources: dict[str, dict[str, object]] | None = None,
-) -> str:
-    """The policy text for these servers in one format (see build_policy for what a merge added)."""
-    return build_policy(servers, format, profile, caps, merge_with, opt_in, sources).text
+def _text_only(build: Callable[P, PolicyResult]) -> Callable[P, str]:
+    def text(*args: P.args, **kwargs: P.kwargs) -> str:
+        return build(*args, **kwargs).text
+
+    return text
+
+
+render_policy = _text_only(build_policy)
+render_policy.__doc__ = "The policy text for these servers in one format (see build_policy for what a merge added)."
+
+
+def parse_json_policy(text: str, what: str, key: str, shape: type, missing: str, note: str = "") -> dict[str, Any]:
+    """The user's JSON file to merge with: an object whose `key`, where present, is a `shape` (dict or list).
+    Otherwise a usage error naming the file by `what` ("the settings file") and saying what is `missing`."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{what} to merge with is not JSON{note}: {exc}", kind="usage") from None
+    if not isinstance(data, dict) or not isinstance(data.get(key, shape()), shape):
+        raise CatalogError(f"{what} to merge with {missing}", kind="usage")
+    return data
 
 
 def refuse_merge(format: str) -> CatalogError:

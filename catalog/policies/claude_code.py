@@ -11,8 +11,7 @@ import json
 import re
 from typing import Any
 
-from catalog.models import CatalogError
-from catalog.policies import PolicyPlan
+from catalog.policies import PolicyPlan, parse_json_policy
 from catalog.policies.rules import DENY, ToolRule
 
 LISTS = ("allow", "ask", "deny")
@@ -57,12 +56,7 @@ def render(plan: PolicyPlan) -> str:
 
 def merge(existing: str, plan: PolicyPlan) -> tuple[str, list[str], list[str]]:
     """Keep the user's settings file as is; add entries only for tools none of its lists mention."""
-    try:
-        settings = json.loads(existing)
-    except json.JSONDecodeError as exc:
-        raise CatalogError(f"the settings file to merge with is not JSON: {exc}", kind="usage") from None
-    if not isinstance(settings, dict) or not isinstance(settings.get("permissions", {}), dict):
-        raise CatalogError("the settings file to merge with has no permissions object", kind="usage")
+    settings = parse_json_policy(existing, "the settings file", "permissions", dict, "has no permissions object")
     block: dict[str, Any] = settings.setdefault("permissions", {})
     mentioned = {entry for name in LISTS for entry in block.get(name) or []}
     added = []

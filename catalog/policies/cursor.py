@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 
-from catalog.models import CatalogError
-from catalog.policies import PolicyPlan
+from catalog.policies import PolicyPlan, parse_json_policy
 from catalog.policies.rules import ALLOW
 
 
@@ -27,14 +26,9 @@ def render(plan: PolicyPlan) -> str:
 
 def merge(existing: str, plan: PolicyPlan) -> tuple[str, list[str], list[str]]:
     """Keep every key and entry of the user's file; append allowlist entries it does not have."""
-    try:
-        current = json.loads(existing)
-    except json.JSONDecodeError as exc:
-        raise CatalogError(
-            f"the permissions file to merge with is not JSON (comments are not kept): {exc}", kind="usage"
-        ) from None
-    if not isinstance(current, dict) or not isinstance(current.get("mcpAllowlist", []), list):
-        raise CatalogError("the permissions file to merge with has no mcpAllowlist list", kind="usage")
+    current = parse_json_policy(
+        existing, "the permissions file", "mcpAllowlist", list, "has no mcpAllowlist list", " (comments are not kept)"
+    )
     listed = current.setdefault("mcpAllowlist", [])
     added = []
     for rule in plan.rules:

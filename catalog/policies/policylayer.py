@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from catalog.models import CatalogError
-from catalog.policies import PolicyPlan, unique_tool_names
+from catalog.policies import PolicyPlan, parse_json_policy, unique_tool_names
 from catalog.policies.rules import ALLOW, APPROVE, ToolRule
 
 
@@ -53,14 +52,9 @@ def render(plan: PolicyPlan) -> str:
 
 def merge(existing: str, plan: PolicyPlan) -> tuple[str, list[str], list[str]]:
     """Keep the user's document as written (top-level settings, every tool entry); add only new tools."""
-    try:
-        current = json.loads(existing)
-    except json.JSONDecodeError as exc:
-        raise CatalogError(f"the policy to merge with is not JSON: {exc}", kind="usage") from None
-    if not isinstance(current, dict) or not isinstance(current.get("tools", {}), dict):
-        raise CatalogError(
-            "the policy to merge with is not a PolicyLayer policy (no tools object)", kind="usage"
-        )
+    current = parse_json_policy(
+        existing, "the policy", "tools", dict, "is not a PolicyLayer policy (no tools object)"
+    )
     fresh = policy_document(plan)
     tools = current.setdefault("tools", {})
     hide = current.get("hide") or []

@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from catalog.models import CatalogError, ServerRef, Tool
 
@@ -167,4 +168,29 @@ def resolve(source: str, options: ResolveOptions) -> list[Target]:
         f"unknown source {source!r}: expected owner/repo, pypi:NAME, npm:NAME, a path, a .json file, "
         "a URL or --cmd",
         kind="usage",
+    )
+
+
+class Fetched(Protocol):
+    """A package downloaded and unpacked into `root` (npm's Packed, PyPI's Downloaded)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def root(self) -> Path: ...
+    @property
+    def digest(self) -> str: ...
+
+
+def package_target(ecosystem: str, got: Fetched, server: ServerRef, label: str) -> Target:
+    """The target that reads a fetched package's tree statically; `label` names the release in the route."""
+    return Target(
+        server=server,
+        route=f"{ecosystem} package {label}, read statically",
+        version=got.version,
+        digest=got.digest,
+        root=got.root,
+        package=Package(ecosystem, got.name, got.version),
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from catalog.archive import extract_archive
 from catalog.models import CatalogError, ServerRef
-from catalog.sources import Package, ResolveOptions, Target
+from catalog.sources import ResolveOptions, Target, package_target
 
 SPEC = re.compile(r"^(@[a-z0-9][\w.-]*/[\w.-]+|[a-z0-9][\w.-]*)(?:@([\w.+-]+))?$", re.IGNORECASE)
 
@@ -44,14 +44,8 @@ def resolve(spec: str, options: ResolveOptions, server_id: str | None = None) ->
 
 def target_for(got: Packed, server_id: str, source: str) -> Target:
     kind = "github" if not server_id.startswith("npm:") else "npm"
-    return Target(
-        server=ServerRef(id=server_id, source=source, kind=kind),
-        route=f"npm package {got.name}@{got.version} (tarball), read statically",
-        version=got.version,
-        digest=got.digest,
-        root=got.root,
-        package=Package("npm", got.name, got.version),
-    )
+    server = ServerRef(id=server_id, source=source, kind=kind)
+    return package_target("npm", got, server, f"{got.name}@{got.version} (tarball)")
 
 
 def pack(name: str, version: str | None, cache_dir: Path) -> Packed:

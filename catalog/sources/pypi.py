@@ -17,7 +17,7 @@ from pathlib import Path
 
 from catalog.archive import extract_archive
 from catalog.models import CatalogError, ServerRef
-from catalog.sources import Package, ResolveOptions, Target
+from catalog.sources import ResolveOptions, Target, package_target
 
 SPEC = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:==([A-Za-z0-9.+!_-]+))?$")
 
@@ -47,14 +47,8 @@ def resolve(spec: str, options: ResolveOptions, server_id: str | None = None) ->
 
 def target_for(got: Downloaded, server_id: str, source: str) -> Target:
     kind = "github" if "/" in server_id and ":" not in server_id else "pypi"
-    return Target(
-        server=ServerRef(id=server_id, source=source, kind=kind),
-        route=f"pypi package {got.name}=={got.version} ({got.kind}), read statically",
-        version=got.version,
-        digest=got.digest,
-        root=got.root,
-        package=Package("pypi", got.name, got.version),
-    )
+    server = ServerRef(id=server_id, source=source, kind=kind)
+    return package_target("pypi", got, server, f"{got.name}=={got.version} ({got.kind})")
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
