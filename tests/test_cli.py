@@ -74,19 +74,6 @@ def wait_listening(port: int, seconds: float = 120) -> None:
     raise AssertionError(f"nothing listens on {port}")
 
 
-@pytest.fixture
-def http_server():
-    port = free_port()
-    process = subprocess.Popen([PY, str(SERVERS / "fastmcp_tools.py"), "http", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_listening(port)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.kill()
-        process.wait()
-
-
 def test_cmd_crawl_of_run_time_registered_tools_comes_back_exact(tmp_path):
     done = run(tmp_path, "crawl", "--cmd", fixture_cmd("fastmcp_tools.py"), "--name", "fixture")
     assert done.returncode == 0, done.stderr

@@ -17,23 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.test_cli import SERVERS, fixture_cmd, free_port, wait_listening
+from tests.test_cli import fixture_cmd
 
 PY = sys.executable
-
-
-@pytest.fixture
-def http_server() -> Iterator[str]:
-    """The FastMCP fixture over streamable HTTP on loopback."""
-    port = free_port()
-    process = subprocess.Popen([PY, str(SERVERS / "fastmcp_tools.py"), "http", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_listening(port)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.kill()
-        process.wait()
 
 
 def run(tmp_path: Path, *args: str, allow_private: bool = True) -> subprocess.CompletedProcess[str]:
