@@ -20,6 +20,9 @@ SPEC_HINT_DEFAULTS = {
     "openWorldHint": True,
 }
 
+# The fields of a Tool that define a version of it: hashed, compared between crawls, kept in tool_versions.
+TOOL_CONTENT_FIELDS = ("name", "title", "description", "input_schema", "annotations", "params")
+
 
 @dataclass
 class ServerRef:
@@ -52,15 +55,12 @@ class Tool:
         return list(self.params or [])
 
     def content(self) -> dict[str, Any]:
-        """The fields that define a tool version (what is hashed and compared between crawls)."""
-        return {
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "input_schema": self.input_schema,
-            "annotations": self.annotations,
-            "params": None if self.input_schema is not None else self.params,
-        }
+        """The fields that define a tool version (what is hashed and compared between crawls); `params`
+        only counts where no full schema is known."""
+        content = {key: getattr(self, key) for key in TOOL_CONTENT_FIELDS}
+        if self.input_schema is not None:
+            content["params"] = None
+        return content
 
     def content_hash(self) -> str:
         blob = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from catalog.models import (
     EFFECTIVE_CATEGORY_SQL,
     EFFECTIVE_RISK_SQL,
+    TOOL_CONTENT_FIELDS,
     UNCLASSIFIED,
     CatalogError,
     Classification,
@@ -66,22 +67,31 @@ END""",
   INSERT INTO "tools_fts" (rowid, "name", "description") VALUES (new.rowid, new."name", new."description");
 END""",
 }
-TOOL_COLUMNS = (
-    "server_id", "name", "title", "description", "input_schema", "annotations", "params", "origin",
-    "unresolved", "raw", "content_hash", "first_seen", "changed_at", "removed_at",
-)  # fmt: skip
-CRAWL_COLUMNS = (
-    "id", "server_id", "source", "method", "route", "version", "digest", "started_at", "finished_at",
-    "duration_ms", "status", "error", "error_kind", "tool_count", "warnings", "env_names", "server_info",
-)  # fmt: skip
-VERSION_COLUMNS = (
-    "server_id", "name", "content_hash", "title", "description", "input_schema", "annotations", "params",
-    "first_seen", "crawl_id",
-)  # fmt: skip
-LABEL_COLUMNS = (
-    "server_id", "name", "content_hash", "category", "risk", "confidence", "reasons", "version",
-    "classified_at", "p_destructive", "caution_threshold",
-)  # fmt: skip
+# The tables (column: type, in table order), each written once: `_create_v1` creates them and the column
+# tuples the writer inserts are read from them. A tool version keeps the tool's content columns
+# (models.TOOL_CONTENT_FIELDS), the tools table the same columns and more.
+CONTENT_COLUMNS: dict[str, type] = {key: str for key in TOOL_CONTENT_FIELDS if key != "name"}
+SERVERS_TABLE: dict[str, type] = {"id": str, "name": str, "kind": str, "source": str, "first_seen": str}
+CRAWLS_TABLE: dict[str, type] = {
+    "id": int, "server_id": str, "source": str, "method": str, "route": str, "version": str, "digest": str,
+    "started_at": str, "finished_at": str, "duration_ms": int, "status": str, "error": str, "error_kind": str,
+    "tool_count": int, "warnings": str, "env_names": str, "server_info": str,
+}  # fmt: skip
+TOOLS_TABLE: dict[str, type] = {
+    "server_id": str, "name": str, **CONTENT_COLUMNS, "origin": str, "unresolved": str, "raw": str,
+    "content_hash": str, "first_seen": str, "changed_at": str, "removed_at": str,
+}  # fmt: skip
+VERSIONS_TABLE: dict[str, type] = {
+    "server_id": str, "name": str, "content_hash": str, **CONTENT_COLUMNS, "first_seen": str, "crawl_id": int,
+}  # fmt: skip
+LABELS_TABLE: dict[str, type] = {
+    "server_id": str, "name": str, "content_hash": str, "category": str, "risk": str, "confidence": float,
+    "reasons": str, "version": str, "classified_at": str, "p_destructive": float, "caution_threshold": float,
+}  # fmt: skip
+TOOL_COLUMNS = tuple(TOOLS_TABLE)
+CRAWL_COLUMNS = tuple(CRAWLS_TABLE)
+VERSION_COLUMNS = tuple(VERSIONS_TABLE)
+LABEL_COLUMNS = tuple(LABELS_TABLE)
 
 
 def default_db_path() -> Path:
@@ -249,89 +259,17 @@ class Store:
 
     def _create_v1(self) -> None:
         db = self.db
-        db.table("servers").create(
-            {"id": str, "name": str, "kind": str, "source": str, "first_seen": str},
-            pk="id",
-            if_not_exists=True,
-        )
+        db.table("servers").create(SERVERS_TABLE, pk="id", if_not_exists=True)
         db.table("crawls").create(
-            {
-                "id": int,
-                "server_id": str,
-                "source": str,
-                "method": str,
-                "route": str,
-                "version": str,
-                "digest": str,
-                "started_at": str,
-                "finished_at": str,
-                "duration_ms": int,
-                "status": str,
-                "error": str,
-                "error_kind": str,
-                "tool_count": int,
-                "warnings": str,
-                "env_names": str,
-                "server_info": str,
-            },
-            pk="id",
-            foreign_keys=[("server_id", "servers")],
-            if_not_exists=True,
+            CRAWLS_TABLE, pk="id", foreign_keys=[("server_id", "servers")], if_not_exists=True
         )
         db.table("tools").create(
-            {
-                "server_id": str,
-                "name": str,
-                "title": str,
-                "description": str,
-                "input_schema": str,
-                "annotations": str,
-                "params": str,
-                "origin": str,
-                "unresolved": str,
-                "raw": str,
-                "content_hash": str,
-                "first_seen": str,
-                "changed_at": str,
-                "removed_at": str,
-            },
-            pk=("server_id", "name"),
-            foreign_keys=[("server_id", "servers")],
-            if_not_exists=True,
+            TOOLS_TABLE, pk=("server_id", "name"), foreign_keys=[("server_id", "servers")], if_not_exists=True
         )
         db.table("tool_versions").create(
-            {
-                "server_id": str,
-                "name": str,
-                "content_hash": str,
-                "title": str,
-                "description": str,
-                "input_schema": str,
-                "annotations": str,
-                "params": str,
-                "first_seen": str,
-                "crawl_id": int,
-            },
-            pk=("server_id", "name", "content_hash"),
-            if_not_exists=True,
+            VERSIONS_TABLE, pk=("server_id", "name", "content_hash"), if_not_exists=True
         )
-        db.table("classifications").create(
-            {
-                "server_id": str,
-                "name": str,
-                "content_hash": str,
-                "category": str,
-                "risk": str,
-                "confidence": float,
-                "reasons": str,
-                "version": str,
-                "classified_at": str,
-                "p_destructive": float,
-                "caution_threshold": float,
-            },
-            pk=("server_id", "name"),
-            if_not_exists=True,
-        )
+        db.table("classifications").create(LABELS_TABLE, pk=("server_id", "name"), if_not_exists=True)
         db.table("overrides").create(
             {"server_id": str, "name": str, "category": str, "risk": str, "note": str, "at": str},
             pk=("server_id", "name"),
@@ -497,7 +435,7 @@ class Store:
                     continue
                 labelled[key] = (digest, label.version)
                 labels[key] = self._label_row(ref.id, tool.name, digest, label, finished)
-        conn.executemany(_insert_sql("servers", ("id", "name", "kind", "source", "first_seen")), new_servers)
+        conn.executemany(_insert_sql("servers", tuple(SERVERS_TABLE)), new_servers)
         conn.executemany(_insert_sql("crawls", CRAWL_COLUMNS), crawl_rows)
         conn.executemany(_insert_sql("tool_versions", VERSION_COLUMNS, "OR IGNORE"), version_rows)
         conn.executemany(_insert_sql("tools", TOOL_COLUMNS), map(_TOOL_ROW, inserts.values()))
@@ -561,18 +499,8 @@ class Store:
             value = content[key]
             return row[key] if value and value == getattr(tool, key) else _dumps(value)
 
-        return (
-            server_id,
-            tool.name,
-            digest,
-            tool.title,
-            tool.description,
-            encoded("input_schema"),
-            encoded("annotations"),
-            encoded("params"),
-            at,
-            crawl_id,
-        )
+        values = (encoded(key) if key in JSON_TOOL_FIELDS else content[key] for key in CONTENT_COLUMNS)
+        return (server_id, tool.name, digest, *values, at, crawl_id)
 
     @staticmethod
     def _tool_row(server_id: str, tool: Tool, digest: str, at: str) -> dict[str, Any]:
