@@ -596,20 +596,16 @@ def _stored_tools(store, server: str) -> list:
 
 
 def _labelled_json(lt) -> dict[str, Any]:
+    from catalog.report import labelled_json
+
     tool = lt.tool
     return {
-        "name": tool.name,
-        "title": tool.title,
-        "description": tool.description,
+        **labelled_json(lt),
         "input_schema": tool.input_schema,
         "annotations": tool.annotations,
         "params": tool.parameter_names(),
         "origin": tool.origin,
         "unresolved": tool.unresolved,
-        "category": lt.category,
-        "risk": lt.risk,
-        "confidence": lt.classification.confidence,
-        "reasons": lt.classification.reasons,
         "classifier_version": lt.classification.version,
         "override": None
         if lt.override is None

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
@@ -114,9 +115,9 @@ def facts_line(facts: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def tool_record(labelled: LabelledTool, suggestion: dict[str, Any], rule: Any = None) -> dict[str, Any]:
+def labelled_json(labelled: LabelledTool) -> dict[str, Any]:
+    """What every JSON view of a labelled tool starts with: the tool, its effective label and the reasons."""
     tool, label = labelled.tool, labelled.classification
-    override = labelled.override
     return {
         "name": tool.name,
         "title": tool.title,
@@ -125,6 +126,14 @@ def tool_record(labelled: LabelledTool, suggestion: dict[str, Any], rule: Any = 
         "risk": labelled.risk,
         "confidence": label.confidence,
         "reasons": label.reasons,
+    }
+
+
+def tool_record(labelled: LabelledTool, suggestion: dict[str, Any], rule: Any = None) -> dict[str, Any]:
+    tool, label = labelled.tool, labelled.classification
+    override = labelled.override
+    return {
+        **labelled_json(labelled),
         "top_reason": labelled.top_reason(),
         "action": rule.action if rule is not None else None,
         "cap": rule.cap if rule is not None else None,
@@ -151,6 +160,23 @@ def records(tools: list[LabelledTool], server_id: str = "server") -> list[dict[s
     ]
 
 
+@dataclass(frozen=True)
+class ServerReport:
+    """What every format of one server's report shows: its tool records (see `records`), the summary line,
+    what to do, the crawl's provenance (see `crawl_facts`) and the recommended policy, if any."""
+
+    server_id: str
+    rows: list[dict[str, Any]]
+    summary: str
+    todo: str = ""
+    facts: dict[str, Any] | None = None
+    policy_text: str | None = None
+
+    @property
+    def facts_line(self) -> str:
+        return facts_line(self.facts or {})
+
+
 def render_report(
     server_id: str,
     tools: list[LabelledTool],
@@ -164,9 +190,9 @@ def render_report(
     `crawl` is the stored crawl the tools come from; `limit` caps the terminal table (riskiest first)."""
     check_format(format)
     rows = records(tools, server_id)
-    summary = summary_line(tools)
-    facts = crawl_facts(crawl, tools)
-    todo = action_summary(rows)
+    report = ServerReport(
+        server_id, rows, summary_line(tools), action_summary(rows), crawl_facts(crawl, tools), policy_text
+    )
     if format == "json":
         counts = Counter(t.category for t in tools)
         document = {
@@ -175,19 +201,19 @@ def render_report(
                 "tools": len(tools),
                 **{c: counts.get(c, 0) for c in ("read", "write", "destructive")},
             },
-            "summary_line": summary,
+            "summary_line": report.summary,
             "actions": {a: sum(r["action"] == a for r in rows) for a in ("deny", "approve", "allow")},
-            "action_summary": todo,
-            "crawl": facts,
+            "action_summary": report.todo,
+            "crawl": report.facts,
             "tools": rows,
             "policy": policy_text,
         }
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if format == "markdown":
-        return markdown_report(server_id, rows, summary, policy_text, todo, facts)
+        return markdown_report(report)
     if format == "html":
-        return html_report(server_id, rows, summary, policy_text, todo, facts)
-    return terminal_report(server_id, rows, summary, console, todo, facts, limit)
+        return html_report(report)
+    return terminal_report(report, console, limit)
 
 
 # -- terminal ------------------------------------------------------------------------------------------
@@ -207,15 +233,7 @@ def render_rich(renderables: list[Any], console: Any = None) -> str:
     return buffer.getvalue()
 
 
-def terminal_report(
-    server_id: str,
-    rows: list[dict[str, Any]],
-    summary: str,
-    console: Any,
-    todo: str = "",
-    facts: dict[str, Any] | None = None,
-    limit: int | None = None,
-) -> str:
+def terminal_report(report: ServerReport, console: Any, limit: int | None = None) -> str:
     """Grouped by category, riskiest first; every untrusted string made inert; at most `limit` tools."""
     from rich.table import Table
     from rich.text import Text
@@ -225,12 +243,12 @@ def terminal_report(
     def safe(text: Any) -> str:
         return inert_markup(text, keep_newlines=False)
 
-    parts: list[Any] = [f"[bold]{safe(server_id)}: {safe(summary)}[/]"]
-    if todo:
-        parts.append(f"[bold]What to do:[/] {safe(todo)}")
-    line = facts_line(facts or {})
-    if line:
-        parts.append(f"[dim]{safe(line)}[/]")
+    rows = report.rows
+    parts: list[Any] = [f"[bold]{safe(report.server_id)}: {safe(report.summary)}[/]"]
+    if report.todo:
+        parts.append(f"[bold]What to do:[/] {safe(report.todo)}")
+    if report.facts_line:
+        parts.append(f"[dim]{safe(report.facts_line)}[/]")
     shown = rows if limit is None else rows[:limit]
     for category in CATEGORIES:
         group = [r for r in shown if r["category"] == category]
@@ -292,20 +310,14 @@ def fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def markdown_report(
-    server_id: str,
-    rows: list[dict[str, Any]],
-    summary: str,
-    policy_text: str | None,
-    todo: str = "",
-    facts: dict[str, Any] | None = None,
-) -> str:
-    lines = [f"# MCP tool report: {md(server_id)}", ""]
-    if todo:
-        lines += [f"**What to do: {md(todo)}**", ""]
-    lines += [f"**{md(summary)}**", ""]
-    if facts_line(facts or {}):
-        lines += [md(facts_line(facts or {})), ""]
+def markdown_report(report: ServerReport) -> str:
+    rows, policy_text = report.rows, report.policy_text
+    lines = [f"# MCP tool report: {md(report.server_id)}", ""]
+    if report.todo:
+        lines += [f"**What to do: {md(report.todo)}**", ""]
+    lines += [f"**{md(report.summary)}**", ""]
+    if report.facts_line:
+        lines += [md(report.facts_line), ""]
     for category in CATEGORIES:
         group = [r for r in rows if r["category"] == category]
         if not group:
@@ -521,14 +533,8 @@ def template(name: str) -> Any:
 _ENV: Any = None
 
 
-def html_report(
-    server_id: str,
-    rows: list[dict[str, Any]],
-    summary: str,
-    policy_text: str | None,
-    todo: str = "",
-    facts: dict[str, Any] | None = None,
-) -> str:
+def html_report(report: ServerReport) -> str:
+    rows = report.rows
     view = [
         {
             **row,
@@ -542,17 +548,17 @@ def html_report(
     ]
     return (
         template("report.html").render(
-            title=f"MCP tool report: {server_id}",
+            title=f"MCP tool report: {report.server_id}",
             style=Markup(STYLE),
             script=Markup(SCRIPT),
-            server=server_id,
-            todo=todo or action_summary(rows),
-            summary=summary,
-            facts=facts_line(facts or {}),
+            server=report.server_id,
+            todo=report.todo or action_summary(rows),
+            summary=report.summary,
+            facts=report.facts_line,
             chart=summary_chart(rows),
             rows=view,
             flagged=[r for r in rows if r["contradictions"]],
-            policy=policy_text,
+            policy=report.policy_text,
             category_rank=CATEGORY_RANK,
             risk_rank=RISK_RANK,
         )
