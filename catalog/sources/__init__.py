@@ -137,6 +137,10 @@ class ResolveOptions:
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 60.0
 
+    def file_server(self, path: Path, kind: str, default_id: str) -> ServerRef:
+        """The server a file or tree on this machine stands for: its id is --name, else `default_id`."""
+        return ServerRef(id=self.name or default_id, source=str(path), kind=kind, name=self.name)
+
 
 def default_cache_dir() -> Path:
     if env := os.environ.get("CATALOG_CACHE"):

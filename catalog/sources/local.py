@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from catalog.archive import extract_archive, is_archive
-from catalog.models import CatalogError, ServerRef
+from catalog.models import CatalogError
 from catalog.sources import ResolveOptions, Target
 
 
@@ -23,9 +23,8 @@ def resolve(path: Path, options: ResolveOptions) -> Target:
         what = "archive"
     else:
         raise CatalogError(f"{path} is neither a directory, an archive nor a .json file", kind="usage")
-    name = options.name or f"local:{_stem(path)}"
     return Target(
-        server=ServerRef(id=name, source=str(path), kind="local", name=options.name),
+        server=options.file_server(path, "local", f"local:{_stem(path)}"),
         route=f"local {what} {path}, read statically",
         digest=digest,
         root=root,

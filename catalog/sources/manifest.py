@@ -39,9 +39,8 @@ def _tools_list_target(
     items: list[Any], path: Path, options: ResolveOptions, problem_in: manifests.ProblemFn = None
 ) -> Target:
     tools, problems = manifests.parse_tools(items, origin=path.name, problem_in=problem_in)
-    server_id = options.name or f"file:{path.stem}"
     return Target(
-        server=ServerRef(id=server_id, source=str(path), kind="json", name=options.name),
+        server=options.file_server(path, "json", f"file:{path.stem}"),
         route=f"tools/list result in {path}",
         tools=tools,
         warnings=problems,
