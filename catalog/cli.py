@@ -27,6 +27,11 @@ OverridesFileOption = Annotated[
     Path | None,
     typer.Option("--overrides-file", help="A reviewed overrides YAML file, applied over the database."),
 ]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+FailOnOption = Annotated[
+    str | None,
+    typer.Option("--fail-on", help="Exit 1 when a tool is at or above: low, medium, high or critical."),
+]
 CATEGORIES = ("read", "write", "destructive")
 RISKS = ("low", "medium", "high", "critical")
 
@@ -757,12 +762,9 @@ def _print_training_summary(stats: dict[str, Any]) -> None:
 def report(
     server: Annotated[str | None, typer.Argument(help="Server id; without it, the whole catalog.")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table, markdown, html or json.")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    output: OutputOption = None,
     db: DbOption = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option("--fail-on", help="Exit 1 when a tool is at or above: low, medium, high or critical."),
-    ] = None,
+    fail_on: FailOnOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     limit: Annotated[
         int, typer.Option("--limit", help="Terminal table: at most this many tools, riskiest first.")
@@ -978,7 +980,7 @@ def annotate(
             help="Export corrected hints: toolhive (MCPToolConfig), server-json or tools-list.",
         ),
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    output: OutputOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -1081,14 +1083,9 @@ def check(
     stored: Annotated[
         bool, typer.Option("--stored", help="Compare the stored crawl instead of crawling again.")
     ] = False,
-    fail_on: Annotated[
-        str | None,
-        typer.Option("--fail-on", help="Also fail on tools at or above: low, medium, high, critical."),
-    ] = None,
+    fail_on: FailOnOption = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text, json or sarif.")] = "text",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the findings to this file.")
-    ] = None,
+    output: OutputOption = None,
     overrides_file: OverridesFileOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
