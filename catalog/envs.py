@@ -50,6 +50,8 @@ PASSED_TO_INSTALLS = (
     "NPM_CONFIG_REGISTRY",
 )
 
+INSTALL_TIMEOUT_S = 900  # how long one package's install (and its native build) may take
+
 
 @dataclass
 class Prepared:
@@ -64,13 +66,7 @@ class Prepared:
 
 
 def python_env(
-    name: str,
-    version: str,
-    env_dir: Path,
-    *,
-    find_links: Path | None = None,
-    sandbox_enabled: bool = True,
-    timeout: float = 900,
+    name: str, version: str, env_dir: Path, *, find_links: Path | None = None, sandbox_enabled: bool = True
 ) -> Prepared:
     """A venv holding NAME==VERSION (installed once, then reused) and its console script.
 
@@ -79,7 +75,7 @@ def python_env(
     root = Path(env_dir).absolute() / "pypi" / f"{_normalize(name)}-{version}"
 
     def install(target: Path) -> None:
-        _install_with_fitting_python(name, version, target, find_links, sandbox_enabled, timeout)
+        _install_with_fitting_python(name, version, target, find_links, sandbox_enabled, INSTALL_TIMEOUT_S)
 
     _ensure_installed(root, install)
     base = _venv_base_prefix(root)
@@ -174,13 +170,7 @@ def _venv_base_prefix(root: Path) -> Path:
 
 
 def npm_env(
-    name: str,
-    version: str,
-    env_dir: Path,
-    *,
-    tarball: Path | None = None,
-    sandbox_enabled: bool = True,
-    timeout: float = 900,
+    name: str, version: str, env_dir: Path, *, tarball: Path | None = None, sandbox_enabled: bool = True
 ) -> Prepared:
     """An npm prefix holding NAME@VERSION and the command of its `bin`. Packages install without their
     scripts; the scripts (native builds) then run by themselves in the sandbox, never outside it.
@@ -191,7 +181,7 @@ def npm_env(
 
     def install(target: Path) -> None:
         spec = str(Path(tarball).absolute()) if tarball else f"{name}@{version}"
-        _install_npm(spec, f"{name}@{version}", target, sandbox_enabled, timeout)
+        _install_npm(spec, f"{name}@{version}", target, sandbox_enabled, INSTALL_TIMEOUT_S)
 
     _ensure_installed(root, install)
     notes_file = root / INSTALL_NOTES
@@ -204,7 +194,9 @@ def npm_env(
     scratch = [str(root / "node_modules" / name)]
     if _is_native_binary(entry):
         return Prepared([str(entry)], binds, root, notes, env_names, scratch)
-    node, node_binds = _node_for(root, name, version, Path(env_dir).absolute(), sandbox_enabled, timeout)
+    node, node_binds = _node_for(
+        root, name, version, Path(env_dir).absolute(), sandbox_enabled, INSTALL_TIMEOUT_S
+    )
     return Prepared([node, str(entry)], binds + node_binds, root, notes, env_names, scratch)
 
 
