@@ -19,6 +19,7 @@ from typing import Any
 from catalog.models import CatalogError, FailureKind
 
 TASK_RETRIES = 2  # a task that raised is run again elsewhere; a lost worker's tasks are rescheduled anyway
+STARTED_TOPIC = "mcp-catalog-started"  # the Dask event topic that tells the driver a worker began an item
 _ADDRESS = re.compile(r"^(tcp|tls)://[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
 
 
@@ -80,12 +81,18 @@ class DaskExecutor(concurrent.futures.Executor):
     Each task gets the worker's own cache directory, redacts its results before they leave the worker
     (the worker is the process that learned the target's secrets), and never raises: a task lost with its
     worker more often than the scheduler allows becomes a failed result of its item. The driver receives
-    one result per submitted item, so a task run twice (after a worker died) is still stored once."""
+    one result per submitted item, so a task run twice (after a worker died) is still stored once.
+
+    A worker's `started` event (which the progress bar shows as the current source) comes back through the
+    scheduler's event log and is handed to the event callback the driver gave with the item; the callback
+    itself never leaves the driver."""
 
     def __init__(self, client: Any, retries: int = TASK_RETRIES):
         self.client = client
         self.retries = retries
         self._running: dict[concurrent.futures.Future, Any] = {}
+        self._callbacks: dict[str, Callable[..., None]] = {}  # item key -> the driver's event callback
+        client.subscribe_topic(STARTED_TOPIC, self._relay)
 
     @property
     def jobs(self) -> int:
@@ -96,14 +103,18 @@ class DaskExecutor(concurrent.futures.Executor):
         from catalog.crawl import Finished, failed_result
         from catalog.store import now
 
-        remote = self.client.submit(on_worker, fn, *args, pure=False, retries=self.retries, **kwargs)
+        key, options, notify = args[1], args[2], args[4]  # work(item, key, options, bulk, notify)
+        self._callbacks[key] = notify
+        remote = self.client.submit(
+            on_worker, fn, *args[:4], report_started, pure=False, retries=self.retries, **kwargs
+        )
         future: concurrent.futures.Future = concurrent.futures.Future()
         future.set_running_or_notify_cancel()
         self._running[future] = remote
-        key, options = args[1], args[2]  # work(item, key, options, bulk, notify)
 
         def done(finished_remote: Any) -> None:
             self._running.pop(future, None)
+            self._callbacks.pop(key, None)
             if future.done():
                 return
             try:
@@ -115,12 +126,29 @@ class DaskExecutor(concurrent.futures.Executor):
         remote.add_done_callback(done)
         return future
 
+    def _relay(self, event: tuple[float, dict[str, str]]) -> None:
+        """A worker's event, on the driver (in the Dask client's thread): to the item's callback while the
+        item runs."""
+        message = event[1]
+        callback = self._callbacks.get(message["key"])
+        if callback is not None:
+            callback(message["status"], message["key"], None)
+
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if cancel_futures:
             for future, remote in list(self._running.items()):
                 remote.cancel()
                 future.cancel()
             self._running.clear()
+            self._callbacks.clear()
+
+
+def report_started(status: str, key: str, result: Any = None) -> None:
+    """The event callback a worker runs `catalog.crawl.work` with: the event goes to the driver through the
+    scheduler's event log (only the status and the item's key, which the driver already redacted)."""
+    from distributed import get_worker
+
+    get_worker().log_event(STARTED_TOPIC, {"status": status, "key": key})
 
 
 def on_worker(fn: Callable[..., Any], *args: Any) -> Any:

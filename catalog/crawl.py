@@ -152,8 +152,9 @@ def run_pipeline(
 ) -> RunSummary:
     """Crawl items with at most `jobs` workers; the calling thread is the single writer.
 
-    `executor` runs the workers elsewhere (`catalog.cluster.DaskExecutor`: Dask workers); they get no
-    event callback (it stays on the driver), and the driver still stores each item's result once.
+    `executor` runs the workers elsewhere (`catalog.cluster.DaskExecutor`: Dask workers); it relays their
+    events to `on_event` (the callback stays on the driver), and the driver still stores each item's
+    result once.
 
     In a bulk run (`bulk`), a usage error of one item (a bad line in a list file) is stored as that item's
     failure; in a single crawl it is raised (exit code 2) and nothing is stored for it.
@@ -166,7 +167,6 @@ def run_pipeline(
     if jobs > 1:
         preload_for_threads()
     pool = executor or ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="crawl")
-    on_worker = notify if executor is None else _no_event
     pending: dict[Future[list[Finished]], str] = {}
 
     def write(done: Iterable[Future[list[Finished]]]) -> None:
@@ -191,7 +191,7 @@ def run_pipeline(
                 continue
             while len(pending) >= max(1, jobs) * 4:  # a short queue: a registry is read lazily
                 write(wait(pending, return_when=FIRST_COMPLETED).done)
-            pending[pool.submit(work, item, key, options, bulk, on_worker)] = key
+            pending[pool.submit(work, item, key, options, bulk, notify)] = key
         while pending:
             write(wait(pending, return_when=FIRST_COMPLETED).done)
     except KeyboardInterrupt:
@@ -208,10 +208,6 @@ def run_pipeline(
         if options.classify and to_classify:
             summary.classified += classify_pending(store, sorted(set(to_classify)))
     return summary
-
-
-def _no_event(*_: object) -> None:
-    """The event callback of a worker in another process (events are the driver's)."""
 
 
 def crawl_source(

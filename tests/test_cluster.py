@@ -145,12 +145,25 @@ def test_rerun_on_the_cluster_resumes_and_workers_redact(tmp_path, scheduler):
     leaky.write_text(leaky.read_text().replace("the archive", f"the archive (key {secret})"))
     options = CrawlOptions(route=Route.STATIC, cache_dir=tmp_path / "driver-cache", env={"API_KEY": secret})
     db = tmp_path / "c.db"
+    started: dict[str, list[str]] = {"first": [], "again": []}
+
+    def on_event(run: str):
+        return lambda status, key, result: started[run].append(key) if status == "started" else None
+
+    keys = listing.read_text().split()
     with open_cluster(address) as executor:
         executor.client.wait_for_workers(2, timeout=180)
-        first = run_bulk(items_from_file(listing, options), options, Store(db), executor=executor)
-        again = run_bulk(items_from_file(listing, options), options, Store(db), executor=executor)
+        first = run_bulk(
+            items_from_file(listing, options), options, Store(db), executor=executor, on_event=on_event("first")
+        )
+        again = run_bulk(
+            items_from_file(listing, options), options, Store(db), executor=executor, on_event=on_event("again")
+        )
     assert len(first.outcomes) == GOOD + MISSING
     assert len(again.skipped) == GOOD and len(again.outcomes) == MISSING  # fresh ones skipped, failures retried
+    # each task's start on a worker reaches the driver (the progress bar shows it), once per run it was in
+    assert sorted(started["first"]) == sorted(keys)
+    assert sorted(started["again"]) == sorted(k for k in keys if "gone" in k)
     written = [p for p in tmp_path.rglob("*") if p.is_file() and p != leaky]
     assert db in written and not [p for p in written if secret.encode() in p.read_bytes()]
 
@@ -194,15 +207,25 @@ def test_help_does_not_import_dask():
     assert run.stderr.strip().splitlines()[-1] == "False"
 
 
-def test_cli_local_cluster(tmp_path):
+def test_cli_local_cluster_shows_the_current_source(tmp_path):
+    sources = _write_sources(tmp_path).read_text().splitlines()[:2]
     listing = tmp_path / "two.txt"
-    listing.write_text("\n".join(_write_sources(tmp_path).read_text().splitlines()[:2]) + "\n")
-    env = {**os.environ, "CATALOG_CACHE": str(tmp_path / "cache"), "CATALOG_DB": str(tmp_path / "local.db")}
+    listing.write_text("\n".join(sources) + "\n")
+    env = {
+        **os.environ,
+        "CATALOG_CACHE": str(tmp_path / "cache"),
+        "CATALOG_DB": str(tmp_path / "local.db"),
+        "TTY_COMPATIBLE": "1",  # stderr is a pipe: let the progress bar draw as on a terminal
+        "COLUMNS": "400",
+    }
     catalog = str(Path(sys.executable).with_name("catalog"))
     run = subprocess.run(
-        [catalog, "crawl", "--from", str(listing), "--static", "--cluster", "local", "--jobs", "1", "--json"],
+        [catalog, "crawl", "--from", str(listing), "--static", "--cluster", "local", "--jobs", "1"],
         capture_output=True, text=True, env=env, timeout=280,
     )
     assert run.returncode == 0, run.stderr
     assert [c[1] for c in _catalog(tmp_path / "local.db")[1]] == ["ok", "ok"]
     assert (tmp_path / "cache" / "worker-0").is_dir()  # the worker's own cache folder
+    # the progress bar names the source a worker is crawling, as on the thread-pool path
+    assert "crawling" in run.stderr and "2/2" in run.stderr
+    assert any(source[:60] in run.stderr for source in sources), run.stderr[-2000:]
