@@ -1055,7 +1055,7 @@ def pin(
     ] = None,
     overrides_file: OverridesFileOption = None,
     db: DbOption = None,
-    as_json: JsonOption = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the lock even with --output.")] = False,
 ) -> None:
     """Record each tool's full definition hash, label and risk in a lock file for `catalog check --lock`."""
     from catalog.ci.lock import pin as make_lock
