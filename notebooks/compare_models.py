@@ -317,7 +317,7 @@ def cross_validate(name: str, fit: Callable[[Data, int], np.ndarray] | None, dat
     ]
     scores = score_labels([labels[i] for i in held_all], predictions)
     scores["caution"] = choose_threshold(decisions, labels)
-    scores["fit_seconds"] = SECONDS.get(name, 0.0)
+    scores["fit_seconds"] = SECONDS.get(name, 0.0) if fit is not None else 0.0
     if fit is not None:
         scores.update(model_alone(data.labels[held_all], all_proba[held_all]))
     return scores
@@ -334,6 +334,17 @@ CANDIDATES: dict[str, Callable[[Data, int], np.ndarray] | None] = {
     "hgb-full": boosted(HGB_FULL_SETTINGS, 100),
     "tfidf-lr+hgb": mean_of("tfidf-lr", "hgb"),
 }
+
+
+def _alone(scores: dict[str, Any], key: str) -> str:
+    return f"{scores[key]:.4f}" if key in scores else "-"
+
+
+def _seconds(scores: dict[str, Any]) -> str:
+    """Fit time of this run; a candidate whose folds all came from the cache shows 'cached'."""
+    if "model_accuracy" not in scores:
+        return "-"
+    return f"{scores['fit_seconds']:.0f}" if scores["fit_seconds"] else "cached"
 
 
 def matrix_text(matrix: list[list[int]]) -> str:
@@ -362,8 +373,8 @@ def report(results: dict[str, dict[str, Any]], data: Data, notes: list[str]) -> 
         lines.append(
             f"| {name} | {s['accuracy']:.4f} | {s['macro_f1']:.4f} | {s['destructive_recall']:.4f} "
             f"| {s['destructive_labelled_read']} | {c['threshold']:.4f} | {c['recall_cautious']:.4f} "
-            f"| {c['false_alarms_per_100']:.2f} | {s.get('model_accuracy', float('nan')):.4f} "
-            f"| {s.get('model_log_loss', float('nan')):.4f} | {s['fit_seconds']:.0f} |"
+            f"| {c['false_alarms_per_100']:.2f} | {_alone(s, 'model_accuracy')} "
+            f"| {_alone(s, 'model_log_loss')} | {_seconds(s)} |"
         )
     lines += [
         "",
