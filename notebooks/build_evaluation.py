@@ -65,7 +65,7 @@ import numpy as np
 import classifier
 from classifier import model as model_module
 from classifier.caution import choose_threshold
-from classifier.evaluation import score_labels
+from classifier.evaluation import approval_figures, score_labels
 from classifier.features import load_lexicon
 from classifier.labelling import classifier_version, classify_with, load_bundle, sibling_batches
 from classifier.training import cross_fitted_confidence, cross_validate, load_training_rows, server_folds
@@ -213,7 +213,7 @@ print(f"{'':<10}" + "".join(f"{c:>10}" for c in RISKS))
 for a in RISKS:
     print(f"{a:<10}" + "".join(f"{sum(1 for x, y in pairs if x == a and y == b):>10}" for b in RISKS))"""
 
-HELDOUT_LABELLERS = """KEPT = ("category", "confidence", "reasons", "p_destructive", "possibly_destructive", "caution_threshold")
+HELDOUT_LABELLERS = """KEPT = ("category", "risk", "confidence", "reasons", "p_destructive", "possibly_destructive", "caution_threshold")
 
 def label_current(rows):
     return classifier.classify(rows)
@@ -254,28 +254,24 @@ def label_before(rows):
     return None"""
 
 HELDOUT_RUN = """def heldout_report(name, rows, labels):
-    scores = score_labels([r["label"] for r in rows], labels)
+    truth = [r["label"] for r in rows]
+    scores = score_labels(truth, labels)
+    approval = approval_figures(truth, labels)
     print(summary(name, scores))
     print_confusion(scores)
-    pairs = list(zip(rows, labels, strict=True))
-    destructive = [(r, l) for r, l in pairs if r["label"] == "destructive"]
-    as_read = [(r, l) for r, l in destructive if l["category"] == "read"]
-    threshold = next((l.get("caution_threshold") for l in labels if l.get("caution_threshold") is not None), None)
-    approval = lambda l: l["category"] == "destructive" or bool(l.get("possibly_destructive"))
-    unguarded = [(r, l) for r, l in destructive if not approval(l)]
-    alarms = sum(1 for r, l in pairs if r["label"] != "destructive" and l["category"] != "destructive"
-                 and l.get("possibly_destructive"))
+    as_read = [(r, l) for r, l in zip(rows, labels, strict=True) if r["label"] == "destructive" and l["category"] == "read"]
     print(f"destructive tools labelled read: {len(as_read)}")
     for r, l in as_read:
         print(f"    {r['server'][:34]:<34} {r['name'][:40]:<40} p_destructive {l.get('p_destructive')}")
-    if threshold is None:
-        print("no cautious threshold in this classifier: approval only for tools labelled destructive")
-    caution = f"with the cautious threshold {threshold}" if threshold is not None else "without one"
-    print(f"{caution}: destructive tools NOT sent to approval: "
-          f"{len(unguarded)} of {len(destructive)}; "
-          f"read/write tools sent to approval: {alarms} ({100 * alarms / len(rows):.1f} per 100 tools)")
-    for r, l in unguarded:
-        print(f"    {r['server'][:34]:<34} {r['name'][:40]:<40} labelled {l['category']:<6} p_destructive {l.get('p_destructive')}")
+    threshold = approval["caution_threshold"]
+    print((f"with the cautious threshold {threshold}" if threshold is not None else "with no cautious threshold")
+          + f", destructive tools NOT sent to approval (nor denied) by the default policy: "
+          f"{approval['destructive_not_sent_to_approval']} of {truth.count('destructive')}; read/write tools the "
+          f"caution sends to approval: {approval['false_alarms']} ({approval['false_alarms_per_100']:.1f} per 100 tools)")
+    for i in approval["not_sent_to_approval"]:
+        r, l = rows[i], labels[i]
+        print(f"    {r['server'][:34]:<34} {r['name'][:40]:<40} labelled {l['category']}/{l.get('risk')}"
+              f"  p_destructive {l.get('p_destructive')}")
     return scores
 
 HELDOUT_FILES = sorted((ROOT / "data" / "heldout").glob("*.jsonl"))
@@ -286,6 +282,7 @@ for path in HELDOUT_FILES:
     print()
     after = heldout_report("after (current)", rows, label_current(rows))
     before_labels = label_before(rows)
+    print()
     before = heldout_report("before", rows, before_labels) if before_labels is not None else None
     heldout[path.stem] = (after, before)
     print()
