@@ -65,6 +65,39 @@ def score_labels(labels: list[str], predictions: list[dict[str, Any]]) -> dict[s
     }
 
 
+def sent_to_approval(prediction: dict[str, Any]) -> bool:
+    """Whether the default (balanced) policy asks a human before the tool runs, or denies it: a destructive
+    label, a read/write label that is possibly destructive (the cautious threshold), or critical risk (denied).
+
+    tests/test_evaluation.py holds this to catalog.policies.rules.decide for every combination.
+    """
+    return (
+        prediction["category"] == "destructive"
+        or bool(prediction.get("possibly_destructive"))
+        or prediction.get("risk") == "critical"
+    )
+
+
+def approval_figures(labels: list[str], predictions: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the default policy makes of the labels: hand-labelled destructive tools that get no approval step
+    (nor a deny), and read/write tools that only the cautious threshold sends to approval (false alarms)."""
+    pairs = list(zip(labels, predictions, strict=True))
+    unguarded = [
+        i for i, (label, p) in enumerate(pairs) if label == "destructive" and not sent_to_approval(p)
+    ]
+    alarms = sum(1 for label, p in pairs if label != "destructive" and p.get("possibly_destructive"))
+    threshold = next(
+        (p["caution_threshold"] for p in predictions if p.get("caution_threshold") is not None), None
+    )
+    return {
+        "caution_threshold": threshold,
+        "destructive_not_sent_to_approval": len(unguarded),
+        "not_sent_to_approval": unguarded,
+        "false_alarms": alarms,
+        "false_alarms_per_100": round(100 * alarms / len(pairs), 2) if pairs else 0.0,
+    }
+
+
 def evaluate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Classify labelled rows (siblings by `server`) and score the result against their `label`."""
     from classifier.labelling import classify
@@ -73,6 +106,12 @@ def evaluate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     predictions = classify(rows)
     result = score_labels([r["label"] for r in rows], predictions)
     result["version"] = predictions[0]["version"] if predictions else ""
+    approval = approval_figures([r["label"] for r in rows], predictions)
+    approval["not_sent_to_approval"] = [
+        {"server": rows[i].get("server", ""), "name": rows[i].get("name", ""), **predictions[i]}
+        for i in approval["not_sent_to_approval"]
+    ]
+    result["approval"] = approval
     result["mistakes"] = [
         {"server": r.get("server", ""), "name": r.get("name", ""), "label": r["label"], **p}
         for r, p in zip(rows, predictions, strict=True)
@@ -86,6 +125,20 @@ def format_evaluation(result: dict[str, Any]) -> str:
     lines = [
         f"tools: {result['count']}   accuracy: {result['accuracy']:.3f}   macro-F1: {result['macro_f1']:.3f}",
         f"destructive recall: {result['destructive_recall']:.3f}   destructive labelled read: {result['destructive_labelled_read']}",
+    ]
+    approval = result.get("approval")
+    if approval is not None:
+        threshold = approval["caution_threshold"]
+        lines.append(
+            (
+                f"with the cautious threshold {threshold}"
+                if threshold is not None
+                else "with no cautious threshold"
+            )
+            + f": destructive not sent to approval: {approval['destructive_not_sent_to_approval']}"
+            f"   read/write sent to approval: {approval['false_alarms']} ({approval['false_alarms_per_100']:.1f} per 100 tools)"
+        )
+    lines += [
         "",
         f"{'class':<12}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}",
     ]

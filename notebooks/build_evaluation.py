@@ -1,57 +1,92 @@
-"""Write notebooks/evaluation.ipynb with nbformat and execute it in place (outputs saved)."""
+"""Write notebooks/evaluation.ipynb with nbformat and execute it in place (outputs saved).
+
+    python notebooks/build_evaluation.py                          # the current classifier
+    python notebooks/build_evaluation.py --before-model OLD.npz   # + a 'before' model (with today's rules)
+    python notebooks/build_evaluation.py --before-ref bf3a61e     # + the whole classifier at a git commit
+                                                                  #   (its rules, lexicon and model.npz)
+
+The held-out part reads every data/heldout/*.jsonl of this checkout (none is fine) and nothing else.
+"""
 
 from __future__ import annotations
 
+import argparse
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 NOTEBOOK = HERE / "evaluation.ipynb"
 
 INTRO = """# Classifier evaluation
 
-Two honest measurements of the shipped classifier (rules + the TF-IDF + logistic regression model in `data/model.npz`, trained with scikit-learn):
+Measurements of the shipped classifier: the rules and lexicon plus the learned model in `data/model.npz`
+(trained with scikit-learn, run as plain numpy arrays).
 
-1. **dev.jsonl** (`/work/shared/eval/dev.jsonl`): 617 hand-labelled tools of 34 real servers. Used only to
-   measure: never trained on, rules never tuned to its names.
-2. **Leave-servers-out cross-validation** over the training data in `data/labelled/`: every real server is
-   held out in turn (10 folds of whole servers); its tools are labelled by the rules plus a model that never
-   saw that server. Confidences there go through calibrators fitted on the *other* folds only.
+1. **Leave-servers-out cross-validation over all labelled servers (the primary figure).** Every real server
+   in `data/labelled/` is held out in turn (10 folds of whole servers); its tools are labelled by the rules
+   plus a model that never saw that server. Confidences go through calibrators fitted on the *other* folds.
+   The cautious threshold (a tool whose P(destructive) reaches it goes to approval) is chosen on these
+   held-out decisions for 0.98 destructive recall.
+2. **Held-out batches, scored once** (`data/heldout/*.jsonl`): real servers labelled blind under RUBRIC.md by
+   labellers who never saw the classifier's output, never trained or tuned on. Each batch is shown as it
+   comes out for the current classifier and, when the notebook is built with `--before-model` or
+   `--before-ref`, for the classifier before, so one run gives before and after.
+3. **dev.jsonl**: reported, but no longer the target (the rules were fitted to it over earlier rounds).
+4. **kkruglik/mlflow-mcp**, kept out of training.
 
-Caveat on part 2: some lexicon rules were written while reading mistakes on this training data, so the
-rule side of the cross-validated figure is somewhat optimistic; the model side is honest (it never sees the
-held-out server). dev.jsonl is the cleaner test of generalisation.
+Caveat on part 1: lexicon rules were written while reading mistakes on this training data, so the rule side
+of the cross-validated figure is somewhat optimistic; the model side is honest. Part 2 is the clean test.
 
-Each part shows the confusion matrix, a reliability table and plot, and the worst mistakes
-(wrong labels with the highest confidence; a destructive tool labelled read is the worst kind)."""
+A destructive tool labelled write gets a rate cap instead of an approval step; labelled read, it is allowed.
+So each part shows destructive recall, the destructive tools labelled read, and (part 2) the destructive
+tools that even the cautious threshold does not send to approval."""
 
-SETUP = """import json
+PARAMS = """# Set by build_evaluation.py (--before-model / --before-ref); None: no 'before' classifier.
+BEFORE_MODEL = {before_model!r}
+BEFORE_REF = {before_ref!r}"""
+
+SETUP = """import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 import classifier
-from classifier.evaluation import score_labels
+from classifier import model as model_module
+from classifier.caution import choose_threshold
+from classifier.evaluation import approval_figures, score_labels
 from classifier.features import load_lexicon
-from classifier.labelling import classifier_version, classify_with, load_bundle
+from classifier.labelling import classifier_version, classify_with, load_bundle, sibling_batches
 from classifier.training import cross_fitted_confidence, cross_validate, load_training_rows, server_folds
 
-DEV = Path("/work/shared/eval/dev.jsonl")
-dev_rows = [json.loads(line) for line in DEV.read_text().splitlines() if line.strip()]
+ROOT = Path("..").resolve()
+CATS = ["read", "write", "destructive"]
+
+def read_jsonl(path):
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
 bundle = load_bundle()
 version = classifier_version(load_lexicon())
 print("classifier version:", version)
-print("dev tools:", len(dev_rows), "servers:", len({r["server"] for r in dev_rows}))
-print("model training stats:", bundle.stats["rows"], "rows,",
-      bundle.stats["servers"], "servers")"""
+print("model training stats:", bundle.stats["rows"], "rows,", bundle.stats["servers"], "servers")
+if BEFORE_MODEL:
+    print("before: today's rules with the model", BEFORE_MODEL)
+if BEFORE_REF:
+    print("before: the classifier (rules, lexicon, model) at git", BEFORE_REF)"""
 
-HELPERS = """CATS = ["read", "write", "destructive"]
-
-def summary(name, scores):
-    return (f"{name:<22} accuracy {scores['accuracy']:.3f}  macro-F1 {scores['macro_f1']:.3f}  "
+HELPERS = """def summary(name, scores):
+    return (f"{name:<26} accuracy {scores['accuracy']:.3f}  macro-F1 {scores['macro_f1']:.3f}  "
             f"destructive recall {scores['destructive_recall']:.3f}  "
             f"destructive labelled read {scores['destructive_labelled_read']}  "
             f"ECE {scores['expected_calibration_error']:.3f}")
@@ -86,6 +121,11 @@ def plot_reliability(ax, scores, title):
     ax.set(xlabel="mean confidence", ylabel="fraction right", title=title)
     ax.legend()
 
+def print_caution(figures):
+    print(f"cautious threshold {figures['threshold']}: destructive recall {figures['recall_label']:.3f} by label, "
+          f"{figures['recall_cautious']:.3f} with the caution; read/write tools sent to approval: "
+          f"{figures['false_alarms']} of {figures['tools']} ({figures['false_alarms_per_100']:.1f} per 100 tools)")
+
 def worst_mistakes(rows, predictions, limit=15):
     danger = {"read": 0, "write": 1, "destructive": 2}
     wrong = [(r, p) for r, p in zip(rows, predictions, strict=True) if r["label"] != p["category"]]
@@ -93,35 +133,14 @@ def worst_mistakes(rows, predictions, limit=15):
                                -abs(danger[rp[0]["label"]] - danger[rp[1]["category"]]), -rp[1]["confidence"]))
     for r, p in wrong[:limit]:
         print(f"{r['label']:>11} -> {p['category']:<11} conf {p['confidence']:.2f}  {r['server'][:30]:<30} {r['name'][:34]:<34}")
-        print(f"{'':>14}reasons: {'; '.join(p['reasons'][:2])[:150]}")
-    print(f"({len(wrong)} mistakes in all)")"""
+        if p.get("reasons"):
+            print(f"{'':>14}reasons: {'; '.join(p['reasons'][:2])[:150]}")
+    print(f"({len(wrong)} mistakes in all)")
 
-DEV_SCORES = """dev_model = classify_with(dev_rows, bundle, version)
-dev_rules = classify_with(dev_rows, None, "rules-only")
-dev_labels = [r["label"] for r in dev_rows]
-scores_model = score_labels(dev_labels, dev_model)
-scores_rules = score_labels(dev_labels, dev_rules)
-print(summary("dev, rules + model", scores_model))
-print(summary("dev, rules only", scores_rules))"""
-
-DEV_CONFUSION = """print("rules + model")
-print_confusion(scores_model)
-print()
-print("rules only")
-print_confusion(scores_rules)
-fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-plot_confusion(axes[0], scores_model, "dev: rules + model")
-plot_confusion(axes[1], scores_rules, "dev: rules only")
-plt.tight_layout()
-plt.show()"""
-
-DEV_CALIBRATION = """print("dev reliability (rules + model, calibrated confidence)")
-print_reliability(scores_model)
-fig, ax = plt.subplots(figsize=(5, 4))
-plot_reliability(ax, scores_model, "dev: reliability")
-plt.show()"""
-
-DEV_MISTAKES = """worst_mistakes(dev_rows, dev_model)"""
+def model_stats(path):
+    \"\"\"The training stats in a model.npz header (any format version that has one), without loading the model.\"\"\"
+    with np.load(path, allow_pickle=False) as npz:
+        return json.loads(npz["header"].tobytes().decode("utf-8")).get("stats", {})"""
 
 CV_RUN = """train_rows = load_training_rows(classifier.DATA_DIR)
 cv = cross_validate(train_rows)
@@ -134,21 +153,42 @@ print(summary("CV, rules + model", cv_scores))
 cv_rules = score_labels([r["label"] for r in cv_rows], classify_with(cv_rows, None, "rules-only"))
 print(summary("CV, rules only", cv_rules))
 print()
+print_caution(choose_threshold(cv["decisions"], [r["label"] for r in train_rows]))
+print()
 print("rules + model")
 print_confusion(cv_scores)
 print()
 print("rules only")
 print_confusion(cv_rules)"""
 
-RISK = """RISKS = ["low", "medium", "high", "critical"]
-rated = [r for r in cv_rows if r.get("risk") in RISKS]
-risk_labels = classify_with(rated, bundle, version)
-pairs = [(r["risk"], label["risk"]) for r, label in zip(rated, risk_labels, strict=True)]
-print(f"risk level agreement with the labellers: {sum(a == b for a, b in pairs) / len(pairs):.3f} of {len(pairs)}")
-print("(the shipped model has seen these rows; the risk level comes from the rules)")
-print(f"{'':<10}" + "".join(f"{c:>10}" for c in RISKS))
-for a in RISKS:
-    print(f"{a:<10}" + "".join(f"{sum(1 for x, y in pairs if x == a and y == b):>10}" for b in RISKS))"""
+CV_BEFORE = """def print_stats_cv(name, stats):
+    if "cv_accuracy" not in stats:
+        print(f"{name}: the model file holds no cross-validation figures")
+        return
+    print(f"{name:<26} accuracy {stats['cv_accuracy']:.3f}  destructive recall {stats['cv_destructive_recall']:.3f}  "
+          f"destructive labelled read {stats.get('cv_destructive_labelled_read', '?')}  "
+          f"({stats.get('cv_rows', '?')} tools, {stats.get('cv_servers', '?')} servers)")
+    if "caution" in stats:
+        print_caution(stats["caution"])
+    if "cv_confusion_matrix" in stats:
+        print_confusion({"confusion_matrix": stats["cv_confusion_matrix"]})
+
+before_stats = None
+if BEFORE_MODEL:
+    before_stats = model_stats(BEFORE_MODEL)
+elif BEFORE_REF:
+    blob = subprocess.run(["git", "-C", str(ROOT), "show", f"{BEFORE_REF}:data/model.npz"],
+                          check=True, capture_output=True).stdout
+    before_stats = model_stats(io.BytesIO(blob))
+print("As recorded by `catalog train` in each model file (the CV of the data and rules of its day):")
+print()
+print_stats_cv("after (data/model.npz)", bundle.stats)
+if before_stats is not None:
+    print()
+    print_stats_cv("before", before_stats)
+else:
+    print()
+    print("(no 'before' classifier given: build with --before-model PATH or --before-ref REF)")"""
 
 CV_CALIBRATION = """print("CV reliability (cross-fitted calibration: each fold calibrated on the other folds)")
 print_reliability(cv_scores)
@@ -163,7 +203,122 @@ cv_predictions = [{"category": cv["decisions"][i].category, "confidence": confid
                    "reasons": cv["decisions"][i].reasons} for i in held]
 worst_mistakes(cv_rows, cv_predictions)"""
 
-MLFLOW = """listing = json.loads(Path("../tests/fixtures/classifier/kkruglik__mlflow-mcp.json").read_text())
+RISK = """RISKS = ["low", "medium", "high", "critical"]
+rated = [r for r in cv_rows if r.get("risk") in RISKS]
+risk_labels = classify_with(rated, bundle, version)
+pairs = [(r["risk"], label["risk"]) for r, label in zip(rated, risk_labels, strict=True)]
+print(f"risk level agreement with the labellers: {sum(a == b for a, b in pairs) / len(pairs):.3f} of {len(pairs)}")
+print("(the shipped model has seen these rows; the risk level comes from the rules)")
+print(f"{'':<10}" + "".join(f"{c:>10}" for c in RISKS))
+for a in RISKS:
+    print(f"{a:<10}" + "".join(f"{sum(1 for x, y in pairs if x == a and y == b):>10}" for b in RISKS))"""
+
+HELDOUT_LABELLERS = """KEPT = ("category", "risk", "confidence", "reasons", "p_destructive", "possibly_destructive", "caution_threshold")
+
+def label_current(rows):
+    return classifier.classify(rows)
+
+def label_with_model(rows, path):
+    \"\"\"Today's rules and lexicon with another model file (its calibrators and caution threshold too).\"\"\"
+    other = model_module.load(Path(path))
+    other_version = f"rules-today+model-{model_module.file_digest(Path(path))}"
+    labels = [None] * len(rows)
+    for batch in sibling_batches(rows):
+        for i, label in zip(batch, classify_with([rows[i] for i in batch], other, other_version), strict=True):
+            labels[i] = label
+    return labels
+
+AT_REF = (
+    "import json, sys\\n"
+    "from classifier.labelling import classify\\n"
+    "rows = json.load(sys.stdin)\\n"
+    f"print(json.dumps([{{k: label.get(k) for k in {KEPT!r}}} for label in classify(rows)]))\\n"
+)
+
+def label_at_ref(rows, ref):
+    \"\"\"The classifier exactly as it was at a git commit (its code, lexicon and model), in a fresh interpreter.\"\"\"
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "classifier", "data/lexicon.json", "data/model.npz"],
+                             check=True, capture_output=True).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        done = subprocess.run([sys.executable, "-c", AT_REF], cwd=tmp, input=json.dumps(rows), text=True,
+                              capture_output=True, check=True, env={**os.environ, "PYTHONPATH": tmp})
+    return json.loads(done.stdout)
+
+def label_before(rows):
+    if BEFORE_MODEL:
+        return label_with_model(rows, BEFORE_MODEL)
+    if BEFORE_REF:
+        return label_at_ref(rows, BEFORE_REF)
+    return None"""
+
+HELDOUT_RUN = """def heldout_report(name, rows, labels):
+    truth = [r["label"] for r in rows]
+    scores = score_labels(truth, labels)
+    approval = approval_figures(truth, labels)
+    print(summary(name, scores))
+    print_confusion(scores)
+    as_read = [(r, l) for r, l in zip(rows, labels, strict=True) if r["label"] == "destructive" and l["category"] == "read"]
+    print(f"destructive tools labelled read: {len(as_read)}")
+    for r, l in as_read:
+        print(f"    {r['server'][:34]:<34} {r['name'][:40]:<40} p_destructive {l.get('p_destructive')}")
+    threshold = approval["caution_threshold"]
+    print((f"with the cautious threshold {threshold}" if threshold is not None else "with no cautious threshold")
+          + f", destructive tools NOT sent to approval (nor denied) by the default policy: "
+          f"{approval['destructive_not_sent_to_approval']} of {truth.count('destructive')}; read/write tools the "
+          f"caution sends to approval: {approval['false_alarms']} ({approval['false_alarms_per_100']:.1f} per 100 tools)")
+    for i in approval["not_sent_to_approval"]:
+        r, l = rows[i], labels[i]
+        print(f"    {r['server'][:34]:<34} {r['name'][:40]:<40} labelled {l['category']}/{l.get('risk')}"
+              f"  p_destructive {l.get('p_destructive')}")
+    return scores
+
+HELDOUT_FILES = sorted((ROOT / "data" / "heldout").glob("*.jsonl"))
+heldout = {}
+for path in HELDOUT_FILES:
+    rows = [r for r in read_jsonl(path) if r.get("label") in CATS]
+    print(f"=== {path.name}: {len(rows)} tools, {len({r['server'] for r in rows})} servers ===")
+    print()
+    after = heldout_report("after (current)", rows, label_current(rows))
+    before_labels = label_before(rows)
+    print()
+    before = heldout_report("before", rows, before_labels) if before_labels is not None else None
+    heldout[path.stem] = (after, before)
+    print()
+if not HELDOUT_FILES:
+    print("no held-out batch in data/heldout/ yet")"""
+
+HELDOUT_PLOT = """for stem, (after, before) in heldout.items():
+    shown = [(after, f"{stem}: after")] + ([(before, f"{stem}: before")] if before else [])
+    fig, axes = plt.subplots(1, len(shown), figsize=(5 * len(shown), 4), squeeze=False)
+    for ax, (scores, title) in zip(axes[0], shown, strict=True):
+        plot_confusion(ax, scores, title)
+    plt.tight_layout()
+    plt.show()"""
+
+DEV_SCORES = """DEV = Path("/work/shared/eval/dev.jsonl")
+dev_rows = read_jsonl(DEV) if DEV.exists() else []
+if dev_rows:
+    dev_model = classify_with(dev_rows, bundle, version)
+    dev_rules = classify_with(dev_rows, None, "rules-only")
+    dev_labels = [r["label"] for r in dev_rows]
+    scores_model = score_labels(dev_labels, dev_model)
+    scores_rules = score_labels(dev_labels, dev_rules)
+    print("dev tools:", len(dev_rows), "servers:", len({r["server"] for r in dev_rows}))
+    print(summary("dev, rules + model", scores_model))
+    print(summary("dev, rules only", scores_rules))
+    print()
+    print_confusion(scores_model)
+    print()
+    print("reliability (rules + model, calibrated confidence)")
+    print_reliability(scores_model)
+    print()
+    worst_mistakes(dev_rows, dev_model, limit=10)
+else:
+    print(f"{DEV} not found: skipped")"""
+
+MLFLOW = """listing = json.loads((ROOT / "tests/fixtures/classifier/kkruglik__mlflow-mcp.json").read_text())
 rows = [{"server": listing["server"], "name": t["name"], "description": t["description"],
          "input_schema": t["inputSchema"], "annotations": t["annotations"], "label": t["label"]}
         for t in listing["tools"]]
@@ -176,43 +331,67 @@ for r, label in zip(rows, labels, strict=True):
         print(f"  {r['name']:<26} {label['category']:<12} {label['risk']:<9} {label['confidence']:.2f}  {label['reasons'][0]}")"""
 
 
-def build() -> nbformat.NotebookNode:
+def build(before_model: str | None = None, before_ref: str | None = None) -> nbformat.NotebookNode:
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     cells = [
-        nbformat.v4.new_markdown_cell(INTRO),
-        nbformat.v4.new_code_cell(SETUP),
-        nbformat.v4.new_code_cell(HELPERS),
-        nbformat.v4.new_markdown_cell("## 1. dev.jsonl: with and without the model"),
-        nbformat.v4.new_code_cell(DEV_SCORES),
-        nbformat.v4.new_markdown_cell("### Confusion matrices"),
-        nbformat.v4.new_code_cell(DEV_CONFUSION),
-        nbformat.v4.new_markdown_cell(
-            "### Calibration: of the tools labelled 0.9, about 90% should be right"
+        md(INTRO),
+        code(PARAMS.format(before_model=before_model, before_ref=before_ref)),
+        code(SETUP),
+        code(HELPERS),
+        md("## 1. Leave-servers-out cross-validation over data/labelled (primary figure)"),
+        code(CV_RUN),
+        md("### Before and after, as each model file recorded its own cross-validation"),
+        code(CV_BEFORE),
+        md("### Confusion matrix and calibration: of the tools labelled 0.9, about 90% should be right"),
+        code(CV_CALIBRATION),
+        md("### Worst mistakes under cross-validation (destructive labelled read first)"),
+        code(CV_MISTAKES),
+        md("### Risk level against the labellers' risk (rows: theirs, columns: ours)"),
+        code(RISK),
+        md(
+            "## 2. Held-out batches (data/heldout/), each scored once as it came out\n\n"
+            "Approval means: labelled destructive, or labelled read/write with P(destructive) at or above "
+            "the cautious threshold (every policy format sends both to approval, or denies where there "
+            "is no approval step)."
         ),
-        nbformat.v4.new_code_cell(DEV_CALIBRATION),
-        nbformat.v4.new_markdown_cell(
-            "### Worst mistakes (destructive labelled read first, then by distance and confidence)"
-        ),
-        nbformat.v4.new_code_cell(DEV_MISTAKES),
-        nbformat.v4.new_markdown_cell("## 2. Leave-servers-out cross-validation over data/labelled"),
-        nbformat.v4.new_code_cell(CV_RUN),
-        nbformat.v4.new_code_cell(CV_CALIBRATION),
-        nbformat.v4.new_markdown_cell("### Worst mistakes under cross-validation"),
-        nbformat.v4.new_code_cell(CV_MISTAKES),
-        nbformat.v4.new_markdown_cell(
-            "### Risk level against the labellers' risk (rows: theirs, columns: ours)"
-        ),
-        nbformat.v4.new_code_cell(RISK),
-        nbformat.v4.new_markdown_cell("## 3. The held-out server kkruglik/mlflow-mcp (40 tools)"),
-        nbformat.v4.new_code_cell(MLFLOW),
+        code(HELDOUT_LABELLERS),
+        code(HELDOUT_RUN),
+        code(HELDOUT_PLOT),
+        md("## 3. dev.jsonl (reported; no longer the target)"),
+        code(DEV_SCORES),
+        md("## 4. The held-out server kkruglik/mlflow-mcp (40 tools)"),
+        code(MLFLOW),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return notebook
 
 
-def main() -> None:
-    notebook = build()
-    ExecutePreprocessor(timeout=600, kernel_name="python3").preprocess(
+def _usage(message: str) -> None:
+    print(f"build_evaluation.py: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    before = parser.add_mutually_exclusive_group()
+    before.add_argument("--before-model", type=Path, help="an older model.npz, run with today's rules")
+    before.add_argument("--before-ref", help="a git commit: its classifier, lexicon and model.npz")
+    args = parser.parse_args(argv)
+    before_model = None
+    if args.before_model:
+        if not args.before_model.is_file():
+            _usage(f"--before-model {args.before_model}: no such file")
+        before_model = str(args.before_model.resolve())
+    if args.before_ref:
+        found = subprocess.run(
+            ["git", "-C", str(ROOT), "cat-file", "-e", f"{args.before_ref}:data/model.npz"],
+            capture_output=True,
+        )
+        if found.returncode != 0:
+            _usage(f"--before-ref {args.before_ref}: no data/model.npz at that commit")
+    notebook = build(before_model, args.before_ref)
+    ExecutePreprocessor(timeout=900, kernel_name="python3").preprocess(
         notebook, {"metadata": {"path": str(HERE)}}
     )
     nbformat.write(notebook, NOTEBOOK)
