@@ -791,7 +791,11 @@ _REPLACES_ALL = re.compile(
 )
 _GRAPHQL = re.compile(r"\bgraphql\b", re.I)
 _MUTATION = re.compile(r"\bmutations?\b", re.I)
-_EXPLAIN_ANALYZE = re.compile(r"\bexplain[\s(]+analy[sz]e\b|\banaly[sz]e\b[^.]{0,60}\b(execut|runs?)\b", re.I)
+_EXPLAIN_ANALYZE = re.compile(
+    r"\bexplain[\s(]+analy[sz]e\b|\banaly[sz]e\b[^.]{0,60}\b(execut|runs?)\b|\bactual (execution |query )?plan\b"
+    r"|\bplan with (actual |runtime )",
+    re.I,
+)
 _QUERY_LANGUAGE = re.compile(r"\b(sql|cypher|opencypher|sparql|gremlin|graphql|aql|n1ql|cql)\b", re.I)
 _QUERY_PARAMS = frozenset({"query", "q", "statement", "cypher", "sql", "gql", "document", "graphql", "mutation"})
 
@@ -859,7 +863,7 @@ def _enum_and_default_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVer
 
 def _explain_analyze(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
     """EXPLAIN ANALYZE of the caller's SQL executes the statement; plain EXPLAIN is read."""
-    if "explain" not in f.tokens and f.description_verb != "explain":
+    if "explain" not in f.tokens and "plan" not in f.tokens and f.description_verb != "explain":
         return None
     flag = next((p.name for p in f.params if p.name.lower() in lexicon.sets["explain_analyze_params"]), None)
     query = any(_is_sql_param(p.name) or p.name.lower() in _QUERY_PARAMS for p in f.params)
@@ -875,7 +879,7 @@ def _query_language_that_writes(f: ToolFeatures, lexicon: Lexicon, verdict: Rule
     """A tool named like a query that takes a GraphQL document whose description allows mutations."""
     if not any(p.name.lower() in _QUERY_PARAMS for p in f.params):
         return None
-    if f.verb is not None and f.verb != "query" and f.verb not in lexicon.sets["exec_verbs"]:
+    if f.verb is not None and f.verb not in {"query", "test"} and f.verb not in lexicon.sets["exec_verbs"]:
         return None
     text = f.description[:1500]
     if not (_GRAPHQL.search(text) or "graphql" in f.tokens) or not _MUTATION.search(text):
@@ -938,9 +942,23 @@ def _caller_code_or_image(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdic
     return None
 
 
+def _whole_object_put(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """put_object, write_file, put_role_policy, commit_file: the whole object at a caller-given key or path is
+    replaced, unless the tool says it refuses to overwrite."""
+    if verdict.category == "read" or f.verb not in lexicon.sets["whole_object_writing_verbs"]:
+        return None
+    following = f.tokens[f.verb_index + 1 :]
+    whole = next((t for t in following if t in lexicon.sets["whole_objects"]), None)
+    if whole is None or set(f.tokens) & lexicon.sets["safe_tokens"]:
+        return None
+    if phrase_hit(f.description_lower, _tuple(lexicon, "no_overwrite_phrases")):
+        return None
+    return STRONG, f"verb '{f.verb}' on a whole '{whole}' at a caller-given key or path: it replaces what is there"
+
+
 def _replacement_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
     """A write that replaces what is there: 'to exactly', 'replaces all', 'add or replace', upsert by caller key."""
-    if verdict.category == "read":
+    if verdict.category == "read" and (f.verb in _PLAIN_READ_VERBS or f.verb is None):
         return None
     if "upsert" in f.tokens:
         return STRONG, "an upsert by caller-given key overwrites any record already stored under it"
@@ -970,6 +988,7 @@ _MISSING_SIGNALS = (
     _query_language_that_writes,
     _caller_code_or_image,
     _terminate_signal,
+    _whole_object_put,
     _replacement_signal,
     _wipe_signal,
 )
