@@ -956,6 +956,17 @@ def _whole_object_put(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -
     return STRONG, f"verb '{f.verb}' on a whole '{whole}' at a caller-given key or path: it replaces what is there"
 
 
+def _list_set_to_exactly(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """update_collection(groups=[...]): a whole list of members, scopes, rules or permissions is set to exactly
+    the given one, so entries left out lose their access."""
+    if verdict.category == "read" or f.verb not in lexicon.sets["list_setting_verbs"]:
+        return None
+    for p in f.params:
+        if p.type in ("array", "") and "_".join(_split_cached(p.name)) in lexicon.sets["exact_list_params"]:
+            return STRONG, f"sets its '{p.name}' list to exactly the given one: entries left out are removed"
+    return None
+
+
 def _replacement_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
     """A write that replaces what is there: 'to exactly', 'replaces all', 'add or replace', upsert by caller key."""
     if verdict.category == "read" and (f.verb in _PLAIN_READ_VERBS or f.verb is None):
@@ -989,6 +1000,7 @@ _MISSING_SIGNALS = (
     _caller_code_or_image,
     _terminate_signal,
     _whole_object_put,
+    _list_set_to_exactly,
     _replacement_signal,
     _wipe_signal,
 )

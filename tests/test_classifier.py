@@ -530,8 +530,12 @@ def test_running_a_playbook_runs_arbitrary_tasks():
     assert (label["category"], label["risk"]) == ("destructive", "critical")
 
 
-def test_forcing_a_stop_destroys_nothing_but_forcing_a_checkout_overwrites():
+def test_a_plain_stop_is_a_write_but_forcing_a_stop_or_a_checkout_loses_state():
+    """RUBRIC "Hard cases, settled": stop is a write; a forced stop that loses state is destructive."""
     stop = label_one(
+        "stop_instance", "Stop a running instance.", input_schema=schema(instance_id={"type": "string"})
+    )
+    forced = label_one(
         "stop_instance",
         "Stop a running instance.",
         input_schema=schema(instance_id={"type": "string"}, force={"type": "boolean"}),
@@ -542,6 +546,8 @@ def test_forcing_a_stop_destroys_nothing_but_forcing_a_checkout_overwrites():
         input_schema=schema(target={"type": "string"}, force={"type": "boolean"}),
     )
     assert stop["category"] == "write"
+    assert forced["category"] == "destructive"
+    assert "its 'force' parameter forces the stop" in forced["reasons"][0]
     assert checkout["category"] == "destructive"
     assert "'force' parameter can overwrite" in checkout["reasons"][0]
 
