@@ -797,6 +797,9 @@ _EXPLAIN_ANALYZE = re.compile(
     re.I,
 )
 _QUERY_LANGUAGE = re.compile(r"\b(sql|cypher|opencypher|sparql|gremlin|graphql|aql|n1ql|cql)\b", re.I)
+_TO_THE_TRASH = re.compile(
+    r"\b(mov(e|es|ing)|send(s|ing)?|put(s|ting)?)\b[^.]{0,40}\b(to|into) (the )?(trash|recycle bin|bin|deleted items)\b"
+)
 _QUERY_PARAMS = frozenset({"query", "q", "statement", "cypher", "sql", "gql", "document", "graphql", "mutation"})
 
 
@@ -956,6 +959,17 @@ def _whole_object_put(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -
     return STRONG, f"verb '{f.verb}' on a whole '{whole}' at a caller-given key or path: it replaces what is there"
 
 
+def _soft_delete(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """Moving an item to the trash: a soft delete, which the rubric settles as destructive (the agent cannot know
+    the trash will be kept)."""
+    if verdict.category == "read":
+        return None
+    moved = _TO_THE_TRASH.search(f.description_lower[:400])
+    if moved:
+        return STRONG, f"the description says '{moved.group(0)}': a soft delete, the trash may not be kept"
+    return None
+
+
 def _list_set_to_exactly(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
     """update_collection(groups=[...]): a whole list of members, scopes, rules or permissions is set to exactly
     the given one, so entries left out lose their access."""
@@ -1000,6 +1014,7 @@ _MISSING_SIGNALS = (
     _caller_code_or_image,
     _terminate_signal,
     _whole_object_put,
+    _soft_delete,
     _list_set_to_exactly,
     _replacement_signal,
     _wipe_signal,
