@@ -123,9 +123,9 @@ def test_replacing_all_rows_of_a_table_is_destructive():
 
 def test_a_whole_configuration_created_or_replaced_is_destructive():
     label = label_one(
-        "putFirewallConfig",
+        "update_firewall",
         "Create or replace the firewall configuration of a project.",
-        input_schema=schema(projectId={"type": "string"}, rules={"type": "array"}),
+        input_schema=schema(projectId={"type": "string"}, firewall={"type": "object"}),
     )
     assert label["category"] == "destructive"
     assert said(label, "the description says 'create or replace the firewall configuration'")
@@ -249,3 +249,40 @@ def test_explain_analyze_is_destructive_and_plain_explain_is_read():
         "explain_query", "Show the execution plan of a SQL query.", input_schema=schema(sql={"type": "string"})
     )
     assert plain["category"] == "read"
+
+
+def test_putting_a_whole_object_at_a_caller_key_is_destructive_unless_it_refuses_to_overwrite():
+    label = label_one(
+        "r2_put_object",
+        "Upload an object into an R2 bucket under the given key.",
+        input_schema=schema(bucket={"type": "string"}, key={"type": "string"}, content={"type": "string"}),
+    )
+    assert label["category"] == "destructive"
+    assert said(label, "verb 'put' on a whole 'object' at a caller-given key or path")
+    safe = label_one(
+        "put_object",
+        "Upload an object under a new key; fails if the object exists.",
+        input_schema=schema(bucket={"type": "string"}, key={"type": "string"}, content={"type": "string"}),
+    )
+    assert safe["category"] == "write"
+
+
+def test_setting_the_groups_of_a_collection_is_destructive():
+    label = label_one(
+        "update_org_collection",
+        "Update a collection",
+        input_schema=schema(
+            collectionId={"type": "string"},
+            groups={"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}}}},
+        ),
+    )
+    assert label["category"] == "destructive"
+    assert said(label, "sets its 'groups' list to exactly the given one")
+
+
+def test_moving_a_message_to_the_trash_is_a_destructive_soft_delete():
+    label = label_one(
+        "trash_thread", "Move a thread to the trash.", input_schema=schema(threadId={"type": "string"})
+    )
+    assert label["category"] == "destructive"
+    assert said(label, "a soft delete, the trash may not be kept")
