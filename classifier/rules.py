@@ -784,8 +784,9 @@ def _write_that_overwrites(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdi
 
 _REPLACES_ALL = re.compile(
     r"\b(replac(es|e|ing)|overwrit(es|e|ing)) (all|the entire|the whole)( (of )?(the|its|existing|current))?"
-    r" (rules|permissions|bindings|members|roles|polic(y|ies)|acls?|records|rows|data|entries|contents?|"
+    r" (rules|permissions|bindings|members|roles|polic(y|ies)|acls?|records|rows|data|entries|"
     r"configuration|config|settings|firewall|layout|files|dashboard|cards|collection|table|index|schema|workflow)\b"
+    r"|\b(set|sets|setting|replace|replaces|replacing|make|makes)\b[^.]{0,60}\bto exactly\b"
     r"|\bcreates? or replaces? (a |an |the )?(whole |entire |\w+ )?(configuration|config|rules|policy|policies|"
     r"schema|script|worker|function|file|object|table|index)\b"
 )

@@ -138,7 +138,7 @@ def test_setting_a_member_list_to_exactly_the_given_one_is_destructive():
         input_schema=schema(group_id={"type": "string"}, user_ids={"type": "array", "items": {"type": "string"}}),
     )
     assert label["category"] == "destructive"
-    assert said(label, "the description says 'to exactly'")
+    assert said(label, "the description says 'set the members of a group to exactly'")
 
 
 def test_wiping_the_device_is_destructive():
