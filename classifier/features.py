@@ -264,7 +264,10 @@ def nested_params(schema: dict[str, Any] | None) -> list[Param]:
                 )
             )
             if depth < _MAX_SCHEMA_DEPTH:
-                stack += [(inner, f"{prefix}.{name}{suffix}", depth + 1) for inner, suffix in _object_shapes(spec, schema)]
+                stack += [
+                    (inner, f"{prefix}.{name}{suffix}", depth + 1)
+                    for inner, suffix in _object_shapes(spec, schema)
+                ]
     return found[:_MAX_NESTED_PARAMS]
 
 

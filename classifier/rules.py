@@ -797,11 +797,12 @@ _EXPLAIN_ANALYZE = re.compile(
     r"|\bplan with (actual |runtime )",
     re.I,
 )
-_QUERY_LANGUAGE = re.compile(r"\b(sql|cypher|opencypher|sparql|gremlin|graphql|aql|n1ql|cql)\b", re.I)
 _TO_THE_TRASH = re.compile(
     r"\b(mov(e|es|ing)|send(s|ing)?|put(s|ting)?)\b[^.]{0,40}\b(to|into) (the )?(trash|recycle bin|bin|deleted items)\b"
 )
-_QUERY_PARAMS = frozenset({"query", "q", "statement", "cypher", "sql", "gql", "document", "graphql", "mutation"})
+_QUERY_PARAMS = frozenset(
+    {"query", "q", "statement", "cypher", "sql", "gql", "document", "graphql", "mutation"}
+)
 
 
 def _value_verb(value: str, lexicon: Lexicon) -> str:
@@ -817,7 +818,8 @@ def _is_action_param(p: Param, lexicon: Lexicon) -> bool:
     """A parameter that chooses what the tool does: action, operation, mode, command, type (any case or prefix)."""
     tokens = _split_cached(p.name)
     return bool(tokens) and (
-        p.name.lower() in lexicon.sets["action_params"] or tokens[-1] in lexicon.sets["enum_action_name_tokens"]
+        p.name.lower() in lexicon.sets["action_params"]
+        or tokens[-1] in lexicon.sets["enum_action_name_tokens"]
     )
 
 
@@ -828,9 +830,17 @@ def _destructive_choice(f: ToolFeatures, lexicon: Lexicon) -> tuple[Param, str, 
     for p in f.all_params:
         if p.name.lower() in lexicon.sets["http_method_params"] or not _is_action_param(p, lexicon):
             continue
-        if p.default is not None and _value_verb(p.default, lexicon) in lexicon.sets["destructive_enum_values"]:
+        parents = set(split_name(p.path.rsplit(".", 1)[0])) if p.path else set()
+        if parents & lexicon.sets["non_action_parents"]:  # a webhook's event types, a filter's values
+            continue
+        if (
+            p.default is not None
+            and _value_verb(p.default, lexicon) in lexicon.sets["destructive_enum_values"]
+        ):
             return p, p.default, True
-        values = sorted(v for v in p.enum if _value_verb(v, lexicon) in lexicon.sets["destructive_enum_values"])
+        values = sorted(
+            v for v in p.enum if _value_verb(v, lexicon) in lexicon.sets["destructive_enum_values"]
+        )
         verbs = sorted({_value_verb(v, lexicon) for v in values})
         if not values or verbs == ["remove"] and (p.path or _only_detaches(f, verbs, lexicon)):
             continue
@@ -848,7 +858,9 @@ def _kill_signal(f: ToolFeatures, lexicon: Lexicon) -> tuple[str, str] | None:
     return None
 
 
-def _enum_and_default_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+def _enum_and_default_signal(
+    f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict
+) -> tuple[int, str] | None:
     choice = _destructive_choice(f, lexicon)
     if choice:
         p, value, is_default = choice
@@ -861,7 +873,10 @@ def _enum_and_default_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVer
     for p in f.params:
         tokens = set(_split_cached(p.name))
         if p.default == "true" and tokens & lexicon.sets["default_true_destructive_flags"]:
-            return MEDIUM, f"its '{p.name}' parameter defaults to true: it overwrites or clears unless told not to"
+            return (
+                MEDIUM,
+                f"its '{p.name}' parameter defaults to true: it overwrites or clears unless told not to",
+            )
     return None
 
 
@@ -872,14 +887,20 @@ def _explain_analyze(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) ->
     flag = next((p.name for p in f.params if p.name.lower() in lexicon.sets["explain_analyze_params"]), None)
     query = any(_is_sql_param(p.name) or p.name.lower() in _QUERY_PARAMS for p in f.params)
     said = _EXPLAIN_ANALYZE.search(f.description[:1500])
-    if query and (flag or said):
-        verdict.flags.add("exec")
-        why = f"its '{flag}' parameter" if flag else f"the description says '{said.group(0).lower()}'"  # type: ignore[union-attr]
-        return STRONG, f"EXPLAIN ANALYZE ({why}) executes the caller's statement"
-    return None
+    if not query or not (flag or said):
+        return None
+    verdict.flags.add("exec")
+    why = (
+        f"its '{flag}' parameter"
+        if flag
+        else f"the description says '{said.group(0).lower() if said else ''}'"
+    )
+    return STRONG, f"EXPLAIN ANALYZE ({why}) executes the caller's statement"
 
 
-def _query_language_that_writes(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+def _query_language_that_writes(
+    f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict
+) -> tuple[int, str] | None:
     """A tool named like a query that takes a GraphQL document whose description allows mutations."""
     if not any(p.name.lower() in _QUERY_PARAMS for p in f.params):
         return None
@@ -906,7 +927,10 @@ def _terminate_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -
             flags = set(_split_cached(p.name)) & lexicon.sets["state_losing_flags"]
             forcing_only = flags <= {"force", "forced", "hard"}
             if p.type in ("", "boolean") and flags and not (forcing_only and f.verb in {"cancel", "abort"}):
-                return STRONG, f"its '{p.name}' parameter forces the stop: the process or machine loses its state"
+                return (
+                    STRONG,
+                    f"its '{p.name}' parameter forces the stop: the process or machine loses its state",
+                )
     joined = "_".join(tokens)
     if set(tokens) & lexicon.sets["power_off_tokens"] or "power_off" in joined:
         return MEDIUM, "a power-off cuts the machine off at once: unsaved state is lost"
@@ -957,7 +981,10 @@ def _whole_object_put(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -
         return None
     if phrase_hit(f.description_lower, _tuple(lexicon, "no_overwrite_phrases")):
         return None
-    return STRONG, f"verb '{f.verb}' on a whole '{whole}' at a caller-given key or path: it replaces what is there"
+    return (
+        STRONG,
+        f"verb '{f.verb}' on a whole '{whole}' at a caller-given key or path: it replaces what is there",
+    )
 
 
 def _soft_delete(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:

@@ -23,7 +23,10 @@ def said(label: dict, reason: str) -> bool:
 
 def test_the_schema_walk_finds_enums_and_defaults_through_refs_anyof_and_array_items():
     defs = {
-        "Change": {"type": "object", "properties": {"op": {"anyOf": [{"enum": ["set", "rm"]}, {"type": "null"}]}}},
+        "Change": {
+            "type": "object",
+            "properties": {"op": {"anyOf": [{"enum": ["set", "rm"]}, {"type": "null"}]}},
+        },
         "Mode": {"enum": ["append", "overwrite"]},
     }
     tool = {
@@ -70,7 +73,12 @@ def test_a_camel_case_action_enum_reached_through_a_ref_is_destructive():
         "manageFunctions",
         "Manage cloud functions of the environment.",
         input_schema=schema(
-            defs={"Action": {"type": "string", "enum": ["createFunction", "updateFunctionConfig", "deleteFunction"]}},
+            defs={
+                "Action": {
+                    "type": "string",
+                    "enum": ["createFunction", "updateFunctionConfig", "deleteFunction"],
+                }
+            },
             action={"$ref": "#/$defs/Action"},
             name={"type": "string"},
         ),
@@ -84,7 +92,9 @@ def test_a_destructive_default_counts_without_an_enum():
         "sync_bucket",
         "Sync a local folder with a bucket prefix.",
         input_schema=schema(
-            source={"type": "string"}, bucket={"type": "string"}, mode={"type": "string", "default": "overwrite"}
+            source={"type": "string"},
+            bucket={"type": "string"},
+            mode={"type": "string", "default": "overwrite"},
         ),
     )
     assert label["category"] == "destructive"
@@ -95,7 +105,9 @@ def test_a_signal_enum_that_accepts_kill_is_destructive():
     label = label_one(
         "signal-process",
         "Send a signal to a remote process by pid.",
-        input_schema=schema(pid={"type": "integer"}, signal={"type": "string", "enum": ["INT", "TERM", "KILL"]}),
+        input_schema=schema(
+            pid={"type": "integer"}, signal={"type": "string", "enum": ["INT", "TERM", "KILL"]}
+        ),
     )
     assert label["category"] == "destructive"
     assert said(label, "its 'signal' parameter accepts")
@@ -105,7 +117,9 @@ def test_upsert_by_a_caller_given_key_is_destructive():
     label = label_one(
         "upsert_budget",
         "Create or update a budget for a category and budget period.",
-        input_schema=schema(category_id={"type": "integer"}, start_date={"type": "string"}, amount={"type": "number"}),
+        input_schema=schema(
+            category_id={"type": "integer"}, start_date={"type": "string"}, amount={"type": "number"}
+        ),
     )
     assert label["category"] == "destructive"
     assert said(label, "an upsert by caller-given key overwrites")
@@ -135,7 +149,9 @@ def test_setting_a_member_list_to_exactly_the_given_one_is_destructive():
     label = label_one(
         "set_group_members",
         "Set the members of a group to exactly the given list of user ids.",
-        input_schema=schema(group_id={"type": "string"}, user_ids={"type": "array", "items": {"type": "string"}}),
+        input_schema=schema(
+            group_id={"type": "string"}, user_ids={"type": "array", "items": {"type": "string"}}
+        ),
     )
     assert label["category"] == "destructive"
     assert said(label, "the description says 'set the members of a group to exactly'")
@@ -165,7 +181,9 @@ def test_a_shutdown_with_a_force_stop_flag_is_destructive():
     label = label_one(
         "shutdown_vm",
         "Gracefully shut down a VM via ACPI. Falls back to a hard stop after the timeout if force_stop is true.",
-        input_schema=schema(node={"type": "string"}, vmid={"type": "integer"}, force_stop={"type": "boolean"}),
+        input_schema=schema(
+            node={"type": "string"}, vmid={"type": "integer"}, force_stop={"type": "boolean"}
+        ),
     )
     assert label["category"] == "destructive"
     assert said(label, "its 'force_stop' parameter forces the stop")
@@ -183,7 +201,9 @@ def test_a_query_cancel_that_can_terminate_the_backend_is_destructive():
 
 def test_powering_off_a_machine_is_destructive():
     label = label_one(
-        "power_off_vm", "Power off the specified virtual machine.", input_schema=schema(vm_name={"type": "string"})
+        "power_off_vm",
+        "Power off the specified virtual machine.",
+        input_schema=schema(vm_name={"type": "string"}),
     )
     assert label["category"] == "destructive"
     assert said(label, "a power-off cuts the machine off at once")
@@ -246,7 +266,9 @@ def test_explain_analyze_is_destructive_and_plain_explain_is_read():
     assert label["category"] == "destructive"
     assert said(label, "EXPLAIN ANALYZE (its 'analyze' parameter) executes the caller's statement")
     plain = label_one(
-        "explain_query", "Show the execution plan of a SQL query.", input_schema=schema(sql={"type": "string"})
+        "explain_query",
+        "Show the execution plan of a SQL query.",
+        input_schema=schema(sql={"type": "string"}),
     )
     assert plain["category"] == "read"
 
@@ -286,3 +308,18 @@ def test_moving_a_message_to_the_trash_is_a_destructive_soft_delete():
     )
     assert label["category"] == "destructive"
     assert said(label, "a soft delete, the trash may not be kept")
+
+
+def test_a_webhooks_nested_event_type_delete_is_not_an_action():
+    label = label_one(
+        "create_webhook",
+        "Create a webhook that posts repository events to a URL.",
+        input_schema=schema(
+            url={"type": "string"},
+            events={
+                "type": "array",
+                "items": {"type": "object", "properties": {"type": {"enum": ["push", "create", "delete"]}}},
+            },
+        ),
+    )
+    assert label["category"] == "write"
