@@ -488,13 +488,16 @@ def test_a_migration_that_runs_ddl_from_a_query_parameter_is_destructive():
     assert "'ddl'" in label["reasons"][0]
 
 
-def test_emptying_the_trash_is_destructive_but_moving_to_it_is_a_write():
+def test_emptying_the_trash_and_moving_to_it_are_both_destructive():
+    """RUBRIC "Hard cases, settled": a soft delete (to the trash) is destructive; the agent cannot know the
+    trash will be kept."""
     tools = [
         {"server": "test:mail", "name": "empty_trash", "description": "Empty the trash folder."},
         {"server": "test:mail", "name": "move_to_trash", "description": "Move an email to the trash."},
     ]
     emptied, moved = classifier.classify(tools)
-    assert emptied["category"] == "destructive" and moved["category"] == "write"
+    assert emptied["category"] == "destructive" and moved["category"] == "destructive"
+    assert "a soft delete" in moved["reasons"][0]
 
 
 def test_restoring_a_backup_overwrites_the_current_data():
