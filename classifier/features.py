@@ -158,6 +158,117 @@ class Param:
     type: str = ""
     enum: tuple[str, ...] = ()
     description: str = ""
+    default: str | None = None  # a scalar default as text ("true", "overwrite"), None when there is none
+    path: str = ""  # where a nested parameter sits ("options.mode", "steps[].action"); "" at the top level
+
+
+_MAX_SCHEMA_DEPTH = 6
+_MAX_NESTED_PARAMS = 200
+_COMBINERS = ("anyOf", "oneOf", "allOf")
+
+
+def _resolve(spec: Any, root: dict[str, Any], seen: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The schema a '$ref' points at inside the same document (#/$defs/X, #/definitions/X); {} when unknown."""
+    if not isinstance(spec, dict):
+        return {}
+    ref = spec.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/") or ref in seen:
+        return spec
+    target: Any = root
+    for part in ref[2:].split("/"):
+        target = target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, dict) else None
+    return _resolve(target, root, seen | {ref}) if isinstance(target, dict) else {}
+
+
+def _alternatives(spec: Any, root: dict[str, Any], depth: int = 0) -> list[dict[str, Any]]:
+    """A schema and, resolved, every branch of its anyOf / oneOf / allOf (nested ones too)."""
+    spec = _resolve(spec, root)
+    found = [spec]
+    if depth < _MAX_SCHEMA_DEPTH:
+        for key in _COMBINERS:
+            branches = spec.get(key)
+            if isinstance(branches, list):
+                for branch in branches:
+                    found += _alternatives(branch, root, depth + 1)
+    return found
+
+
+def _scalar_text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def _enum_and_default(spec: Any, root: dict[str, Any]) -> tuple[tuple[str, ...], str | None]:
+    """Every enum or const value a parameter accepts (through $ref, anyOf/oneOf/allOf and array items), and
+    its scalar default."""
+    values: dict[str, None] = {}
+    default: str | None = None
+    for alternative in _alternatives(spec, root):
+        shapes = [alternative]
+        if isinstance(alternative.get("items"), dict):
+            shapes += _alternatives(alternative["items"], root)
+        for shape in shapes:
+            for value in shape.get("enum") or [] if isinstance(shape.get("enum"), list) else []:
+                text = _scalar_text(value)
+                if text is not None:
+                    values.setdefault(text, None)
+            constant = _scalar_text(shape.get("const"))
+            if constant is not None:
+                values.setdefault(constant, None)
+        if default is None:
+            default = _scalar_text(alternative.get("default"))
+    return tuple(values), default
+
+
+def _object_shapes(spec: Any, root: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """The object schemas under a parameter (itself, its branches, its array items), with the path suffix."""
+    shapes: list[tuple[dict[str, Any], str]] = []
+    for alternative in _alternatives(spec, root):
+        if isinstance(alternative.get("properties"), dict):
+            shapes.append((alternative, ""))
+        if isinstance(alternative.get("items"), dict):
+            shapes += [
+                (item, "[]") for item in _alternatives(alternative["items"], root)
+                if isinstance(item.get("properties"), dict)
+            ]  # fmt: skip
+    return shapes
+
+
+def nested_params(schema: dict[str, Any] | None) -> list[Param]:
+    """Every parameter below the top level: properties of object parameters, of array items, of anyOf/oneOf
+    branches and of $defs reached by $ref, with their enums, defaults and dotted paths (bounded in depth and count)."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return []
+    found: list[Param] = []
+    stack: list[tuple[dict[str, Any], str, int]] = [
+        (shape, f"{name}{suffix}", 1)
+        for name, spec in schema["properties"].items()
+        for shape, suffix in _object_shapes(spec, schema)
+    ]
+    while stack and len(found) < _MAX_NESTED_PARAMS:
+        shape, prefix, depth = stack.pop(0)
+        for name, spec in shape["properties"].items():
+            resolved = _resolve(spec, schema)
+            enum, default = _enum_and_default(spec, schema)
+            found.append(
+                Param(
+                    name=str(name),
+                    type=str(resolved.get("type", "")),
+                    enum=enum,
+                    description=str(resolved.get("description", ""))[:300],
+                    default=default,
+                    path=f"{prefix}.{name}",
+                )
+            )
+            if depth < _MAX_SCHEMA_DEPTH:
+                stack += [
+                    (inner, f"{prefix}.{name}{suffix}", depth + 1)
+                    for inner, suffix in _object_shapes(spec, schema)
+                ]
+    return found[:_MAX_NESTED_PARAMS]
 
 
 def _schema_of(tool: dict[str, Any]) -> dict[str, Any] | None:
@@ -175,15 +286,14 @@ def extract_params(tool: dict[str, Any]) -> list[Param]:
         params = []
         for name, spec in properties.items():
             spec = spec if isinstance(spec, dict) else {}
-            enum = spec.get("enum")
-            if not enum and isinstance(spec.get("items"), dict):
-                enum = spec["items"].get("enum")
+            enum, default = _enum_and_default(spec, schema or {})
             params.append(
                 Param(
                     name=str(name),
                     type=str(spec.get("type", "")),
-                    enum=tuple(str(v) for v in (enum or []) if v is not None),
+                    enum=enum,
                     description=str(spec.get("description", ""))[:300],
+                    default=default,
                 )
             )
         return params
@@ -206,10 +316,21 @@ class ToolFeatures:
     param_tokens: set[str]
     annotations: dict[str, Any]
     siblings: SiblingSummary | None = None
+    schema: dict[str, Any] | None = field(default=None, repr=False)  # the input schema, for nested_params
 
     @property
     def param_names(self) -> list[str]:
         return [p.name.lower() for p in self.params]
+
+    @cached_property
+    def nested_params(self) -> list[Param]:
+        """The parameters below the top level (object properties, array items, anyOf branches, $defs)."""
+        return nested_params(self.schema)
+
+    @cached_property
+    def all_params(self) -> list[Param]:
+        """Top-level parameters, then every nested one."""
+        return [*self.params, *self.nested_params]
 
     @cached_property
     def description_lower(self) -> str:
@@ -264,6 +385,7 @@ def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:
         params=params,
         param_tokens=param_tokens,
         annotations=annotations if isinstance(annotations, dict) else {},
+        schema=_schema_of(tool),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from classifier.features import Lexicon, ToolFeatures, _split_cached, split_name
+from classifier.features import Lexicon, Param, ToolFeatures, _split_cached, split_name
 
 NONE, WEAK, MEDIUM, STRONG = 0, 1, 2, 3
 CATEGORIES = ("read", "write", "destructive")
@@ -779,6 +779,288 @@ def _write_that_overwrites(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdi
     return False
 
 
+# -- Signals added for issue 11: schema enums and defaults at any depth, replacement, wiping, terminate/kill,
+# caller code or images, query languages that can write. Each names its reason; apply_rules runs them last.
+
+_REPLACES_ALL = re.compile(
+    r"\b(replac(es|e|ing)|overwrit(es|e|ing)) (all|the entire|the whole)( (of )?(the|its|existing|current))?"
+    r" (rules|permissions|bindings|members|roles|polic(y|ies)|acls?|records|rows|data|entries|"
+    r"configuration|config|settings|firewall|layout|files|dashboard|cards|collection|table|index|schema|workflow)\b"
+    r"|\b(set|sets|setting|replace|replaces|replacing|make|makes)\b[^.]{0,60}\bto exactly\b"
+    r"|\bcreates? or replaces? (a |an |the )?(whole |entire |\w+ )?(configuration|config|rules|policy|policies|"
+    r"schema|script|worker|function|file|object|table|index)\b"
+)
+_GRAPHQL = re.compile(r"\bgraphql\b", re.I)
+_MUTATION = re.compile(r"\bmutations?\b", re.I)
+_EXPLAIN_ANALYZE = re.compile(
+    r"\bexplain[\s(]+analy[sz]e\b|\banaly[sz]e\b[^.]{0,60}\b(execut|runs?)\b|\bactual (execution |query )?plan\b"
+    r"|\bplan with (actual |runtime )",
+    re.I,
+)
+_TO_THE_TRASH = re.compile(
+    r"\b(mov(e|es|ing)|send(s|ing)?|put(s|ting)?)\b[^.]{0,40}\b(to|into) (the )?(trash|recycle bin|bin|deleted items)\b"
+)
+_QUERY_PARAMS = frozenset(
+    {"query", "q", "statement", "cypher", "sql", "gql", "document", "graphql", "mutation"}
+)
+
+
+def _value_verb(value: str, lexicon: Lexicon) -> str:
+    """The verb an enum or default value stands for, read with its original case ('deleteAgent' -> 'delete',
+    'force_delete' -> 'delete', 'RESET_CREDENTIALS' -> 'reset')."""
+    words = split_name(value)
+    while len(words) > 1 and words[0] in lexicon.sets["enum_value_modifiers"]:
+        words = words[1:]
+    return words[0] if words else value.lower()
+
+
+def _is_action_param(p: Param, lexicon: Lexicon) -> bool:
+    """A parameter that chooses what the tool does: action, operation, mode, command, type (any case or prefix)."""
+    tokens = _split_cached(p.name)
+    return bool(tokens) and (
+        p.name.lower() in lexicon.sets["action_params"]
+        or tokens[-1] in lexicon.sets["enum_action_name_tokens"]
+    )
+
+
+def _destructive_choice(f: ToolFeatures, lexicon: Lexicon) -> tuple[Param, str, bool] | None:
+    """An action-like parameter at any depth whose enum values or default include a destructive verb:
+    (parameter, value, whether it is the default). Removing a re-addable relation and HTTP methods of saved
+    requests are left to the older rules; nested 'remove' entries edit a document and stay writes."""
+    for p in f.all_params:
+        if p.name.lower() in lexicon.sets["http_method_params"] or not _is_action_param(p, lexicon):
+            continue
+        parents = set(split_name(p.path.rsplit(".", 1)[0])) if p.path else set()
+        if parents & lexicon.sets["non_action_parents"]:  # a webhook's event types, a filter's values
+            continue
+        if (
+            p.default is not None
+            and _value_verb(p.default, lexicon) in lexicon.sets["destructive_enum_values"]
+        ):
+            return p, p.default, True
+        values = sorted(
+            v for v in p.enum if _value_verb(v, lexicon) in lexicon.sets["destructive_enum_values"]
+        )
+        verbs = sorted({_value_verb(v, lexicon) for v in values})
+        if not values or verbs == ["remove"] and (p.path or _only_detaches(f, verbs, lexicon)):
+            continue
+        return p, next(v for v in values if _value_verb(v, lexicon) != "remove" or verbs == ["remove"]), False
+    return None
+
+
+def _kill_signal(f: ToolFeatures, lexicon: Lexicon) -> tuple[str, str] | None:
+    """A signal parameter that accepts KILL or TERM: the process it reaches loses its state."""
+    for p in f.params:
+        if p.name.lower() in lexicon.sets["kill_signal_params"]:
+            hit = next((v for v in p.enum if v.lower() in lexicon.sets["kill_signals"]), None)
+            if hit:
+                return p.name, hit
+    return None
+
+
+def _enum_and_default_signal(
+    f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict
+) -> tuple[int, str] | None:
+    choice = _destructive_choice(f, lexicon)
+    if choice:
+        p, value, is_default = choice
+        where = f"nested '{p.path}'" if p.path else f"'{p.name}'"
+        said = f"defaults to '{value}'" if is_default else f"accepts '{value}'"
+        return STRONG, f"its {where} parameter {said}"
+    signal = _kill_signal(f, lexicon)
+    if signal:
+        return STRONG, f"its '{signal[0]}' parameter accepts '{signal[1]}': the process loses its state"
+    for p in f.params:
+        tokens = set(_split_cached(p.name))
+        if p.default == "true" and tokens & lexicon.sets["default_true_destructive_flags"]:
+            return (
+                MEDIUM,
+                f"its '{p.name}' parameter defaults to true: it overwrites or clears unless told not to",
+            )
+    return None
+
+
+def _explain_analyze(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """EXPLAIN ANALYZE of the caller's SQL executes the statement; plain EXPLAIN is read."""
+    if "explain" not in f.tokens and "plan" not in f.tokens and f.description_verb != "explain":
+        return None
+    flag = next((p.name for p in f.params if p.name.lower() in lexicon.sets["explain_analyze_params"]), None)
+    query = any(_is_sql_param(p.name) or p.name.lower() in _QUERY_PARAMS for p in f.params)
+    said = _EXPLAIN_ANALYZE.search(f.description[:1500])
+    if not query or not (flag or said):
+        return None
+    verdict.flags.add("exec")
+    why = (
+        f"its '{flag}' parameter"
+        if flag
+        else f"the description says '{said.group(0).lower() if said else ''}'"
+    )
+    return STRONG, f"EXPLAIN ANALYZE ({why}) executes the caller's statement"
+
+
+def _query_language_that_writes(
+    f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict
+) -> tuple[int, str] | None:
+    """A tool named like a query that takes a GraphQL document whose description allows mutations."""
+    if not any(p.name.lower() in _QUERY_PARAMS for p in f.params):
+        return None
+    if f.verb is not None and f.verb not in {"query", "test"} and f.verb not in lexicon.sets["exec_verbs"]:
+        return None
+    text = f.description[:1500]
+    if not (_GRAPHQL.search(text) or "graphql" in f.tokens) or not _MUTATION.search(text):
+        return None
+    refused = phrase_hit(f.description_lower, _tuple(lexicon, "graphql_mutation_refusals"))
+    if refused:
+        return None
+    verdict.flags.add("exec")
+    return STRONG, "takes a GraphQL document and the description allows mutations: it can change any data"
+
+
+def _terminate_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """Stopping that loses state: a force/kill flag on a stop, a hard power-off, or a description that kills."""
+    if verdict.category == "read":
+        return None
+    tokens = f.tokens
+    stopping = f.verb in lexicon.sets["stopping_verbs"] or bool(set(tokens) & lexicon.sets["stopping_verbs"])
+    if stopping:
+        for p in f.params:
+            flags = set(_split_cached(p.name)) & lexicon.sets["state_losing_flags"]
+            forcing_only = flags <= {"force", "forced", "hard"}
+            if p.type in ("", "boolean") and flags and not (forcing_only and f.verb in {"cancel", "abort"}):
+                return (
+                    STRONG,
+                    f"its '{p.name}' parameter forces the stop: the process or machine loses its state",
+                )
+    joined = "_".join(tokens)
+    if set(tokens) & lexicon.sets["power_off_tokens"] or "power_off" in joined:
+        return MEDIUM, "a power-off cuts the machine off at once: unsaved state is lost"
+    said = phrase_hit(f.description_lower[:600], _tuple(lexicon, "state_losing_phrases"))
+    if said:
+        return MEDIUM, f"the description says '{said}': what runs there loses its state"
+    return None
+
+
+def _caller_code_or_image(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """Deploying or running what the caller supplies: a container image, or code for a function or worker."""
+    if verdict.category == "read" or f.verb in lexicon.sets["read_modifiers"]:
+        return None
+    verb = f.verb or ""
+    objects = set(f.tokens[f.verb_index + 1 :]) | set(f.tokens[: max(f.verb_index, 0)])
+    if verb in lexicon.sets["image_running_verbs"]:
+        image = next(
+            (p.name for p in f.params if set(_split_cached(p.name)) & lexicon.sets["image_param_tokens"]
+             or p.name.lower() in lexicon.sets["image_param_tokens"]),
+            None,
+        )  # fmt: skip
+        if image:
+            verdict.flags.add("exec")
+            return STRONG, f"verb '{verb}' with a caller-chosen '{image}': it runs whatever that image holds"
+    if verb in lexicon.sets["code_installing_verbs"] and objects & lexicon.sets["code_holding_objects"]:
+        code = next(
+            (p.name for p in f.params if _split_cached(p.name) and _split_cached(p.name)[-1] in lexicon.sets["code_param_tokens"]
+             and p.type in ("", "string", "array", "object")),
+            None,
+        )  # fmt: skip
+        if code:
+            verdict.flags.add("exec")
+            thing = sorted(objects & lexicon.sets["code_holding_objects"])[0]
+            return STRONG, f"verb '{verb}' puts caller code ('{code}') into a '{thing}' that then runs"
+    if verb in {"deploy", "redeploy"} and not objects & lexicon.sets["template_objects"]:
+        return MEDIUM, f"verb '{verb}' ships code or a configuration live: it can replace what runs now"
+    return None
+
+
+def _whole_object_put(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """put_object, write_file, put_role_policy, commit_file: the whole object at a caller-given key or path is
+    replaced, unless the tool says it refuses to overwrite."""
+    if verdict.category == "read" or f.verb not in lexicon.sets["whole_object_writing_verbs"]:
+        return None
+    following = f.tokens[f.verb_index + 1 :]
+    whole = next((t for t in following if t in lexicon.sets["whole_objects"]), None)
+    if whole is None or set(f.tokens) & lexicon.sets["safe_tokens"]:
+        return None
+    if phrase_hit(f.description_lower, _tuple(lexicon, "no_overwrite_phrases")):
+        return None
+    return (
+        STRONG,
+        f"verb '{f.verb}' on a whole '{whole}' at a caller-given key or path: it replaces what is there",
+    )
+
+
+def _soft_delete(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """Moving an item to the trash: a soft delete, which the rubric settles as destructive (the agent cannot know
+    the trash will be kept)."""
+    if verdict.category == "read":
+        return None
+    moved = _TO_THE_TRASH.search(f.description_lower[:400])
+    if moved:
+        return STRONG, f"the description says '{moved.group(0)}': a soft delete, the trash may not be kept"
+    return None
+
+
+def _list_set_to_exactly(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """update_collection(groups=[...]): a whole list of members, scopes, rules or permissions is set to exactly
+    the given one, so entries left out lose their access."""
+    if verdict.category == "read" or f.verb not in lexicon.sets["list_setting_verbs"]:
+        return None
+    for p in f.params:
+        if p.type in ("array", "") and "_".join(_split_cached(p.name)) in lexicon.sets["exact_list_params"]:
+            return STRONG, f"sets its '{p.name}' list to exactly the given one: entries left out are removed"
+    return None
+
+
+def _replacement_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """A write that replaces what is there: 'to exactly', 'replaces all', 'add or replace', upsert by caller key."""
+    if verdict.category == "read" and (f.verb in _PLAIN_READ_VERBS or f.verb is None):
+        return None
+    if "upsert" in f.tokens:
+        return STRONG, "an upsert by caller-given key overwrites any record already stored under it"
+    said = phrase_hit(f.description_lower, _tuple(lexicon, "replacement_phrases"))
+    if said is None:
+        match = _REPLACES_ALL.search(f.description_lower[:1500])
+        said = match.group(0) if match else None
+    if said:
+        return MEDIUM, f"the description says '{said}': it replaces what is stored, the old version is lost"
+    return None
+
+
+def _wipe_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """A tool whose description says it wipes or clears stored state."""
+    if verdict.category == "read" and verdict.strength == STRONG:
+        return None
+    first_sentence = f.description_lower[:300].split(". ")[0]
+    said = phrase_hit(first_sentence, _tuple(lexicon, "wipe_phrases"))
+    if said:
+        return MEDIUM, f"the description says '{said}': the data it clears is gone"
+    return None
+
+
+_MISSING_SIGNALS = (
+    _enum_and_default_signal,
+    _explain_analyze,
+    _query_language_that_writes,
+    _caller_code_or_image,
+    _terminate_signal,
+    _whole_object_put,
+    _soft_delete,
+    _list_set_to_exactly,
+    _replacement_signal,
+    _wipe_signal,
+)
+
+
+def _issue11_signals(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
+    """The first of the signals above that fires makes a non-destructive verdict destructive, with its reason."""
+    if verdict.category == "destructive":
+        return
+    for signal in _MISSING_SIGNALS:
+        found = signal(f, lexicon, verdict)
+        if found:
+            strength, reason = found
+            verdict.decide("destructive", strength, reason)
+            return
+
+
 def apply_rules(f: ToolFeatures, lexicon: Lexicon) -> RuleVerdict:
     """Run the rules in order of decisiveness: execution, action enums, the name's verb, the description."""
     verdict = RuleVerdict()
@@ -788,6 +1070,7 @@ def apply_rules(f: ToolFeatures, lexicon: Lexicon) -> RuleVerdict:
             break
     _flag_param_rule(f, lexicon, verdict)
     _schema_rule(f, lexicon, verdict)
+    _issue11_signals(f, lexicon, verdict)
     for flag in sorted(verdict.flags):
         if flag.startswith("danger_param:") and verdict.category != "read":
             name = flag.split(":", 1)[1]

@@ -488,13 +488,16 @@ def test_a_migration_that_runs_ddl_from_a_query_parameter_is_destructive():
     assert "'ddl'" in label["reasons"][0]
 
 
-def test_emptying_the_trash_is_destructive_but_moving_to_it_is_a_write():
+def test_emptying_the_trash_and_moving_to_it_are_both_destructive():
+    """RUBRIC "Hard cases, settled": a soft delete (to the trash) is destructive; the agent cannot know the
+    trash will be kept."""
     tools = [
         {"server": "test:mail", "name": "empty_trash", "description": "Empty the trash folder."},
         {"server": "test:mail", "name": "move_to_trash", "description": "Move an email to the trash."},
     ]
     emptied, moved = classifier.classify(tools)
-    assert emptied["category"] == "destructive" and moved["category"] == "write"
+    assert emptied["category"] == "destructive" and moved["category"] == "destructive"
+    assert "a soft delete" in moved["reasons"][0]
 
 
 def test_restoring_a_backup_overwrites_the_current_data():
@@ -530,8 +533,12 @@ def test_running_a_playbook_runs_arbitrary_tasks():
     assert (label["category"], label["risk"]) == ("destructive", "critical")
 
 
-def test_forcing_a_stop_destroys_nothing_but_forcing_a_checkout_overwrites():
+def test_a_plain_stop_is_a_write_but_forcing_a_stop_or_a_checkout_loses_state():
+    """RUBRIC "Hard cases, settled": stop is a write; a forced stop that loses state is destructive."""
     stop = label_one(
+        "stop_instance", "Stop a running instance.", input_schema=schema(instance_id={"type": "string"})
+    )
+    forced = label_one(
         "stop_instance",
         "Stop a running instance.",
         input_schema=schema(instance_id={"type": "string"}, force={"type": "boolean"}),
@@ -542,6 +549,8 @@ def test_forcing_a_stop_destroys_nothing_but_forcing_a_checkout_overwrites():
         input_schema=schema(target={"type": "string"}, force={"type": "boolean"}),
     )
     assert stop["category"] == "write"
+    assert forced["category"] == "destructive"
+    assert "its 'force' parameter forces the stop" in forced["reasons"][0]
     assert checkout["category"] == "destructive"
     assert "'force' parameter can overwrite" in checkout["reasons"][0]
 
