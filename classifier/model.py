@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "model.npz"
 FORMAT = "mcp-catalog/tfidf-logreg/1"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _TERM_SEPARATOR = "\n"
-WORD_CACHE_LIMIT = 20_000  # char n-grams cached per distinct word; cleared when full, so memory stays flat
+WORD_CACHE_LIMIT = 20_000  # char n-gram columns cached per distinct word; bounded, so memory stays flat
 
 
 @dataclass(frozen=True)
@@ -61,21 +62,21 @@ class TextField:
     vocabulary: dict[str, int]
     idf: np.ndarray
     offset: int  # first column of this field in the model's coefficients
-    _word_cache: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _word_cache: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._token = re.compile(self.token_pattern)
         self._pairs = self.analyzer == "word" and self.ngram_range == (1, 2)
         if self._pairs:
-            self._index_bigrams()
+            self._index_tokens()
 
-    def _index_bigrams(self) -> None:
-        """For (1, 2)-grams: an id per token that occurs in a bigram, and the bigrams as sorted id-pair keys,
-        so a batch's bigrams are looked up at once in numpy instead of joined and hashed one by one."""
+    def _index_tokens(self) -> None:
+        """For (1, 2)-grams: one index per token that is a unigram term or half of a bigram term, with the
+        token's unigram column and token id (-1 where none) as arrays, and the bigrams as sorted id-pair keys.
+        A batch's tokens are then looked up once each, and its bigrams matched at once in numpy."""
         bigrams = [(term, column) for term, column in self.vocabulary.items() if " " in term]
         halves = [term.split(" ") for term, _ in bigrams]
         token_ids = {token: index for index, token in enumerate(sorted({t for pair in halves for t in pair}))}
-        self._token_ids = token_ids
         self._token_count = max(len(token_ids), 1)
         first = np.fromiter((token_ids[pair[0]] for pair in halves), dtype=np.int64, count=len(halves))
         second = np.fromiter((token_ids[pair[-1]] for pair in halves), dtype=np.int64, count=len(halves))
@@ -83,39 +84,65 @@ class TextField:
         order = np.argsort(keys)
         self._bigram_keys = keys[order]
         self._bigram_columns = np.fromiter((c for _, c in bigrams), dtype=np.int64, count=len(bigrams))[order]
+        known = sorted({term for term in self.vocabulary if " " not in term} | set(token_ids))
+        self._token_index = {token: index for index, token in enumerate(known)}
+        # the last entry answers index -1 (a token the model does not know): no column, no id
+        self._unigram_of = np.array([self.vocabulary.get(t, -1) for t in known] + [-1], dtype=np.int64)
+        self._id_of = np.array([token_ids.get(t, -1) for t in known] + [-1], dtype=np.int64)
 
     @property
     def size(self) -> int:
         return len(self.idf)
 
-    def _char_columns(self, word: str) -> tuple[int, ...]:
-        """The columns of one whitespace-free word's char n-grams (padded by a space each side), cached."""
-        cached = self._word_cache.get(word)
-        if cached is not None:
-            return cached
-        padded = f" {word} "
-        length = len(padded)
+    def _cache_char_columns(self, words: set[str]) -> None:
+        """Compute the columns of these words' char n-grams (each padded by a space each side) in one pass and
+        cache them per word as int32 bytes."""
         low, high = self.ngram_range
-        get = self.vocabulary.get
-        found = []
-        for n in range(low, high + 1):
-            if length <= n:
-                found.append(get(padded))
-                break
-            found += map(get, [padded[start : start + n] for start in range(length - n + 1)])
-        columns = tuple(c for c in found if c is not None)
-        if len(self._word_cache) >= WORD_CACHE_LIMIT:
-            self._word_cache.clear()
-        self._word_cache[word] = columns
-        return columns
+        grams: list[str] = []
+        counts = []
+        for word in words:
+            padded = f" {word} "
+            length = len(padded)
+            before = len(grams)
+            for n in range(low, high + 1):
+                if length <= n:  # a short word counts once, whole
+                    grams.append(padded)
+                    break
+                grams += [padded[start : start + n] for start in range(length - n + 1)]
+            counts.append(len(grams) - before)
+        found = np.fromiter(map(self.vocabulary.get, grams, repeat(-1)), dtype=np.intc, count=len(grams))
+        known = found >= 0
+        kept_before = np.concatenate([[0], np.cumsum(known)])  # known grams before each position
+        ends = kept_before[np.cumsum(counts, dtype=np.int64)]  # known grams up to each word's end
+        buffer = found[known].tobytes()
+        size = found.itemsize
+        start = 0
+        for word, end in zip(words, ends.tolist(), strict=True):
+            self._word_cache[word] = buffer[start * size : end * size]
+            start = end
 
-    def _char_row(self, text: str, out: list[int]) -> None:
-        char_columns = self._char_columns
-        for word in text.lower().split():
-            out += char_columns(word)
+    def _char_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each text lower-cased and split on whitespace once; every word's columns come from a per-word cache
+        and are joined as bytes. When the cache is full, only the words of the current batch stay in it, so
+        memory stays flat and the common words stay cached."""
+        words_of = [text.lower().split() for text in texts]
+        words = list(chain.from_iterable(words_of))
+        distinct = set(words)
+        missing = distinct.difference(self._word_cache)
+        if missing:
+            if len(self._word_cache) + len(missing) > WORD_CACHE_LIMIT:
+                kept = distinct - missing
+                self._word_cache = {word: self._word_cache[word] for word in kept}
+            self._cache_char_columns(missing)
+        found = list(map(self._word_cache.__getitem__, words))
+        columns = np.frombuffer(b"".join(found), dtype=np.intc).astype(np.int64)
+        per_word = np.fromiter(map(len, found), dtype=np.int64, count=len(found)) // np.dtype(np.intc).itemsize
+        per_text = np.fromiter(map(len, words_of), dtype=np.int64, count=len(words_of))
+        word_rows = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
+        return np.repeat(word_rows, per_word), columns
 
     def _word_row(self, text: str, out: list[int]) -> None:
-        """Unigram then bigram columns of the text's tokens (the vectorizer's token pattern, lower-cased)."""
+        """Unigram then n-gram columns of the text's tokens (the vectorizer's token pattern, lower-cased)."""
         tokens = self._token.findall(text.lower())
         get = self.vocabulary.get
         found = list(map(get, tokens))
@@ -126,43 +153,40 @@ class TextField:
         out += [c for c in found if c is not None]
 
     def _pair_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Unigrams looked up per token; bigrams as id pairs of neighbouring tokens, all rows at once."""
-        get, token_id = self.vocabulary.get, self._token_ids.get
+        """All the batch's tokens looked up at once (one dict lookup each); unigram columns and bigram id pairs
+        of neighbouring tokens of one text follow in numpy."""
         findall = self._token.findall
-        unigrams: list[int] = []
-        unigram_ends = []
-        ids: list[int] = []
-        id_ends = []
-        for text in texts:
-            tokens = findall(text.lower())
-            unigrams += [c for c in map(get, tokens) if c is not None]
-            unigram_ends.append(len(unigrams))
-            ids += [token_id(t, -1) for t in tokens]
-            id_ends.append(len(ids))
-        rows_of = np.arange(len(texts), dtype=np.int64)
-        unigram_rows = np.repeat(rows_of, np.diff(np.array(unigram_ends, dtype=np.int64), prepend=0))  # type: ignore[arg-type]  # numpy's stubs type np.diff of int64 as timedelta64
-        id_array = np.array(ids, dtype=np.int64)
-        id_rows = np.repeat(rows_of, np.diff(np.array(id_ends, dtype=np.int64), prepend=0))  # type: ignore[arg-type]  # numpy's stubs type np.diff of int64 as timedelta64
-        first, second = id_array[:-1], id_array[1:]
-        usable = (first >= 0) & (second >= 0) & (id_rows[:-1] == id_rows[1:])
+        tokens_of = [findall(text.lower()) for text in texts]
+        tokens = list(chain.from_iterable(tokens_of))
+        index = np.fromiter(
+            map(self._token_index.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
+        )
+        per_text = np.fromiter(map(len, tokens_of), dtype=np.int64, count=len(tokens_of))
+        token_rows = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
+        unigrams = self._unigram_of[index]
+        has_unigram = unigrams >= 0
+        ids = self._id_of[index]
+        first, second = ids[:-1], ids[1:]
+        usable = (first >= 0) & (second >= 0) & (token_rows[:-1] == token_rows[1:])
         keys = first[usable] * self._token_count + second[usable]
-        pair_rows = id_rows[:-1][usable]
+        pair_rows = token_rows[:-1][usable]
         at = np.searchsorted(self._bigram_keys, keys)
         at[at == len(self._bigram_keys)] = 0
         known = self._bigram_keys[at] == keys if len(self._bigram_keys) else np.zeros(len(keys), dtype=bool)
-        rows = np.concatenate([unigram_rows, pair_rows[known]])
-        columns = np.concatenate([np.array(unigrams, dtype=np.int64), self._bigram_columns[at[known]]])
+        rows = np.concatenate([token_rows[has_unigram], pair_rows[known]])
+        columns = np.concatenate([unigrams[has_unigram], self._bigram_columns[at[known]]])
         return rows, columns
 
     def columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Every row's n-gram columns (with repeats), flat, and the row each belongs to."""
         if self._pairs:
             return self._pair_columns(texts)
-        row_of = self._char_row if self.analyzer == "char_wb" else self._word_row
+        if self.analyzer == "char_wb":
+            return self._char_columns(texts)
         flat: list[int] = []
         ends = []
         for text in texts:
-            row_of(text, flat)
+            self._word_row(text, flat)
             ends.append(len(flat))
         lengths = np.diff(np.array(ends, dtype=np.int64), prepend=0)
         rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)  # type: ignore[arg-type]  # numpy's stubs type np.diff of int64 as timedelta64
@@ -174,8 +198,11 @@ class TextField:
         if not len(columns):
             empty = np.zeros(0)
             return rows, columns, empty
-        keys, counts = np.unique(rows * self.size + columns, return_counts=True)
-        rows, columns = np.divmod(keys, self.size)
+        keys = rows * self.size + columns
+        if len(texts) * self.size < 2**31:  # numpy sorts 32-bit keys several times faster
+            keys = keys.astype(np.int32)
+        keys, counts = np.unique(keys, return_counts=True)
+        rows, columns = np.divmod(keys.astype(np.int64), self.size)
         values = (np.log(counts) + 1.0) * self.idf[columns]
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
         return rows, columns, values / norms[rows]
