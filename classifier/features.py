@@ -78,7 +78,8 @@ def split_name(name: str) -> list[str]:
 
 @lru_cache(maxsize=8192)  # bounded: memory stays flat on long streams of distinct names
 def _split_cached(name: str) -> tuple[str, ...]:
-    spaced = _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name))
+    # both camelCase patterns need an upper-case A-Z: a name with no upper-case letter skips them
+    spaced = name if name.islower() else _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name))
     if spaced.isascii():  # lower-casing first cannot turn a separator into a letter
         return tuple([token for token in _NON_ALNUM.split(spaced.lower()) if token])
     return tuple([token.lower() for token in _NON_ALNUM.split(spaced) if token])
@@ -135,8 +136,10 @@ def find_name_verb(tokens: list[str], lexicon: Lexicon) -> tuple[str | None, int
 
 def find_description_verb(description: str, lexicon: Lexicon, window: int = 6) -> str | None:
     """The verb a description opens with ('Deletes a run ...' -> 'delete'), skipping 'This tool ...'."""
-    text = description.strip().lower()[:200]
-    changed = True
+    text = description.strip()
+    # lower-casing can lengthen a string and reads context (final sigma): the cheap prefix only for ASCII
+    text = text[:200].lower() if text.isascii() else text.lower()[:200]
+    changed = text.startswith(_DESCRIPTION_LEADS)  # one C call for the common case: no lead at all
     while changed:
         changed = False
         for lead in _DESCRIPTION_LEADS:
