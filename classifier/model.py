@@ -71,24 +71,23 @@ class TextField:
             self._index_tokens()
 
     def _index_tokens(self) -> None:
-        """For (1, 2)-grams: one index per token that is a unigram term or half of a bigram term, with the
-        token's unigram column and token id (-1 where none) as arrays, and the bigrams as sorted id-pair keys.
-        A batch's tokens are then looked up once each, and its bigrams matched at once in numpy."""
-        bigrams = [(term, column) for term, column in self.vocabulary.items() if " " in term]
-        halves = [term.split(" ") for term, _ in bigrams]
-        token_ids = {token: index for index, token in enumerate(sorted({t for pair in halves for t in pair}))}
-        self._token_count = max(len(token_ids), 1)
-        first = np.fromiter((token_ids[pair[0]] for pair in halves), dtype=np.int64, count=len(halves))
-        second = np.fromiter((token_ids[pair[-1]] for pair in halves), dtype=np.int64, count=len(halves))
-        keys = first * self._token_count + second
+        """For (1, 2)-grams: an index for every token that is a unigram term or half of a bigram term, with the
+        token's unigram column as an array (-1: none), and the bigrams as sorted keys of index pairs. A batch's
+        tokens are then looked up once each, and its bigrams matched at once in numpy."""
+        unigrams = [term for term in self.vocabulary if " " not in term]
+        bigrams = [term for term in self.vocabulary if " " in term]
+        halves = [term.split(" ", 1) for term in bigrams]
+        known = dict.fromkeys(unigrams)
+        known.update(dict.fromkeys(chain.from_iterable(halves)))
+        index = self._token_index = dict(zip(known, range(len(known)), strict=True))
+        self._token_count = max(len(known), 1)
+        # the last entry answers index -1 (a token the model does not know): no column
+        self._unigram_of = np.array([*map(self.vocabulary.get, known, repeat(-1)), -1], dtype=np.int64)
+        pairs = np.array([[index[first], index[second]] for first, second in halves], dtype=np.int64)
+        keys = pairs[:, 0] * self._token_count + pairs[:, 1] if len(halves) else np.zeros(0, dtype=np.int64)
         order = np.argsort(keys)
         self._bigram_keys = keys[order]
-        self._bigram_columns = np.fromiter((c for _, c in bigrams), dtype=np.int64, count=len(bigrams))[order]
-        known = sorted({term for term in self.vocabulary if " " not in term} | set(token_ids))
-        self._token_index = {token: index for index, token in enumerate(known)}
-        # the last entry answers index -1 (a token the model does not know): no column, no id
-        self._unigram_of = np.array([self.vocabulary.get(t, -1) for t in known] + [-1], dtype=np.int64)
-        self._id_of = np.array([token_ids.get(t, -1) for t in known] + [-1], dtype=np.int64)
+        self._bigram_columns = np.array(list(map(self.vocabulary.__getitem__, bigrams)), dtype=np.int64)[order]
 
     @property
     def size(self) -> int:
@@ -165,8 +164,7 @@ class TextField:
         token_rows = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
         unigrams = self._unigram_of[index]
         has_unigram = unigrams >= 0
-        ids = self._id_of[index]
-        first, second = ids[:-1], ids[1:]
+        first, second = index[:-1], index[1:]
         usable = (first >= 0) & (second >= 0) & (token_rows[:-1] == token_rows[1:])
         keys = first[usable] * self._token_count + second[usable]
         pair_rows = token_rows[:-1][usable]
