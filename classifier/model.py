@@ -69,6 +69,7 @@ class TextField:
         self._pairs = self.analyzer == "word" and self.ngram_range == (1, 2)
         if self._pairs:
             self._index_tokens()
+        self._char_vectorized = self.analyzer == "char_wb" and self._index_chars()
 
     def _index_tokens(self) -> None:
         """For (1, 2)-grams: an index for every token that is a unigram term or half of a bigram term, with the
@@ -93,9 +94,9 @@ class TextField:
     def size(self) -> int:
         return len(self.idf)
 
-    def _cache_char_columns(self, words: set[str]) -> None:
-        """Compute the columns of these words' char n-grams (each padded by a space each side) in one pass and
-        cache them per word as int32 bytes."""
+    def _char_grams_python(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Columns of the words' char n-grams (each word padded by a space each side), word after word, and
+        how many belong to each word: the vectorizer's rule written out (the reference for the numpy path)."""
         low, high = self.ngram_range
         grams: list[str] = []
         counts = []
@@ -111,12 +112,83 @@ class TextField:
             counts.append(len(grams) - before)
         found = np.fromiter(map(self.vocabulary.get, grams, repeat(-1)), dtype=np.intc, count=len(grams))
         known = found >= 0
-        kept_before = np.concatenate([[0], np.cumsum(known)])  # known grams before each position
-        ends = kept_before[np.cumsum(counts, dtype=np.int64)]  # known grams up to each word's end
-        buffer = found[known].tobytes()
-        size = found.itemsize
+        word_of = np.repeat(np.arange(len(words)), counts)[known]
+        return found[known], np.bincount(word_of, minlength=len(words))
+
+    def _index_chars(self) -> bool:
+        """For char n-grams: every character of the vocabulary gets a small id (1..K; 0 = a character no term
+        has), so an n-gram is exactly one integer (its ids in `bits`-bit digits), and the vocabulary a sorted
+        array of those integers. False when they would not fit in 63 bits, or when short words are counted
+        whole (a lowest n above 3): then the Python path is used."""
+        low, high = self.ngram_range
+        alphabet = sorted(set(chain.from_iterable(self.vocabulary)))
+        bits = len(alphabet).bit_length()
+        if bits * high > 63 or low > 3 or not alphabet:
+            return False
+        table = np.zeros(ord(alphabet[-1]) + 1, dtype=np.int64)
+        table[[ord(c) for c in alphabet]] = np.arange(1, len(alphabet) + 1)
+        self._char_table, self._char_bits = table, bits
+        terms = list(self.vocabulary)
+        ids, starts, lengths = self._char_ids(terms)
+        keys = np.zeros(len(terms), dtype=np.int64)
+        for j in range(high):
+            longer = lengths > j
+            keys[longer] |= ids[starts[longer] + j] << (bits * j)
+        order = np.argsort(keys)
+        self._char_keys = keys[order]
+        self._char_key_columns = np.fromiter(self.vocabulary.values(), dtype=np.intc, count=len(terms))[order]
+        return True
+
+    def _char_ids(self, strings: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The strings' characters as ids, end to end, with each string's start and length."""
+        joined = "".join(strings).encode("utf-32-le", "surrogatepass")
+        codes = np.frombuffer(joined, dtype=np.uint32).astype(np.int64)
+        table = self._char_table
+        ids = np.where(codes < len(table), table[np.minimum(codes, len(table) - 1)], 0)
+        lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+        return ids, np.cumsum(lengths) - lengths, lengths
+
+    def _char_grams_numpy(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """What _char_grams_python gives, for all the words at once: each n-gram of length n (from the lowest
+        n up to the word's padded length, at most the highest) as one integer, looked up in the sorted keys."""
+        low, high = self.ngram_range
+        bits = self._char_bits
+        ids, starts, lengths = self._char_ids([f" {word} " for word in words])
+        word_at = np.repeat(np.arange(len(words)), lengths)
+        offset = np.arange(len(ids)) - starts[word_at]
+        room = lengths[word_at] - offset  # characters from each position to its word's end
+        found_words, found_columns = [], []
+        for n in range(low, high + 1):
+            at = np.flatnonzero(room >= n)
+            if not len(at):
+                break
+            keys = np.zeros(len(at), dtype=np.int64)
+            whole = np.ones(len(at), dtype=bool)
+            for j in range(n):
+                digit = ids[at + j]
+                whole &= digit > 0
+                keys |= digit << (bits * j)
+            place = np.searchsorted(self._char_keys, keys)
+            place[place == len(self._char_keys)] = 0
+            known = whole & (self._char_keys[place] == keys)
+            found_words.append(word_at[at[known]])
+            found_columns.append(self._char_key_columns[place[known]])
+        word_of = np.concatenate(found_words) if found_words else np.zeros(0, dtype=np.int64)
+        columns = np.concatenate(found_columns) if found_columns else np.zeros(0, dtype=np.intc)
+        order = np.argsort(word_of, kind="stable")
+        return columns[order], np.bincount(word_of, minlength=len(words))
+
+    def _cache_char_columns(self, words: set[str]) -> None:
+        """Compute the columns of these words' char n-grams and cache them per word as int32 bytes."""
+        ordered = list(words)
+        if self._char_vectorized:
+            columns, counts = self._char_grams_numpy(ordered)
+        else:
+            columns, counts = self._char_grams_python(ordered)
+        buffer = np.ascontiguousarray(columns, dtype=np.intc).tobytes()
+        size = np.dtype(np.intc).itemsize
         start = 0
-        for word, end in zip(words, ends.tolist(), strict=True):
+        for word, end in zip(ordered, np.cumsum(counts).tolist(), strict=True):
             self._word_cache[word] = buffer[start * size : end * size]
             start = end
 
