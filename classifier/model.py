@@ -29,6 +29,7 @@ MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "model.npz"
 FORMAT = "mcp-catalog/tfidf-logreg/1"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _TERM_SEPARATOR = "\n"
+NUMPY_MIN_WORDS = 64  # fewer new words than this (one tool): the Python path, without building the char index
 WORD_CACHE_LIMIT = 20_000  # char n-gram columns cached per distinct word; bounded, so memory stays flat
 
 
@@ -69,7 +70,7 @@ class TextField:
         self._pairs = self.analyzer == "word" and self.ngram_range == (1, 2)
         if self._pairs:
             self._index_tokens()
-        self._char_vectorized = self.analyzer == "char_wb" and self._index_chars()
+        self._char_vectorized: bool | None = None  # decided (and indexed) at the first large batch of new words
 
     def _index_tokens(self) -> None:
         """For (1, 2)-grams: an index for every token that is a unigram term or half of a bigram term, with the
@@ -181,7 +182,9 @@ class TextField:
     def _cache_char_columns(self, words: set[str]) -> None:
         """Compute the columns of these words' char n-grams and cache them per word as int32 bytes."""
         ordered = list(words)
-        if self._char_vectorized:
+        if self._char_vectorized is None and len(ordered) >= NUMPY_MIN_WORDS:
+            self._char_vectorized = self._index_chars()
+        if self._char_vectorized and len(ordered) >= NUMPY_MIN_WORDS:
             columns, counts = self._char_grams_numpy(ordered)
         else:
             columns, counts = self._char_grams_python(ordered)
