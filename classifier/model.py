@@ -70,7 +70,8 @@ class TextField:
         self._pairs = self.analyzer == "word" and self.ngram_range == (1, 2)
         if self._pairs:
             self._index_tokens()
-        self._char_vectorized: bool | None = None  # decided (and indexed) at the first large batch of new words
+        # whether new words' char n-grams are computed in numpy: decided (and indexed) at the first large batch
+        self._char_vectorized: bool | None = None
 
     def _index_tokens(self) -> None:
         """For (1, 2)-grams: an index for every token that is a unigram term or half of a bigram term, with the
@@ -89,7 +90,9 @@ class TextField:
         keys = pairs[:, 0] * self._token_count + pairs[:, 1] if len(halves) else np.zeros(0, dtype=np.int64)
         order = np.argsort(keys)
         self._bigram_keys = keys[order]
-        self._bigram_columns = np.array(list(map(self.vocabulary.__getitem__, bigrams)), dtype=np.int64)[order]
+        self._bigram_columns = np.array(list(map(self.vocabulary.__getitem__, bigrams)), dtype=np.int64)[
+            order
+        ]
 
     @property
     def size(self) -> int:
@@ -210,7 +213,9 @@ class TextField:
             self._cache_char_columns(missing)
         found = list(map(self._word_cache.__getitem__, words))
         columns = np.frombuffer(b"".join(found), dtype=np.intc).astype(np.int64)
-        per_word = np.fromiter(map(len, found), dtype=np.int64, count=len(found)) // np.dtype(np.intc).itemsize
+        per_word = (
+            np.fromiter(map(len, found), dtype=np.int64, count=len(found)) // np.dtype(np.intc).itemsize
+        )
         per_text = np.fromiter(map(len, words_of), dtype=np.int64, count=len(words_of))
         word_rows = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
         return np.repeat(word_rows, per_word), columns
@@ -232,9 +237,7 @@ class TextField:
         findall = self._token.findall
         tokens_of = [findall(text.lower()) for text in texts]
         tokens = list(chain.from_iterable(tokens_of))
-        index = np.fromiter(
-            map(self._token_index.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
-        )
+        index = np.fromiter(map(self._token_index.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
         per_text = np.fromiter(map(len, tokens_of), dtype=np.int64, count=len(tokens_of))
         token_rows = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
         unigrams = self._unigram_of[index]

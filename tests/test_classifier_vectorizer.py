@@ -107,5 +107,7 @@ def test_lines_the_quick_reader_cannot_take_are_read_as_before():
 )
 def test_a_bad_line_is_named_with_its_number(line: bytes, message: str):
     lines = [b'{"server": "s", "name": "get_x"}\n', line]
-    with pytest.raises(stream.InputError, match=f"^in.jsonl:2: .*{message.replace('(', '.').replace(')', '.')}"):
+    with pytest.raises(
+        stream.InputError, match=f"^in.jsonl:2: .*{message.replace('(', '.').replace(')', '.')}"
+    ):
         stream.label_stream(lines, io.BytesIO(), source="in.jsonl", workers=1)
