@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ _CAMEL_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 _WORD = re.compile(r"[a-z][a-z0-9'-]*")
 _LETTERS = re.compile(r"[a-z]+")
+_GROUP = re.Match.group
 _DESCRIPTION_LEADS = (
     "this tool will",
     "this tool",
@@ -146,7 +148,7 @@ def find_description_verb(description: str, lexicon: Lexicon, window: int = 6) -
             if text.startswith(lead):
                 text = text[len(lead) :].lstrip(" :,-")
                 changed = True
-    for word in _WORD.findall(text)[:window]:
+    for word in map(_GROUP, islice(_WORD.finditer(text), window)):  # stops after the window
         verb = _verb_stem(word, lexicon.verb_category)
         if verb is not None:
             return verb
