@@ -29,6 +29,7 @@ MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "model.npz"
 FORMAT = "mcp-catalog/tfidf-logreg/1"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _TERM_SEPARATOR = "\n"
+BATCH_MIN_TEXTS = 32  # fewer texts (one tool): n-grams looked up one by one, no index built at load
 NUMPY_MIN_WORDS = 64  # fewer new words than this (one tool): the Python path, without building the char index
 WORD_CACHE_LIMIT = 20_000  # char n-gram columns cached per distinct word; bounded, so memory stays flat
 
@@ -68,8 +69,7 @@ class TextField:
     def __post_init__(self) -> None:
         self._token = re.compile(self.token_pattern)
         self._pairs = self.analyzer == "word" and self.ngram_range == (1, 2)
-        if self._pairs:
-            self._index_tokens()
+        self._tokens_indexed = False  # the (1, 2)-gram index is built at the first batch of BATCH_MIN_TEXTS
         # whether new words' char n-grams are computed in numpy: decided (and indexed) at the first large batch
         self._char_vectorized: bool | None = None
 
@@ -255,7 +255,10 @@ class TextField:
 
     def columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Every row's n-gram columns (with repeats), flat, and the row each belongs to."""
-        if self._pairs:
+        if self._pairs and len(texts) >= BATCH_MIN_TEXTS:
+            if not self._tokens_indexed:
+                self._index_tokens()
+                self._tokens_indexed = True
             return self._pair_columns(texts)
         if self.analyzer == "char_wb":
             return self._char_columns(texts)

@@ -111,3 +111,26 @@ def test_a_bad_line_is_named_with_its_number(line: bytes, message: str):
         stream.InputError, match=f"^in.jsonl:2: .*{message.replace('(', '.').replace(')', '.')}"
     ):
         stream.label_stream(lines, io.BytesIO(), source="in.jsonl", workers=1)
+
+
+def test_word_ngrams_of_a_large_batch_are_those_of_one_text_at_a_time():
+    """A batch of BATCH_MIN_TEXTS or more goes through the token index and numpy bigram keys; fewer texts
+    (one tool) are looked up one n-gram at a time. Both give the same columns for every text."""
+    from classifier import DATA_DIR
+    from classifier.features import build_features, model_text
+
+    bundle = load_bundle()
+    assert bundle is not None
+    field = next(f for f in bundle.model.fields if f.analyzer == "word")
+    rows = [json.loads(line) for line in (DATA_DIR / "seed.jsonl").read_text().splitlines() if line.strip()]
+    texts = [model_text(f)[1] for f in build_features(rows)]
+    texts += ["don't x'y ab'' ''ab é\u00e9t\u00e9 \u03a3\u03c3 delete the run", "", "a", "run run run"]
+    assert len(texts) >= model_module.BATCH_MIN_TEXTS
+    rows_batch, columns_batch = fresh(field).columns(texts)
+    one_by_one = fresh(field)
+    expected = []
+    for index, text in enumerate(texts):
+        _, columns = one_by_one.columns([text])
+        expected += [(index, column) for column in columns.tolist()]
+    assert sorted(zip(rows_batch.tolist(), columns_batch.tolist(), strict=True)) == sorted(expected)
+    assert any(" " in term for term, column in field.vocabulary.items() if column in set(columns_batch.tolist()))
