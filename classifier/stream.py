@@ -4,7 +4,8 @@ Rows of one `server` are siblings, so a batch only ever ends where the server ch
 server, as the catalog and the crawler write it). A server whose rows come back after its batch was written
 is labelled with the siblings of its later batch only; the run counts such servers (`split_servers`).
 Above PARALLEL_MIN_ROWS rows, batches are labelled in worker processes (at most two batches in flight
-per worker) and written in input order.
+per worker) and written in input order. Cutting batches needs only each line's name and server, which are
+read without parsing the rest of the line; the full parse happens once, where the batch is labelled.
 """
 
 from __future__ import annotations
