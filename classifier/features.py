@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ _CAMEL_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 _WORD = re.compile(r"[a-z][a-z0-9'-]*")
 _LETTERS = re.compile(r"[a-z]+")
+_GROUP = re.Match.group
 _DESCRIPTION_LEADS = (
     "this tool will",
     "this tool",
@@ -78,7 +80,8 @@ def split_name(name: str) -> list[str]:
 
 @lru_cache(maxsize=8192)  # bounded: memory stays flat on long streams of distinct names
 def _split_cached(name: str) -> tuple[str, ...]:
-    spaced = _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name))
+    # both camelCase patterns need an upper-case A-Z: a name with no upper-case letter skips them
+    spaced = name if name.islower() else _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name))
     if spaced.isascii():  # lower-casing first cannot turn a separator into a letter
         return tuple([token for token in _NON_ALNUM.split(spaced.lower()) if token])
     return tuple([token.lower() for token in _NON_ALNUM.split(spaced) if token])
@@ -135,15 +138,17 @@ def find_name_verb(tokens: list[str], lexicon: Lexicon) -> tuple[str | None, int
 
 def find_description_verb(description: str, lexicon: Lexicon, window: int = 6) -> str | None:
     """The verb a description opens with ('Deletes a run ...' -> 'delete'), skipping 'This tool ...'."""
-    text = description.strip().lower()[:200]
-    changed = True
+    text = description.strip()
+    # lower-casing can lengthen a string and reads context (final sigma): the cheap prefix only for ASCII
+    text = text[:200].lower() if text.isascii() else text.lower()[:200]
+    changed = text.startswith(_DESCRIPTION_LEADS)  # one C call for the common case: no lead at all
     while changed:
         changed = False
         for lead in _DESCRIPTION_LEADS:
             if text.startswith(lead):
                 text = text[len(lead) :].lstrip(" :,-")
                 changed = True
-    for word in _WORD.findall(text)[:window]:
+    for word in map(_GROUP, islice(_WORD.finditer(text), window)):  # stops after the window
         verb = _verb_stem(word, lexicon.verb_category)
         if verb is not None:
             return verb

@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "model.npz"
 FORMAT = "mcp-catalog/tfidf-logreg/1"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _TERM_SEPARATOR = "\n"
-WORD_CACHE_LIMIT = 20_000  # char n-grams cached per distinct word; cleared when full, so memory stays flat
+BATCH_MIN_TEXTS = 32  # fewer texts (one tool): n-grams looked up one by one, no index built at load
+NUMPY_MIN_WORDS = 64  # fewer new words than this (one tool): the Python path, without building the char index
+WORD_CACHE_LIMIT = 20_000  # char n-gram columns cached per distinct word; bounded, so memory stays flat
 
 
 @dataclass(frozen=True)
@@ -61,61 +64,164 @@ class TextField:
     vocabulary: dict[str, int]
     idf: np.ndarray
     offset: int  # first column of this field in the model's coefficients
-    _word_cache: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _word_cache: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._token = re.compile(self.token_pattern)
         self._pairs = self.analyzer == "word" and self.ngram_range == (1, 2)
-        if self._pairs:
-            self._index_bigrams()
+        self._tokens_indexed = False  # the (1, 2)-gram index is built at the first batch of BATCH_MIN_TEXTS
+        # whether new words' char n-grams are computed in numpy: decided (and indexed) at the first large batch
+        self._char_vectorized: bool | None = None
 
-    def _index_bigrams(self) -> None:
-        """For (1, 2)-grams: an id per token that occurs in a bigram, and the bigrams as sorted id-pair keys,
-        so a batch's bigrams are looked up at once in numpy instead of joined and hashed one by one."""
-        bigrams = [(term, column) for term, column in self.vocabulary.items() if " " in term]
-        halves = [term.split(" ") for term, _ in bigrams]
-        token_ids = {token: index for index, token in enumerate(sorted({t for pair in halves for t in pair}))}
-        self._token_ids = token_ids
-        self._token_count = max(len(token_ids), 1)
-        first = np.fromiter((token_ids[pair[0]] for pair in halves), dtype=np.int64, count=len(halves))
-        second = np.fromiter((token_ids[pair[-1]] for pair in halves), dtype=np.int64, count=len(halves))
-        keys = first * self._token_count + second
+    def _index_tokens(self) -> None:
+        """For (1, 2)-grams: an index for every token that is a unigram term or half of a bigram term, with the
+        token's unigram column as an array (-1: none), and the bigrams as sorted keys of index pairs. A batch's
+        tokens are then looked up once each, and its bigrams matched at once in numpy."""
+        unigrams = [term for term in self.vocabulary if " " not in term]
+        bigrams = [term for term in self.vocabulary if " " in term]
+        halves = [term.split(" ", 1) for term in bigrams]
+        known = dict.fromkeys(unigrams)
+        known.update(dict.fromkeys(chain.from_iterable(halves)))
+        index = self._token_index = dict(zip(known, range(len(known)), strict=True))
+        self._token_count = max(len(known), 1)
+        # the last entry answers index -1 (a token the model does not know): no column
+        self._unigram_of = np.array([*map(self.vocabulary.get, known, repeat(-1)), -1], dtype=np.int64)
+        pairs = np.array([[index[first], index[second]] for first, second in halves], dtype=np.int64)
+        keys = pairs[:, 0] * self._token_count + pairs[:, 1] if len(halves) else np.zeros(0, dtype=np.int64)
         order = np.argsort(keys)
         self._bigram_keys = keys[order]
-        self._bigram_columns = np.fromiter((c for _, c in bigrams), dtype=np.int64, count=len(bigrams))[order]
+        self._bigram_columns = np.array(list(map(self.vocabulary.__getitem__, bigrams)), dtype=np.int64)[
+            order
+        ]
 
     @property
     def size(self) -> int:
         return len(self.idf)
 
-    def _char_columns(self, word: str) -> tuple[int, ...]:
-        """The columns of one whitespace-free word's char n-grams (padded by a space each side), cached."""
-        cached = self._word_cache.get(word)
-        if cached is not None:
-            return cached
-        padded = f" {word} "
-        length = len(padded)
+    def _char_grams_python(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Columns of the words' char n-grams (each word padded by a space each side), word after word, and
+        how many belong to each word: the vectorizer's rule written out (the reference for the numpy path)."""
         low, high = self.ngram_range
-        get = self.vocabulary.get
-        found = []
-        for n in range(low, high + 1):
-            if length <= n:
-                found.append(get(padded))
-                break
-            found += map(get, [padded[start : start + n] for start in range(length - n + 1)])
-        columns = tuple(c for c in found if c is not None)
-        if len(self._word_cache) >= WORD_CACHE_LIMIT:
-            self._word_cache.clear()
-        self._word_cache[word] = columns
-        return columns
+        grams: list[str] = []
+        counts = []
+        for word in words:
+            padded = f" {word} "
+            length = len(padded)
+            before = len(grams)
+            for n in range(low, high + 1):
+                if length <= n:  # a short word counts once, whole
+                    grams.append(padded)
+                    break
+                grams += [padded[start : start + n] for start in range(length - n + 1)]
+            counts.append(len(grams) - before)
+        found = np.fromiter(map(self.vocabulary.get, grams, repeat(-1)), dtype=np.intc, count=len(grams))
+        known = found >= 0
+        word_of = np.repeat(np.arange(len(words)), counts)[known]
+        return found[known], np.bincount(word_of, minlength=len(words))
 
-    def _char_row(self, text: str, out: list[int]) -> None:
-        char_columns = self._char_columns
-        for word in text.lower().split():
-            out += char_columns(word)
+    def _index_chars(self) -> bool:
+        """For char n-grams: every character of the vocabulary gets a small id (1..K; 0 = a character no term
+        has), so an n-gram is exactly one integer (its ids in `bits`-bit digits), and the vocabulary a sorted
+        array of those integers. False when they would not fit in 63 bits, or when short words are counted
+        whole (a lowest n above 3): then the Python path is used."""
+        low, high = self.ngram_range
+        alphabet = sorted(set(chain.from_iterable(self.vocabulary)))
+        bits = len(alphabet).bit_length()
+        if bits * high > 63 or low > 3 or not alphabet:
+            return False
+        table = np.zeros(ord(alphabet[-1]) + 1, dtype=np.int64)
+        table[[ord(c) for c in alphabet]] = np.arange(1, len(alphabet) + 1)
+        self._char_table, self._char_bits = table, bits
+        terms = list(self.vocabulary)
+        ids, starts, lengths = self._char_ids(terms)
+        keys = np.zeros(len(terms), dtype=np.int64)
+        for j in range(high):
+            longer = lengths > j
+            keys[longer] |= ids[starts[longer] + j] << (bits * j)
+        order = np.argsort(keys)
+        self._char_keys = keys[order]
+        self._char_key_columns = np.fromiter(self.vocabulary.values(), dtype=np.intc, count=len(terms))[order]
+        return True
+
+    def _char_ids(self, strings: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The strings' characters as ids, end to end, with each string's start and length."""
+        joined = "".join(strings).encode("utf-32-le", "surrogatepass")
+        codes = np.frombuffer(joined, dtype=np.uint32).astype(np.int64)
+        table = self._char_table
+        ids = np.where(codes < len(table), table[np.minimum(codes, len(table) - 1)], 0)
+        lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+        return ids, np.cumsum(lengths) - lengths, lengths
+
+    def _char_grams_numpy(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """What _char_grams_python gives, for all the words at once: each n-gram of length n (from the lowest
+        n up to the word's padded length, at most the highest) as one integer, looked up in the sorted keys."""
+        low, high = self.ngram_range
+        bits = self._char_bits
+        ids, starts, lengths = self._char_ids([f" {word} " for word in words])
+        word_at = np.repeat(np.arange(len(words)), lengths)
+        offset = np.arange(len(ids)) - starts[word_at]
+        room = lengths[word_at] - offset  # characters from each position to its word's end
+        found_words, found_columns = [], []
+        for n in range(low, high + 1):
+            at = np.flatnonzero(room >= n)
+            if not len(at):
+                break
+            keys = np.zeros(len(at), dtype=np.int64)
+            whole = np.ones(len(at), dtype=bool)
+            for j in range(n):
+                digit = ids[at + j]
+                whole &= digit > 0
+                keys |= digit << (bits * j)
+            place = np.searchsorted(self._char_keys, keys)
+            place[place == len(self._char_keys)] = 0
+            known = whole & (self._char_keys[place] == keys)
+            found_words.append(word_at[at[known]])
+            found_columns.append(self._char_key_columns[place[known]])
+        word_of = np.concatenate(found_words) if found_words else np.zeros(0, dtype=np.int64)
+        columns = np.concatenate(found_columns) if found_columns else np.zeros(0, dtype=np.intc)
+        order = np.argsort(word_of, kind="stable")
+        return columns[order], np.bincount(word_of, minlength=len(words))
+
+    def _cache_char_columns(self, words: set[str]) -> None:
+        """Compute the columns of these words' char n-grams and cache them per word as int32 bytes."""
+        ordered = list(words)
+        if self._char_vectorized is None and len(ordered) >= NUMPY_MIN_WORDS:
+            self._char_vectorized = self._index_chars()
+        if self._char_vectorized and len(ordered) >= NUMPY_MIN_WORDS:
+            columns, counts = self._char_grams_numpy(ordered)
+        else:
+            columns, counts = self._char_grams_python(ordered)
+        buffer = np.ascontiguousarray(columns, dtype=np.intc).tobytes()
+        size = np.dtype(np.intc).itemsize
+        start = 0
+        for word, end in zip(ordered, np.cumsum(counts).tolist(), strict=True):
+            self._word_cache[word] = buffer[start * size : end * size]
+            start = end
+
+    def _char_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each text lower-cased and split on whitespace once; every word's columns come from a per-word cache
+        and are joined as bytes. When the cache is full, only the words of the current batch stay in it, so
+        memory stays flat and the common words stay cached."""
+        words_of = [text.lower().split() for text in texts]
+        words = list(chain.from_iterable(words_of))
+        distinct = set(words)
+        missing = distinct.difference(self._word_cache)
+        if missing:
+            if len(self._word_cache) + len(missing) > WORD_CACHE_LIMIT:
+                kept = distinct - missing
+                self._word_cache = {word: self._word_cache[word] for word in kept}
+            self._cache_char_columns(missing)
+        found = list(map(self._word_cache.__getitem__, words))
+        columns = np.frombuffer(b"".join(found), dtype=np.intc).astype(np.int64)
+        per_word = (
+            np.fromiter(map(len, found), dtype=np.int64, count=len(found)) // np.dtype(np.intc).itemsize
+        )
+        per_text = np.fromiter(map(len, words_of), dtype=np.int64, count=len(words_of))
+        word_rows = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
+        return np.repeat(word_rows, per_word), columns
 
     def _word_row(self, text: str, out: list[int]) -> None:
-        """Unigram then bigram columns of the text's tokens (the vectorizer's token pattern, lower-cased)."""
+        """Unigram then n-gram columns of the text's tokens (the vectorizer's token pattern, lower-cased)."""
         tokens = self._token.findall(text.lower())
         get = self.vocabulary.get
         found = list(map(get, tokens))
@@ -126,43 +232,40 @@ class TextField:
         out += [c for c in found if c is not None]
 
     def _pair_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Unigrams looked up per token; bigrams as id pairs of neighbouring tokens, all rows at once."""
-        get, token_id = self.vocabulary.get, self._token_ids.get
+        """All the batch's tokens looked up at once (one dict lookup each); unigram columns and bigram id pairs
+        of neighbouring tokens of one text follow in numpy."""
         findall = self._token.findall
-        unigrams: list[int] = []
-        unigram_ends = []
-        ids: list[int] = []
-        id_ends = []
-        for text in texts:
-            tokens = findall(text.lower())
-            unigrams += [c for c in map(get, tokens) if c is not None]
-            unigram_ends.append(len(unigrams))
-            ids += [token_id(t, -1) for t in tokens]
-            id_ends.append(len(ids))
-        rows_of = np.arange(len(texts), dtype=np.int64)
-        unigram_rows = np.repeat(rows_of, np.diff(np.array(unigram_ends, dtype=np.int64), prepend=0))  # type: ignore[arg-type]  # numpy's stubs type np.diff of int64 as timedelta64
-        id_array = np.array(ids, dtype=np.int64)
-        id_rows = np.repeat(rows_of, np.diff(np.array(id_ends, dtype=np.int64), prepend=0))  # type: ignore[arg-type]  # numpy's stubs type np.diff of int64 as timedelta64
-        first, second = id_array[:-1], id_array[1:]
-        usable = (first >= 0) & (second >= 0) & (id_rows[:-1] == id_rows[1:])
+        tokens_of = [findall(text.lower()) for text in texts]
+        tokens = list(chain.from_iterable(tokens_of))
+        index = np.fromiter(map(self._token_index.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+        per_text = np.fromiter(map(len, tokens_of), dtype=np.int64, count=len(tokens_of))
+        token_rows = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
+        unigrams = self._unigram_of[index]
+        has_unigram = unigrams >= 0
+        first, second = index[:-1], index[1:]
+        usable = (first >= 0) & (second >= 0) & (token_rows[:-1] == token_rows[1:])
         keys = first[usable] * self._token_count + second[usable]
-        pair_rows = id_rows[:-1][usable]
+        pair_rows = token_rows[:-1][usable]
         at = np.searchsorted(self._bigram_keys, keys)
         at[at == len(self._bigram_keys)] = 0
         known = self._bigram_keys[at] == keys if len(self._bigram_keys) else np.zeros(len(keys), dtype=bool)
-        rows = np.concatenate([unigram_rows, pair_rows[known]])
-        columns = np.concatenate([np.array(unigrams, dtype=np.int64), self._bigram_columns[at[known]]])
+        rows = np.concatenate([token_rows[has_unigram], pair_rows[known]])
+        columns = np.concatenate([unigrams[has_unigram], self._bigram_columns[at[known]]])
         return rows, columns
 
     def columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Every row's n-gram columns (with repeats), flat, and the row each belongs to."""
-        if self._pairs:
+        if self._pairs and len(texts) >= BATCH_MIN_TEXTS:
+            if not self._tokens_indexed:
+                self._index_tokens()
+                self._tokens_indexed = True
             return self._pair_columns(texts)
-        row_of = self._char_row if self.analyzer == "char_wb" else self._word_row
+        if self.analyzer == "char_wb":
+            return self._char_columns(texts)
         flat: list[int] = []
         ends = []
         for text in texts:
-            row_of(text, flat)
+            self._word_row(text, flat)
             ends.append(len(flat))
         lengths = np.diff(np.array(ends, dtype=np.int64), prepend=0)
         rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)  # type: ignore[arg-type]  # numpy's stubs type np.diff of int64 as timedelta64
@@ -174,8 +277,11 @@ class TextField:
         if not len(columns):
             empty = np.zeros(0)
             return rows, columns, empty
-        keys, counts = np.unique(rows * self.size + columns, return_counts=True)
-        rows, columns = np.divmod(keys, self.size)
+        keys = rows * self.size + columns
+        if len(texts) * self.size < 2**31:  # numpy sorts 32-bit keys several times faster
+            keys = keys.astype(np.int32)
+        keys, counts = np.unique(keys, return_counts=True)
+        rows, columns = np.divmod(keys.astype(np.int64), self.size)
         values = (np.log(counts) + 1.0) * self.idf[columns]
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
         return rows, columns, values / norms[rows]

@@ -35,6 +35,7 @@ _LISTS_A_DELETE = re.compile(
     rf"{_LIST_SEPARATOR}(delet|drop|destroy|purg|uninstall|truncat|wip|eras)\w*\b",
     re.I,
 )
+_DELETE_STEMS = ("delet", "drop", "destroy", "purg", "uninstall", "truncat", "wip", "eras")  # _LISTS_A_DELETE needs one
 _MOVES_MONEY_TO = re.compile(r"\bto refund\b", re.I)
 _NON_SQL_QUERY_LANGUAGES = frozenset(
     {"promql", "logql", "traceql", "kql", "insights", "lucene", "jql", "cql", "graphql", "search", "dql"}
@@ -117,7 +118,7 @@ def _may_contain(f: ToolFeatures, fragments: tuple[str, ...]) -> bool:
     if not f.description_ascii:
         return True
     low = f.description_lower
-    return any(fragment in low for fragment in fragments)
+    return any(map(low.__contains__, fragments))
 
 
 @lru_cache(maxsize=65536)
@@ -500,8 +501,9 @@ def _verb_and_object(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) ->
         return verdict.decide(
             "destructive", MEDIUM, f"shrinking the '{shrunk}' discards data beyond the new limit"
         )
-    backup = set(following) & lexicon.sets["restorable_objects"] or _FROM_A_BACKUP.search(f.description[:300])
-    if verb == "restore" and backup:
+    if verb == "restore" and (
+        set(following) & lexicon.sets["restorable_objects"] or _FROM_A_BACKUP.search(f.description[:300])
+    ):
         return verdict.decide("destructive", MEDIUM, "restoring a backup overwrites the current data")
     if verb == "apply" and set(following) & lexicon.sets["applied_plan_objects"]:
         return verdict.decide(
@@ -763,7 +765,7 @@ def _write_that_overwrites(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdi
     if said:
         verdict.decide("destructive", STRONG, f"a write whose description says '{said}'")
         return True
-    listed = _LISTS_A_DELETE.search(f.description[:600])
+    listed = _may_contain(f, _DELETE_STEMS) and _LISTS_A_DELETE.search(f.description[:600])
     if listed:
         verdict.decide("destructive", MEDIUM, f"its description lists '{listed.group(0)}' among what it does")
         return True
