@@ -530,6 +530,7 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
         sandbox=options.sandbox,
         entry_forms=not options.server_args,  # try `stdio`, `serve`, ... when the plain entry point fails
         env_names=list(prepared.env_names),  # placeholders for these when it fails without them
+        env_values=dict(prepared.env_values),
         scratch=list(prepared.scratch),  # its code's folders: writable throwaway copies
     )
     return launch, prepared.notes

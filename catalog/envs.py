@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from catalog import sandbox
+from catalog import envvars, sandbox
 from catalog.models import CatalogError
 
 COMPLETE = ".catalog-complete"
@@ -60,6 +60,7 @@ class Prepared:
     root: Path
     notes: list[str] = field(default_factory=list)
     env_names: list[str] = field(default_factory=list)  # variables its own files read (see envvars)
+    env_values: dict[str, str] = field(default_factory=dict)  # values a schema or an SDK fixes for some
     scratch: list[str] = field(default_factory=list)  # its own code's folders: writable throwaway copies
 
 
@@ -84,11 +85,13 @@ def python_env(
     _ensure_installed(root, install)
     base = _venv_base_prefix(root)
     command = python_entry_point(root, name)
+    reads = _python_env_reads(root, name)
     return Prepared(
         command,
         [str(root), str(base)],
         root,
-        env_names=_python_env_names(root, name),
+        env_names=reads.names,
+        env_values=reads.values,
         scratch=_python_code_folders(root, name),
     )
 
@@ -104,10 +107,9 @@ def _python_code_folders(root: Path, name: str) -> list[str]:
     return [str(folder) for folder in folders if folder.is_dir() and not folder.is_symlink()]
 
 
-def _python_env_names(root: Path, name: str) -> list[str]:
-    """Variables read by the files the distribution installed (its RECORD), not by its dependencies."""
-    from catalog import envvars
-
+def _python_env_reads(root: Path, name: str) -> envvars.Reads:
+    """Variables read by the files the distribution installed (its RECORD), and those of the cloud SDKs
+    installed with it."""
     dist_info = _dist_info(root, name)
     site = dist_info.parent.resolve()
     record = dist_info / "RECORD"
@@ -118,7 +120,14 @@ def _python_env_names(root: Path, name: str) -> list[str]:
         path = (site / relative).resolve()
         if site in path.parents and relative.endswith(envvars.SOURCE_SUFFIXES + ("server.json", "manifest.json")):
             files.append(path)
-    return envvars.names_in_files(files[: envvars.MAX_FILES])
+    return _with_sdk_variables(envvars.read_files(files[: envvars.MAX_FILES]), site)
+
+
+def _with_sdk_variables(reads: envvars.Reads, installed: Path) -> envvars.Reads:
+    sdk = envvars.sdk_variables(installed)
+    reads.names += [name for name in sdk if name not in reads.names]
+    reads.values = {**sdk, **reads.values}
+    return reads
 
 
 def _install_with_fitting_python(
@@ -198,14 +207,13 @@ def npm_env(
     notes = notes_file.read_text(encoding="utf-8").splitlines() if notes_file.is_file() else []
     binds = [str(root)] + ([str(Path(tarball).absolute().parent)] if tarball else [])
     entry = npm_entry_point(root, name)
-    from catalog import envvars
-
-    env_names = envvars.names_in_files(envvars.package_files(root / "node_modules" / name))
+    reads = envvars.read_files(envvars.package_files(root / "node_modules" / name))
+    reads = _with_sdk_variables(reads, root / "node_modules")
     scratch = [str(root / "node_modules" / name)]
     if _is_native_binary(entry):
-        return Prepared([str(entry)], binds, root, notes, env_names, scratch)
+        return Prepared([str(entry)], binds, root, notes, reads.names, reads.values, scratch)
     node, node_binds = _node_for(root, name, version, Path(env_dir).absolute(), sandbox_enabled, timeout)
-    return Prepared([node, str(entry)], binds + node_binds, root, notes, env_names, scratch)
+    return Prepared([node, str(entry)], binds + node_binds, root, notes, reads.names, reads.values, scratch)
 
 
 def _node_for(
@@ -756,6 +764,7 @@ def package_command_launch(
         sandbox=sandbox_enabled,
         entry_forms=not behind.args,
         env_names=list(prepared.env_names),
+        env_values=dict(prepared.env_values),
         scratch=list(prepared.scratch),
     )
     tool = "npx" if behind.registry == "npm" else "uvx"
