@@ -1,7 +1,10 @@
 """Crawl truth on real servers: the default `catalog crawl SPEC` against the tool names each server's own
 live listing gave (the hand-labelled rows of data/labelled/, listed live by the labellers).
 
-    python benchmarks/survey_crawl.py [CATALOG_BINARY] [--out results.json]
+    python benchmarks/survey_crawl.py [CATALOG_BINARY] [--out results.json] [--only NAME ...] [--work DIR]
+
+--only keeps the servers whose name contains one of the given strings; --work keeps the cache and database in
+DIR (installed environments are reused by the next run) instead of a fresh temporary folder.
 
 benchmarks/survey_servers.json holds 44 servers (22 PyPI, 22 npm) with version and live names; four whose
 listing depended on settings the labellers chose (a tools switch, a config file) are skipped. Verdicts:
@@ -30,12 +33,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("catalog", nargs="?", default="catalog")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--only", action="append", default=[])
+    parser.add_argument("--work", type=Path)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="survey-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="survey-"))
+    work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "CATALOG_CACHE": str(work / "cache"), "CATALOG_DB": str(work / "catalog.db")}
     results = []
     for server in json.loads((HERE / "survey_servers.json").read_text()):
-        if server["server"] in SKIP:
+        if server["server"] in SKIP or (args.only and not any(part in server["server"] for part in args.only)):
             continue
         registry, name = server["server"].split(":", 1)
         spec = f"pypi:{name}=={server['version']}" if registry == "pypi" else f"npm:{name}@{server['version']}"
