@@ -3,7 +3,7 @@ live listing gave (the hand-labelled rows of data/labelled/, listed live by the 
 
     python benchmarks/survey_crawl.py [CATALOG_BINARY] [--out results.json] [--only NAME ...] [--work DIR]
 
---only keeps the servers whose name contains one of the given strings; --work keeps the cache and database in
+--only keeps the servers whose name contains one of the given strings; --servers reads another list; --work keeps the cache and database in
 DIR (installed environments are reused by the next run) instead of a fresh temporary folder.
 
 benchmarks/survey_servers.json holds 44 servers (22 PyPI, 22 npm) with version and live names; four whose
@@ -35,12 +35,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--work", type=Path)
+    parser.add_argument("--servers", type=Path, default=HERE / "survey_servers.json")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="survey-"))
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "CATALOG_CACHE": str(work / "cache"), "CATALOG_DB": str(work / "catalog.db")}
     results = []
-    for server in json.loads((HERE / "survey_servers.json").read_text()):
+    for server in json.loads(args.servers.read_text()):
         if server["server"] in SKIP or (args.only and not any(part in server["server"] for part in args.only)):
             continue
         registry, name = server["server"].split(":", 1)
