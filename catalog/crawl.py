@@ -522,7 +522,13 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
     prepare = envs.python_env if target.package.registry == "pypi" else envs.npm_env
     env_dir = options.cache_dir / "envs"
     _phase(options, f"installing {target.package.name} {target.package.version}")
-    prepared = prepare(target.package.name, target.package.version, env_dir, sandbox_enabled=options.sandbox)
+    prepared = prepare(
+        target.package.name,
+        target.package.version,
+        env_dir,
+        sandbox_enabled=options.sandbox,
+        progress=options.progress,
+    )
     launch = live.Launch(
         command=[*prepared.command, *options.server_args],
         env=dict(options.env),

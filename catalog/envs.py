@@ -72,15 +72,18 @@ def python_env(
     find_links: Path | None = None,
     sandbox_enabled: bool = True,
     timeout: float = 900,
+    progress: Callable[[str], None] | None = None,
 ) -> Prepared:
     """A venv holding NAME==VERSION (installed once, then reused) and its console script.
 
-    With `find_links`, packages come from that directory only (no index is asked)."""
+    With `find_links`, packages come from that directory only (no index is asked). `progress` is told
+    how an install is getting on (packages downloaded and installed so far), about once a second."""
     _check_name(name, version, PYPI_NAME, "PyPI")
     root = Path(env_dir).absolute() / "pypi" / f"{_normalize(name)}-{version}"
 
     def install(target: Path) -> None:
-        _install_with_fitting_python(name, version, target, find_links, sandbox_enabled, timeout)
+        watch = _install_watch(f"{name} {version}", target, target.parent / ".uv-cache" / "archive-v0", progress)
+        _install_with_fitting_python(name, version, target, find_links, sandbox_enabled, timeout, watch)
 
     _ensure_installed(root, install)
     base = _venv_base_prefix(root)
@@ -131,7 +134,13 @@ def _with_sdk_variables(reads: envvars.Reads, installed: Path) -> envvars.Reads:
 
 
 def _install_with_fitting_python(
-    name: str, version: str, root: Path, find_links: Path | None, sandbox_enabled: bool, timeout: float
+    name: str,
+    version: str,
+    root: Path,
+    find_links: Path | None,
+    sandbox_enabled: bool,
+    timeout: float,
+    watch: Callable[[], None] | None = None,
 ) -> None:
     """Install with the newest Python on the machine; when the release's Requires-Python rules it out,
     with the newest one that fits, or fail saying which version is needed (never an older release)."""
@@ -142,7 +151,7 @@ def _install_with_fitting_python(
     tried: list[runtimes.Interpreter] = []
     while True:
         try:
-            _install_python(name, version, root, interpreter.prefix, find_links, sandbox_enabled, timeout)
+            _install_python(name, version, root, interpreter.prefix, find_links, sandbox_enabled, timeout, watch)
         except CatalogError as error:
             needed = runtimes.python_requirement_in(str(error))
             if needed is None or error.kind != "install_failed":
@@ -190,17 +199,20 @@ def npm_env(
     tarball: Path | None = None,
     sandbox_enabled: bool = True,
     timeout: float = 900,
+    progress: Callable[[str], None] | None = None,
 ) -> Prepared:
     """An npm prefix holding NAME@VERSION and the command of its `bin`. Packages install without their
     scripts; the scripts (native builds) then run by themselves in the sandbox, never outside it.
 
-    With `tarball`, the package comes from that local file instead of the registry."""
+    With `tarball`, the package comes from that local file instead of the registry. `progress` as for
+    python_env."""
     _check_name(name, version, NPM_NAME, "npm")
     root = Path(env_dir).absolute() / "npm" / f"{name.replace('/', '+')}-{version}"
 
     def install(target: Path) -> None:
         spec = str(Path(tarball).absolute()) if tarball else f"{name}@{version}"
-        _install_npm(spec, f"{name}@{version}", target, sandbox_enabled, timeout)
+        watch = _install_watch(f"{name} {version}", target, None, progress)
+        _install_npm(spec, f"{name}@{version}", target, sandbox_enabled, timeout, watch)
 
     _ensure_installed(root, install)
     notes_file = root / INSTALL_NOTES
@@ -336,6 +348,49 @@ def _pick_command(name: str, candidates: list[str], what: str) -> str | None:
     )
 
 
+def _install_watch(
+    label: str, root: Path, downloads: Path | None, progress: Callable[[str], None] | None
+) -> Callable[[], None] | None:
+    """What `progress` is told while an install runs: the packages downloaded (new entries in uv's cache)
+    and installed (in site-packages or node_modules) so far, and the seconds it has taken."""
+    if progress is None:
+        return None
+    import time
+
+    started = time.monotonic()
+    before = _entries(downloads) if downloads is not None else 0
+
+    def watch() -> None:
+        installed = len(list(root.glob("lib/python*/site-packages/*.dist-info"))) or _npm_packages(root / "node_modules")
+        parts = [f"{_entries(downloads) - before} downloaded"] if downloads is not None else []
+        parts += [f"{installed} installed"] if installed else []
+        counts = f"packages {', '.join(parts)}; " if parts else ""
+        progress(f"installing {label}: {counts}{time.monotonic() - started:.0f}s")
+
+    return watch
+
+
+def _entries(*folders: Path) -> int:
+    total = 0
+    for folder in folders:
+        try:
+            total += sum(1 for _ in os.scandir(folder))
+        except OSError:
+            continue
+    return total
+
+
+def _npm_packages(folder: Path) -> int:
+    """Top-level packages in a node_modules folder (a scope's folder counts its packages)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    scoped = [entry for entry in entries if entry.name.startswith("@")]
+    named = [entry for entry in entries if not entry.name.startswith((".", "@"))]
+    return len(named) + sum(_entries(Path(entry.path)) for entry in scoped)
+
+
 def _ensure_installed(root: Path, install: Callable[[Path], None]) -> None:
     """Install into `root` unless a completed install is there; one installer at a time per root, and
     an interrupted install is wiped and redone rather than reused."""
@@ -375,6 +430,7 @@ def _install_python(
     find_links: Path | None,
     sandbox_enabled: bool,
     timeout: float,
+    watch: Callable[[], None] | None = None,
 ) -> None:
     """Fetch apart from build: wheels are downloaded and installed with network (no package code runs
     then); a package that has only an sdist is downloaded as a file, then built into a wheel with no
@@ -394,6 +450,7 @@ def _install_python(
         network=True,
         enabled=sandbox_enabled,
         timeout=timeout,
+        on_wait=watch,
     )
     venv = fetch([uv, "venv", "--quiet", "--python", python, str(root)], env)
     if venv.returncode != 0:
@@ -557,14 +614,16 @@ def _build_requires(sdist: Path) -> list[str]:
     return [r for r in requires if isinstance(r, str)] if isinstance(requires, list) else legacy
 
 
-def _install_npm(spec: str, label: str, root: Path, sandbox_enabled: bool, timeout: float) -> None:
+def _install_npm(
+    spec: str, label: str, root: Path, sandbox_enabled: bool, timeout: float, watch: Callable[[], None] | None = None
+) -> None:
     """Fetch apart from build: `npm install --ignore-scripts` downloads with network and runs nothing;
     `npm rebuild` then runs the install scripts with no network, writing only this prefix (its cache is
     the sandbox's temporary HOME, never the shared one)."""
     cache = root.parent / ".npm-cache"
     options = ["--prefix", str(root), "--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error"]
     binds = [str(Path(spec).parent)] if spec.startswith("/") else []
-    run = partial(sandbox.run, binds=binds, enabled=sandbox_enabled, timeout=timeout, cwd=str(root))
+    run = partial(sandbox.run, binds=binds, enabled=sandbox_enabled, timeout=timeout, cwd=str(root), on_wait=watch)
     done = run(
         [_tool("npm"), "install", "--ignore-scripts", "--cache", str(cache), *options, spec],
         install_env(),

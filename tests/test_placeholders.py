@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog import envs, envvars, live
+from catalog import envs, envvars, live, sandbox
 from tests.fixtures.servers.packages import server_source, wheel_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -148,3 +148,22 @@ def test_what_a_server_needs_is_tried_before_what_steers_it():
         "ACME_URL": "http://127.0.0.1:9/", "ACME_CLIENT_ID": "placeholder", "CURSOR_TRACE_ID": "placeholder",
         "ACME_REGION": "us-east-1", "ACME_PASSWORD": "placeholder",
     }
+
+
+def test_a_long_install_step_reports_how_it_is_getting_on(tmp_path):
+    """sandbox.run calls on_wait while the step runs (it sleeps 3 s: at least one call, whatever the load);
+    the install watch names the packages downloaded and installed so far."""
+    calls: list[int] = []
+    done = sandbox.run([sys.executable, "-c", "import time; time.sleep(3)"], {}, on_wait=lambda: calls.append(1))
+    assert done.returncode == 0 and calls
+    node_modules = tmp_path / "prefix" / "node_modules"
+    for folder in ("zod", "left-pad", "@acme/one", "@acme/two", ".bin"):
+        (node_modules / folder).mkdir(parents=True)
+    downloads = tmp_path / "cache" / "archive-v0"
+    downloads.mkdir(parents=True)
+    seen: list[str] = []
+    watch = envs._install_watch("acme-mcp 1.0", tmp_path / "prefix", downloads, seen.append)
+    assert watch is not None
+    (downloads / "abc").mkdir()
+    watch()
+    assert seen[0].startswith("installing acme-mcp 1.0: packages 1 downloaded, 4 installed; ")
