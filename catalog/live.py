@@ -146,9 +146,10 @@ def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: 
 class StartFailure(CatalogError):
     """A server that stopped without a listing; `mentioned` holds the variable-like names its output named."""
 
-    def __init__(self, message: str, kind: str, mentioned: list[str]) -> None:
+    def __init__(self, message: str, kind: str, mentioned: list[str], serves_http: bool = False) -> None:
         super().__init__(message, kind)
         self.mentioned = mentioned
+        self.serves_http = serves_http  # it said it listens on HTTP (and answered nothing on stdio)
 
 
 def _mentioned(error: CatalogError) -> list[str]:
@@ -246,7 +247,9 @@ def _list_in_forms(launch: Launch, timeout: float, max_tools: int, era: str) -> 
     except _NotMcp as first:
         if not launch.entry_forms:
             raise first.error from None
-        for form in ENTRY_FORMS:
+        http_first = isinstance(first.error, StartFailure) and first.error.serves_http
+        forms = sorted(ENTRY_FORMS, key=lambda form: form != ("--transport", "stdio")) if http_first else ENTRY_FORMS
+        for form in forms:
             attempt = dataclasses.replace(launch, command=[*launch.command, *form], entry_forms=False)
             try:
                 listing = _list_once(attempt, timeout, max_tools, era)
@@ -363,11 +366,12 @@ def _named_failure(failure: CatalogError, launch: Launch, errlog: IO[str], noise
     variable the server's files read (and that was not given) is missing configuration."""
     from catalog import envvars
 
-    mentioned = envvars.mentioned(_ANSI_ESCAPE.sub("", sandbox.tail(errlog, 20_000)) + "\n" + "\n".join(noise))
+    output = _ANSI_ESCAPE.sub("", sandbox.tail(errlog, 20_000)) + "\n" + "\n".join(noise)
+    mentioned = envvars.mentioned(output)
     kind = str(failure.kind)
     if kind == "crash" and any(name in launch.env_names and name not in launch.env for name in mentioned):
         kind = "needs_config"
-    return StartFailure(str(failure), kind, mentioned)
+    return StartFailure(str(failure), kind, mentioned, serves_http=kind == "timeout" and _serves_http(output))
 
 
 def _other_form_may_help(error: Exception, failure: CatalogError, noise: list[str], errlog: IO[str]) -> bool:
@@ -379,7 +383,20 @@ def _other_form_may_help(error: Exception, failure: CatalogError, noise: list[st
     if isinstance(error, rpc.PeerClosed) or noise:
         return True
     errlog.seek(0)
-    return bool(_USAGE_HINT.search(errlog.read(20_000)))
+    text = errlog.read(20_000)
+    return bool(_USAGE_HINT.search(text)) or (isinstance(error, rpc.PeerTimeout) and _serves_http(text))
+
+
+# "Uvicorn running on http://0.0.0.0:8000", "Server listening on port 3000": it started an HTTP transport and
+# waits there, so nothing comes back on stdio; `--transport stdio` is tried first then.
+_SERVES_HTTP = re.compile(
+    r"Uvicorn running on|\b(running|listening|serving|started|available) (on|at) (port \d|https?://|[\w.-]+:\d{2,5}\b)",
+    re.I,
+)
+
+
+def _serves_http(text: str) -> bool:
+    return bool(_SERVES_HTTP.search(text))
 
 
 def list_url(
