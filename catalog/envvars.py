@@ -2,8 +2,10 @@
 harmless placeholder values that let it start inside the no-network sandbox.
 
 Sources: `os.environ[...]`, `os.environ.get`, `os.getenv`, pydantic settings classes (field names with
-their `env_prefix`), `process.env.X` / `process.env["X"]` / `const {X} = process.env`, and the
-`environmentVariables` of a server.json or the `env` of an MCP bundle manifest."""
+their `env_prefix`), `process.env.X` / `env.X` (an environment handed around) / `process.env["X"]` /
+`const {X} = process.env`, zod schemas the environment is parsed with (with a value each required name's type
+accepts), the `environmentVariables` of a server.json or the `env` of an MCP bundle manifest; the variables
+of cloud SDKs installed with the package; and the names a server's own error output mentions."""
 
 from __future__ import annotations
 
