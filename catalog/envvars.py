@@ -255,7 +255,14 @@ def placeholder_for(name: str) -> str:
         return "example.invalid"
     if name.endswith("EMAIL"):
         return "placeholder@example.invalid"
+    if re.search(r"(KEY|SECRET|TOKEN|PASSWORD)$", name):
+        return SECRET_PLACEHOLDER
     return "placeholder"
+
+
+# A secret's placeholder: 32 bytes in URL-safe base64 ("catalog-placeholder-secret-32byt"), which passes the
+# usual shape checks on secrets (a minimum length, a Fernet or HMAC key) while meaning nothing.
+SECRET_PLACEHOLDER = "Y2F0YWxvZy1wbGFjZWhvbGRlci1zZWNyZXQtMzJieXQ="
 
 
 def needed(names: Iterable[str]) -> list[str]:

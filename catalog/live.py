@@ -378,13 +378,20 @@ def _other_form_may_help(error: Exception, failure: CatalogError, noise: list[st
     """It exited or wrote text instead of answering, not for want of configuration or network."""
     from catalog import rpc
 
-    if failure.kind in ("needs_config", "needs_network") or isinstance(error, rpc.RpcError | rpc.MessageTooLarge):
+    if isinstance(error, rpc.RpcError | rpc.MessageTooLarge):
+        return False
+    errlog.seek(0)
+    text = errlog.read(20_000)
+    if _COMMAND_LIST.search(text):  # a CLI listing its subcommands ("token" in one of them is no config error)
+        return True
+    if failure.kind in ("needs_config", "needs_network"):
         return False
     if isinstance(error, rpc.PeerClosed) or noise:
         return True
-    errlog.seek(0)
-    text = errlog.read(20_000)
     return bool(_USAGE_HINT.search(text)) or (isinstance(error, rpc.PeerTimeout) and _serves_http(text))
+
+
+_COMMAND_LIST = re.compile(r"^\s*Usage: .*\bCOMMAND\b|^Commands:\s*$", re.M)
 
 
 # "Uvicorn running on http://0.0.0.0:8000", "Server listening on port 3000": it started an HTTP transport and
