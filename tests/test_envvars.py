@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from catalog import envs, envvars, live
-from catalog.models import CatalogError
 from tests.fixtures.servers.packages import server_source, wheel_bytes
 
 PYTHON_SOURCE = '''
@@ -61,7 +58,7 @@ def test_server_json_and_bundle_manifest_variables_are_found():
 def test_placeholders_skip_given_names_and_names_that_steer_the_server():
     names = ["ACME_API_TOKEN", "ACME_BASE_URL", "ACME_PORT", "ACME_DEBUG", "NODE_ENV", "DB_HOST", "GIVEN"]
     assert envvars.placeholders(names, {"GIVEN": "secret"}) == {
-        "ACME_API_TOKEN": "placeholder",
+        "ACME_API_TOKEN": envvars.SECRET_PLACEHOLDER,
         "ACME_BASE_URL": "http://127.0.0.1:9/",
         "DB_HOST": "127.0.0.1",
     }

@@ -146,7 +146,7 @@ def test_what_a_server_needs_is_tried_before_what_steers_it():
     assert envvars.needed(read) == ["ACME_URL", "ACME_CLIENT_ID", "ACME_REGION", "ACME_PASSWORD"]
     assert envvars.placeholders(read, {}) == {
         "ACME_URL": "http://127.0.0.1:9/", "ACME_CLIENT_ID": "placeholder", "CURSOR_TRACE_ID": "placeholder",
-        "ACME_REGION": "us-east-1", "ACME_PASSWORD": "placeholder",
+        "ACME_REGION": "us-east-1", "ACME_PASSWORD": envvars.SECRET_PLACEHOLDER,
     }
 
 
@@ -167,3 +167,39 @@ def test_a_long_install_step_reports_how_it_is_getting_on(tmp_path):
     (downloads / "abc").mkdir()
     watch()
     assert seen[0].startswith("installing acme-mcp 1.0: packages 1 downloaded, 4 installed; ")
+
+
+CLICK_GROUP = '''
+
+import base64
+
+
+def cli():
+    """A click-style group: `serve` runs the server, which needs a Fernet key (32 bytes, URL-safe base64) and an
+    app id; without a subcommand it prints its commands, one of which mentions a token."""
+    if sys.argv[1:] != ["serve"]:
+        sys.stderr.write("Usage: catalog-group [OPTIONS] COMMAND [ARGS]...\\n\\nCommands:\\n"
+                         "  serve   Run the MCP server over stdio.\\n"
+                         "  status  Show the current token status and connected account.\\n")
+        raise SystemExit(2)
+    key, app = os.environ.get("ACME_MCP_KEY", ""), os.environ.get("ACME_APP_ID", "")
+    if not app or len(base64.urlsafe_b64decode(key.encode() or b"=")) != 32:
+        sys.stderr.write("Configuration error: ACME_MCP_KEY must be a Fernet key and ACME_APP_ID set\\n")
+        raise SystemExit(2)
+    main()
+'''
+
+
+def test_a_cli_group_is_served_with_its_subcommand_and_a_key_shaped_like_a_key(tmp_path):
+    """The help text says "token", which is no configuration error: the entry forms are tried; `serve` then
+    needs placeholders, and a key that decodes to 32 bytes."""
+    links = tmp_path / "links"
+    links.mkdir()
+    source = server_source() + "\nimport os\n" + CLICK_GROUP
+    data = wheel_bytes("catalog-group", "1.0", {"catalog_group/__init__.py": source}, {"catalog-group": "catalog_group:cli"})
+    (links / "catalog_group-1.0-py3-none-any.whl").write_bytes(data)
+    prepared = envs.python_env("catalog-group", "1.0", tmp_path / "envs", find_links=links)
+    listing = live.list_stdio(launch_for(prepared), timeout=30)
+    assert names(listing) == ["echo"]
+    assert listing.started_with == ["serve"]
+    assert listing.placeholder_names == ["ACME_APP_ID", "ACME_MCP_KEY"]
