@@ -190,7 +190,8 @@ def _with_placeholders(
             except CatalogError as error:
                 new = [name for name in _mentioned(error) if name not in mentioned]
                 mentioned = [*mentioned, *new]
-                stage += 0 if new else 1
+                # The same set again with the newly named ones, while a start is left for the wider set.
+                stage += 0 if new and len(tried) < MAX_PLACEHOLDER_STARTS - 1 else 1
                 continue
             listing.placeholder_names = sorted(filled)
             listing.warnings.append(
