@@ -37,8 +37,8 @@ RUNTIME_HINT = re.compile(
     re.IGNORECASE,
 )
 NETWORK_HINT = re.compile(
-    r"ENOTFOUND|EAI_AGAIN|getaddrinfo|name or service not known|temporary failure in name resolution"
-    r"|network is unreachable|ECONNREFUSED|connection refused|could not resolve host|ENETUNREACH",
+    r"\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH)\b|getaddrinfo|name or service not known"
+    r"|temporary failure in name resolution|network is unreachable|connection refused|could not resolve host",
     re.IGNORECASE,
 )
 
