@@ -82,7 +82,7 @@ def python_env(
     root = Path(env_dir).absolute() / "pypi" / f"{_normalize(name)}-{version}"
 
     def install(target: Path) -> None:
-        watch = _install_watch(f"{name} {version}", target, target.parent / ".uv-cache" / "archive-v0", progress)
+        watch = _install_watch(target, target.parent / ".uv-cache" / "archive-v0", progress)
         _install_with_fitting_python(name, version, target, find_links, sandbox_enabled, timeout, watch)
 
     _ensure_installed(root, install)
@@ -211,7 +211,7 @@ def npm_env(
 
     def install(target: Path) -> None:
         spec = str(Path(tarball).absolute()) if tarball else f"{name}@{version}"
-        watch = _install_watch(f"{name} {version}", target, None, progress)
+        watch = _install_watch(target, None, progress)
         _install_npm(spec, f"{name}@{version}", target, sandbox_enabled, timeout, watch)
 
     _ensure_installed(root, install)
@@ -349,7 +349,7 @@ def _pick_command(name: str, candidates: list[str], what: str) -> str | None:
 
 
 def _install_watch(
-    label: str, root: Path, downloads: Path | None, progress: Callable[[str], None] | None
+    root: Path, downloads: Path | None, progress: Callable[[str], None] | None
 ) -> Callable[[], None] | None:
     """What `progress` is told while an install runs: the packages downloaded (new entries in uv's cache)
     and installed (in site-packages or node_modules) so far, and the seconds it has taken."""
@@ -364,8 +364,8 @@ def _install_watch(
         installed = len(list(root.glob("lib/python*/site-packages/*.dist-info"))) or _npm_packages(root / "node_modules")
         parts = [f"{_entries(downloads) - before} downloaded"] if downloads is not None else []
         parts += [f"{installed} installed"] if installed else []
-        counts = f"packages {', '.join(parts)}; " if parts else ""
-        progress(f"installing {label}: {counts}{time.monotonic() - started:.0f}s")
+        counts = f": packages {', '.join(parts)}" if parts else ""
+        progress(f"installing, {time.monotonic() - started:.0f}s{counts}")  # short: the source is on the line
 
     return watch
 
