@@ -518,7 +518,13 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
     prepare = envs.python_env if target.package.registry == "pypi" else envs.npm_env
     env_dir = options.cache_dir / "envs"
     _phase(options, f"installing {target.package.name} {target.package.version}")
-    prepared = prepare(target.package.name, target.package.version, env_dir, sandbox_enabled=options.sandbox)
+    prepared = prepare(
+        target.package.name,
+        target.package.version,
+        env_dir,
+        sandbox_enabled=options.sandbox,
+        progress=options.progress,
+    )
     launch = live.Launch(
         command=[*prepared.command, *options.server_args],
         env=dict(options.env),
@@ -526,6 +532,7 @@ def _launch_for(target: Target, options: CrawlOptions) -> tuple[Launch, list[str
         sandbox=options.sandbox,
         entry_forms=not options.server_args,  # try `stdio`, `serve`, ... when the plain entry point fails
         env_names=list(prepared.env_names),  # placeholders for these when it fails without them
+        env_values=dict(prepared.env_values),
         scratch=list(prepared.scratch),  # its code's folders: writable throwaway copies
     )
     return launch, prepared.notes

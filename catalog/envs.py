@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from catalog import sandbox
+from catalog import envvars, sandbox
 from catalog.models import CatalogError
 
 COMPLETE = ".catalog-complete"
@@ -62,29 +62,40 @@ class Prepared:
     root: Path
     notes: list[str] = field(default_factory=list)
     env_names: list[str] = field(default_factory=list)  # variables its own files read (see envvars)
+    env_values: dict[str, str] = field(default_factory=dict)  # values a schema or an SDK fixes for some
     scratch: list[str] = field(default_factory=list)  # its own code's folders: writable throwaway copies
 
 
 def python_env(
-    name: str, version: str, env_dir: Path, *, find_links: Path | None = None, sandbox_enabled: bool = True
+    name: str,
+    version: str,
+    env_dir: Path,
+    *,
+    find_links: Path | None = None,
+    sandbox_enabled: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> Prepared:
     """A venv holding NAME==VERSION (installed once, then reused) and its console script.
 
-    With `find_links`, packages come from that directory only (no index is asked)."""
+    With `find_links`, packages come from that directory only (no index is asked). `progress` is told
+    how an install is getting on (packages downloaded and installed so far), about once a second."""
     _check_name(name, version, PYPI_NAME, "PyPI")
     root = Path(env_dir).absolute() / "pypi" / f"{_normalize(name)}-{version}"
 
     def install(target: Path) -> None:
-        _install_with_fitting_python(name, version, target, find_links, sandbox_enabled, INSTALL_TIMEOUT_S)
+        watch = _install_watch(target, target.parent / ".uv-cache" / "archive-v0", progress)
+        _install_with_fitting_python(name, version, target, find_links, sandbox_enabled, INSTALL_TIMEOUT_S, watch)
 
     _ensure_installed(root, install)
     base = _venv_base_prefix(root)
     command = python_entry_point(root, name)
+    reads = _python_env_reads(root, name)
     return Prepared(
         command,
         [str(root), str(base)],
         root,
-        env_names=_python_env_names(root, name),
+        env_names=reads.names,
+        env_values=reads.values,
         scratch=_python_code_folders(root, name),
     )
 
@@ -100,10 +111,9 @@ def _python_code_folders(root: Path, name: str) -> list[str]:
     return [str(folder) for folder in folders if folder.is_dir() and not folder.is_symlink()]
 
 
-def _python_env_names(root: Path, name: str) -> list[str]:
-    """Variables read by the files the distribution installed (its RECORD), not by its dependencies."""
-    from catalog import envvars
-
+def _python_env_reads(root: Path, name: str) -> envvars.Reads:
+    """Variables read by the files the distribution installed (its RECORD), and those of the cloud SDKs
+    installed with it."""
     dist_info = _dist_info(root, name)
     site = dist_info.parent.resolve()
     record = dist_info / "RECORD"
@@ -114,11 +124,24 @@ def _python_env_names(root: Path, name: str) -> list[str]:
         path = (site / relative).resolve()
         if site in path.parents and relative.endswith(envvars.SOURCE_SUFFIXES + ("server.json", "manifest.json")):
             files.append(path)
-    return envvars.names_in_files(files[: envvars.MAX_FILES])
+    return _with_sdk_variables(envvars.read_files(files[: envvars.MAX_FILES]), site)
+
+
+def _with_sdk_variables(reads: envvars.Reads, installed: Path) -> envvars.Reads:
+    sdk = envvars.sdk_variables(installed)
+    reads.names += [name for name in sdk if name not in reads.names]
+    reads.values = {**sdk, **reads.values}
+    return reads
 
 
 def _install_with_fitting_python(
-    name: str, version: str, root: Path, find_links: Path | None, sandbox_enabled: bool, timeout: float
+    name: str,
+    version: str,
+    root: Path,
+    find_links: Path | None,
+    sandbox_enabled: bool,
+    timeout: float,
+    watch: Callable[[], None] | None = None,
 ) -> None:
     """Install with the newest Python on the machine; when the release's Requires-Python rules it out,
     with the newest one that fits, or fail saying which version is needed (never an older release)."""
@@ -129,7 +152,7 @@ def _install_with_fitting_python(
     tried: list[runtimes.Interpreter] = []
     while True:
         try:
-            _install_python(name, version, root, interpreter.prefix, find_links, sandbox_enabled, timeout)
+            _install_python(name, version, root, interpreter.prefix, find_links, sandbox_enabled, timeout, watch)
         except CatalogError as error:
             needed = runtimes.python_requirement_in(str(error))
             if needed is None or error.kind != "install_failed":
@@ -170,34 +193,41 @@ def _venv_base_prefix(root: Path) -> Path:
 
 
 def npm_env(
-    name: str, version: str, env_dir: Path, *, tarball: Path | None = None, sandbox_enabled: bool = True
+    name: str,
+    version: str,
+    env_dir: Path,
+    *,
+    tarball: Path | None = None,
+    sandbox_enabled: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> Prepared:
     """An npm prefix holding NAME@VERSION and the command of its `bin`. Packages install without their
     scripts; the scripts (native builds) then run by themselves in the sandbox, never outside it.
 
-    With `tarball`, the package comes from that local file instead of the registry."""
+    With `tarball`, the package comes from that local file instead of the registry. `progress` as for
+    python_env."""
     _check_name(name, version, NPM_NAME, "npm")
     root = Path(env_dir).absolute() / "npm" / f"{name.replace('/', '+')}-{version}"
 
     def install(target: Path) -> None:
         spec = str(Path(tarball).absolute()) if tarball else f"{name}@{version}"
-        _install_npm(spec, f"{name}@{version}", target, sandbox_enabled, INSTALL_TIMEOUT_S)
+        watch = _install_watch(target, None, progress)
+        _install_npm(spec, f"{name}@{version}", target, sandbox_enabled, INSTALL_TIMEOUT_S, watch)
 
     _ensure_installed(root, install)
     notes_file = root / INSTALL_NOTES
     notes = notes_file.read_text(encoding="utf-8").splitlines() if notes_file.is_file() else []
     binds = [str(root)] + ([str(Path(tarball).absolute().parent)] if tarball else [])
     entry = npm_entry_point(root, name)
-    from catalog import envvars
-
-    env_names = envvars.names_in_files(envvars.package_files(root / "node_modules" / name))
+    reads = envvars.read_files(envvars.package_files(root / "node_modules" / name))
+    reads = _with_sdk_variables(reads, root / "node_modules")
     scratch = [str(root / "node_modules" / name)]
     if _is_native_binary(entry):
-        return Prepared([str(entry)], binds, root, notes, env_names, scratch)
+        return Prepared([str(entry)], binds, root, notes, reads.names, reads.values, scratch)
     node, node_binds = _node_for(
         root, name, version, Path(env_dir).absolute(), sandbox_enabled, INSTALL_TIMEOUT_S
     )
-    return Prepared([node, str(entry)], binds + node_binds, root, notes, env_names, scratch)
+    return Prepared([node, str(entry)], binds + node_binds, root, notes, reads.names, reads.values, scratch)
 
 
 def _node_for(
@@ -320,6 +350,49 @@ def _pick_command(name: str, candidates: list[str], what: str) -> str | None:
     )
 
 
+def _install_watch(
+    root: Path, downloads: Path | None, progress: Callable[[str], None] | None
+) -> Callable[[], None] | None:
+    """What `progress` is told while an install runs: the packages downloaded (new entries in uv's cache)
+    and installed (in site-packages or node_modules) so far, and the seconds it has taken."""
+    if progress is None:
+        return None
+    import time
+
+    started = time.monotonic()
+    before = _entries(downloads) if downloads is not None else 0
+
+    def watch() -> None:
+        installed = len(list(root.glob("lib/python*/site-packages/*.dist-info"))) or _npm_packages(root / "node_modules")
+        parts = [f"{_entries(downloads) - before} downloaded"] if downloads is not None else []
+        parts += [f"{installed} installed"] if installed else []
+        counts = f": packages {', '.join(parts)}" if parts else ""
+        progress(f"installing, {time.monotonic() - started:.0f}s{counts}")  # short: the source is on the line
+
+    return watch
+
+
+def _entries(*folders: Path) -> int:
+    total = 0
+    for folder in folders:
+        try:
+            total += sum(1 for _ in os.scandir(folder))
+        except OSError:
+            continue
+    return total
+
+
+def _npm_packages(folder: Path) -> int:
+    """Top-level packages in a node_modules folder (a scope's folder counts its packages)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    scoped = [entry for entry in entries if entry.name.startswith("@")]
+    named = [entry for entry in entries if not entry.name.startswith((".", "@"))]
+    return len(named) + sum(_entries(Path(entry.path)) for entry in scoped)
+
+
 def _ensure_installed(root: Path, install: Callable[[Path], None]) -> None:
     """Install into `root` unless a completed install is there; one installer at a time per root, and
     an interrupted install is wiped and redone rather than reused."""
@@ -359,6 +432,7 @@ def _install_python(
     find_links: Path | None,
     sandbox_enabled: bool,
     timeout: float,
+    watch: Callable[[], None] | None = None,
 ) -> None:
     """Fetch apart from build: wheels are downloaded and installed with network (no package code runs
     then); a package that has only an sdist is downloaded as a file, then built into a wheel with no
@@ -378,6 +452,7 @@ def _install_python(
         network=True,
         enabled=sandbox_enabled,
         timeout=timeout,
+        on_wait=watch,
     )
     venv = fetch([uv, "venv", "--quiet", "--python", python, str(root)], env)
     if venv.returncode != 0:
@@ -541,14 +616,16 @@ def _build_requires(sdist: Path) -> list[str]:
     return [r for r in requires if isinstance(r, str)] if isinstance(requires, list) else legacy
 
 
-def _install_npm(spec: str, label: str, root: Path, sandbox_enabled: bool, timeout: float) -> None:
+def _install_npm(
+    spec: str, label: str, root: Path, sandbox_enabled: bool, timeout: float, watch: Callable[[], None] | None = None
+) -> None:
     """Fetch apart from build: `npm install --ignore-scripts` downloads with network and runs nothing;
     `npm rebuild` then runs the install scripts with no network, writing only this prefix (its cache is
     the sandbox's temporary HOME, never the shared one)."""
     cache = root.parent / ".npm-cache"
     options = ["--prefix", str(root), "--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error"]
     binds = [str(Path(spec).parent)] if spec.startswith("/") else []
-    run = partial(sandbox.run, binds=binds, enabled=sandbox_enabled, timeout=timeout, cwd=str(root))
+    run = partial(sandbox.run, binds=binds, enabled=sandbox_enabled, timeout=timeout, cwd=str(root), on_wait=watch)
     done = run(
         [_tool("npm"), "install", "--ignore-scripts", "--cache", str(cache), *options, spec],
         install_env(),
@@ -748,6 +825,7 @@ def package_command_launch(
         sandbox=sandbox_enabled,
         entry_forms=not behind.args,
         env_names=list(prepared.env_names),
+        env_values=dict(prepared.env_values),
         scratch=list(prepared.scratch),
     )
     tool = "npx" if behind.registry == "npm" else "uvx"

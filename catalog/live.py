@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import re
@@ -25,7 +26,8 @@ MAX_PAGES = 1000
 CONFIG_HINT = re.compile(
     r"api[_ -]?key|token|secret|credential|env(ironment)? var|not set|is required|must be (set|provided)"
     r"|missing .*(key|variable|config)|validation errors? for \w*(settings|config)|field required"
-    r"|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+: (required|invalid)",
+    r"|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+: (required|invalid)|must specify|failed to load [\w ]*configuration"
+    r"|configuration (file )?(is )?(missing|not found|required)|\bconfigure (either|one of|your)\b",
     re.IGNORECASE,
 )
 RUNTIME_HINT = re.compile(
@@ -35,8 +37,8 @@ RUNTIME_HINT = re.compile(
     re.IGNORECASE,
 )
 NETWORK_HINT = re.compile(
-    r"ENOTFOUND|EAI_AGAIN|getaddrinfo|name or service not known|temporary failure in name resolution"
-    r"|network is unreachable|ECONNREFUSED|connection refused|could not resolve host|ENETUNREACH",
+    r"\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH)\b|getaddrinfo|name or service not known"
+    r"|temporary failure in name resolution|network is unreachable|connection refused|could not resolve host",
     re.IGNORECASE,
 )
 
@@ -56,6 +58,8 @@ class Launch:
     # Variables the server's own files read (names only): when it fails to start without them, it is
     # started again with harmless placeholders for those not given in `env` (envvars.placeholders).
     env_names: list[str] = field(default_factory=list)
+    # Values a schema or a cloud SDK fixes for some of those names (a zod enum's first member, a region).
+    env_values: dict[str, str] = field(default_factory=dict)
     # Folders the server may write into (its own code's folder, its working directory): it sees a
     # throwaway writable copy of each, so the installed package stays as it was.
     scratch: list[str] = field(default_factory=list)
@@ -121,33 +125,80 @@ def list_stdio(launch: Launch, timeout: float = 60, max_tools: int = 5000, era: 
     """Start the server (sandboxed unless told otherwise), list everything it offers, and stop it.
     `era`: auto (initialize, then server/discover when refused), legacy (initialize only) or modern
     (2026-07-28 only). With `launch.entry_forms`, a command that does not speak MCP is retried with
-    the usual subcommands and flags; with `launch.env_names`, a server that fails to start is retried
-    with placeholder values for the variables it reads. The first error is reported when nothing works."""
-    from catalog import envvars
-
+    the usual subcommands and flags; a server that fails to start is retried with placeholder values for
+    the variables it reads or names in its error (_with_placeholders). The first error is reported when
+    nothing works."""
     _require_command(launch)
     try:
         return _list_in_forms(launch, timeout, max_tools, era)
     except CatalogError as first:
-        filled = envvars.placeholders(launch.env_names, launch.env)
         if first.kind not in ("needs_config", "crash", "bad_protocol"):
             raise
-        if filled:
-            configured = dataclasses.replace(launch, env={**filled, **launch.env})
-            try:
-                listing = _list_in_forms(configured, timeout, max_tools, era)
-            except CatalogError:
-                pass
-            else:
-                listing.placeholder_names = sorted(filled)
-                listing.warnings.append(
-                    f"started with placeholder values for {', '.join(sorted(filled))} (without them: {first})"
-                )
-                return listing
+        listing = _with_placeholders(launch, first, timeout, max_tools, era)
+        if listing is not None:
+            return listing
         with_options = _with_option_placeholders(launch, first, timeout, max_tools, era)
         if with_options is None:
             raise first from None
         return with_options
+
+
+class StartFailure(CatalogError):
+    """A server that stopped without a listing; `mentioned` holds the variable-like names its output named."""
+
+    def __init__(self, message: str, kind: str, mentioned: list[str], serves_http: bool = False) -> None:
+        super().__init__(message, kind)
+        self.mentioned = mentioned
+        self.serves_http = serves_http  # it said it listens on HTTP (and answered nothing on stdio)
+
+
+def _mentioned(error: CatalogError) -> list[str]:
+    return error.mentioned if isinstance(error, StartFailure) else []
+
+
+MAX_PLACEHOLDER_STARTS = 3
+
+
+def _with_placeholders(
+    launch: Launch, first: CatalogError, timeout: float, max_tools: int, era: str
+) -> LiveListing | None:
+    """Start a server that failed again with harmless placeholder values, narrowest set first: the names its
+    error mentions, those a schema requires and those that look like what it needs to reach its service
+    (keys, tokens, addresses); then every name its files read. A name a failed attempt mentions joins the
+    next one. None when no attempt lists tools (the first error stands)."""
+    from catalog import envvars
+
+    mentioned = _mentioned(first)
+    stages = [[*envvars.needed(launch.env_names), *launch.env_values], launch.env_names]
+    tried: list[set[str]] = []
+    stage = 0
+    with tempfile.TemporaryDirectory(prefix="catalog-placeholders-") as folder:
+        credentials = Path(folder) / "credentials.json"
+        credentials.write_text(json.dumps(envvars.CREDENTIALS_JSON), encoding="utf-8")
+        while stage < len(stages) and len(tried) < MAX_PLACEHOLDER_STARTS:
+            filled = envvars.placeholders(
+                [*mentioned, *stages[stage]], launch.env, launch.env_values, str(credentials)
+            )
+            if not filled or set(filled) in tried:
+                stage += 1
+                continue
+            tried.append(set(filled))
+            binds = [*launch.binds, folder] if str(credentials) in filled.values() else launch.binds
+            configured = dataclasses.replace(launch, env={**filled, **launch.env}, binds=binds)
+            try:
+                listing = _list_in_forms(configured, timeout, max_tools, era)
+            except CatalogError as error:
+                new = [name for name in _mentioned(error) if name not in mentioned]
+                mentioned = [*mentioned, *new]
+                # The same set again with the newly named ones, while a start is left for the wider set.
+                stage += 0 if new and len(tried) < MAX_PLACEHOLDER_STARTS - 1 else 1
+                continue
+            listing.placeholder_names = sorted(filled)
+            listing.warnings.append(
+                f"started with placeholder values for {', '.join(sorted(filled))} (without them: {first})"
+            )
+            return listing
+    return None
 
 
 # "Missing option '--client-id'" (click), "required option '--key <value>' not specified" (commander),
@@ -197,7 +248,9 @@ def _list_in_forms(launch: Launch, timeout: float, max_tools: int, era: str) -> 
     except _NotMcp as first:
         if not launch.entry_forms:
             raise first.error from None
-        for form in ENTRY_FORMS:
+        http_first = isinstance(first.error, StartFailure) and first.error.serves_http
+        forms = sorted(ENTRY_FORMS, key=lambda form: form != ("--transport", "stdio")) if http_first else ENTRY_FORMS
+        for form in forms:
             attempt = dataclasses.replace(launch, command=[*launch.command, *form], entry_forms=False)
             try:
                 listing = _list_once(attempt, timeout, max_tools, era)
@@ -209,7 +262,7 @@ def _list_in_forms(launch: Launch, timeout: float, max_tools: int, era: str) -> 
             )
             return listing
         tried = ", ".join(" ".join(form) for form in ENTRY_FORMS)
-        raise CatalogError(f"{first.error} (also tried: {tried})", kind=first.error.kind) from None
+        raise StartFailure(f"{first.error} (also tried: {tried})", first.error.kind, _mentioned(first.error)) from None
 
 
 class _NotMcp(Exception):
@@ -248,7 +301,7 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
             if box.breach:  # the watchdog killed the tree: that is the cause, not what it last printed
                 raise _breach_failure(box.breach) from None
             tail = _stderr_tail(errlog)
-            failure = _stdio_failure(error, tail, peer.noise, timeout)
+            failure = _named_failure(_stdio_failure(error, tail, peer.noise, timeout), launch, errlog, peer.noise)
             if _other_form_may_help(error, failure, peer.noise, errlog):
                 raise _NotMcp(failure) from None
             raise failure from None
@@ -309,16 +362,49 @@ def _tree_bytes(folder: str) -> int:
     return total
 
 
+def _named_failure(failure: CatalogError, launch: Launch, errlog: IO[str], noise: list[str]) -> StartFailure:
+    """The failure with the variable-like names the server's output mentions; an exit whose output names a
+    variable the server's files read (and that was not given) is missing configuration."""
+    from catalog import envvars
+
+    output = _ANSI_ESCAPE.sub("", sandbox.tail(errlog, 20_000)) + "\n" + "\n".join(noise)
+    mentioned = envvars.mentioned(output)
+    kind = str(failure.kind)
+    if kind == "crash" and any(name in launch.env_names and name not in launch.env for name in mentioned):
+        kind = "needs_config"
+    return StartFailure(str(failure), kind, mentioned, serves_http=kind == "timeout" and _serves_http(output))
+
+
 def _other_form_may_help(error: Exception, failure: CatalogError, noise: list[str], errlog: IO[str]) -> bool:
     """It exited or wrote text instead of answering, not for want of configuration or network."""
     from catalog import rpc
 
-    if failure.kind in ("needs_config", "needs_network") or isinstance(error, rpc.RpcError | rpc.MessageTooLarge):
+    if isinstance(error, rpc.RpcError | rpc.MessageTooLarge):
+        return False
+    errlog.seek(0)
+    text = errlog.read(20_000)
+    if _COMMAND_LIST.search(text):  # a CLI listing its subcommands ("token" in one of them is no config error)
+        return True
+    if failure.kind in ("needs_config", "needs_network"):
         return False
     if isinstance(error, rpc.PeerClosed) or noise:
         return True
-    errlog.seek(0)
-    return bool(_USAGE_HINT.search(errlog.read(20_000)))
+    return bool(_USAGE_HINT.search(text)) or (isinstance(error, rpc.PeerTimeout) and _serves_http(text))
+
+
+_COMMAND_LIST = re.compile(r"^\s*Usage: .*\bCOMMAND\b|^Commands:\s*$", re.M)
+
+
+# "Uvicorn running on http://0.0.0.0:8000", "Server listening on port 3000": it started an HTTP transport and
+# waits there, so nothing comes back on stdio; `--transport stdio` is tried first then.
+_SERVES_HTTP = re.compile(
+    r"Uvicorn running on|\b(running|listening|serving|started|available) (on|at) (port \d|https?://|[\w.-]+:\d{2,5}\b)",
+    re.I,
+)
+
+
+def _serves_http(text: str) -> bool:
+    return bool(_SERVES_HTTP.search(text))
 
 
 def list_url(
@@ -847,8 +933,6 @@ def _completed(lines: list[str], number: int) -> str:
 
 def _zod_messages(text: str) -> str:
     """'API_KEY: Required; ...' from the JSON array a ZodError prints."""
-    import json
-
     start = text.find("[")
     if start < 0:
         return ""

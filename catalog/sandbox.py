@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -380,11 +380,12 @@ def run(
     timeout: float = 900,
     cwd: str | None = None,
     limits: Limits | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a command to completion in the sandbox (an install step) under `limits` (by default the
     tree's memory and process caps, and CPU time up to `timeout`); output is kept as a bounded tail, a
     broken limit is named on the last line of stderr; its whole tree is killed afterwards, and a
-    CatalogError is raised when it outlives `timeout`."""
+    CatalogError is raised when it outlives `timeout`. `on_wait` is called about once a second meanwhile."""
     for path in writable or []:
         Path(path).mkdir(parents=True, exist_ok=True)
     if limits is None:
@@ -398,7 +399,7 @@ def run(
             box.command, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=box.cwd, start_new_session=True
         )
         try:
-            code = process.wait(timeout)
+            code = _wait(process, timeout, on_wait)
         except subprocess.TimeoutExpired:
             box.kill_process_group()
             process.wait()
@@ -409,6 +410,19 @@ def run(
         if box.breach:
             stderr += f"\ncatalog: {Path(command[0]).name} {box.breach}\n"
         return subprocess.CompletedProcess(box.command, code, tail(out, OUTPUT_TAIL), stderr)
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float, on_wait: Callable[[], None] | None) -> int:
+    if on_wait is None:
+        return process.wait(timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return process.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                raise
+            on_wait()
 
 
 def tail(handle: IO[bytes] | IO[str], limit: int) -> str:

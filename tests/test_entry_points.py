@@ -42,6 +42,35 @@ def test_a_console_script_that_needs_a_subcommand_is_started_with_it(tmp_path, f
     assert any(w.startswith(f"started as '{' '.join(form)}'") for w in listing.warnings)
 
 
+HTTP_BY_DEFAULT = '''
+
+def http_cli():
+    """Serves streamable HTTP unless given `--transport stdio` (as FastMCP servers run through fire or
+    typer often do); any other argument is taken as the host name and still serves HTTP."""
+    if sys.argv[1:] == ["--transport", "stdio"]:
+        main()
+        return
+    sys.stderr.write("INFO:     Uvicorn running on http://0.0.0.0:8000 (Press CTRL+C to quit)\\n")
+    sys.stderr.flush()
+    import time
+    time.sleep(600)
+'''
+
+
+def test_a_server_that_waits_on_http_by_default_is_started_with_transport_stdio_first(tmp_path):
+    """Nothing comes back on stdio; its stderr says it serves HTTP, so `--transport stdio` is tried first
+    (the other forms would each wait out the timeout)."""
+    links = tmp_path / "links"
+    links.mkdir()
+    data = wheel_bytes("catalog-http", "1.0", {"catalog_http/__init__.py": server_source() + HTTP_BY_DEFAULT},
+                       {"catalog-http": "catalog_http:http_cli"})
+    (links / "catalog_http-1.0-py3-none-any.whl").write_bytes(data)
+    prepared = envs.python_env("catalog-http", "1.0", tmp_path / "envs", find_links=links)
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds, entry_forms=True), timeout=10)
+    assert [tool.name for tool in listing.tools] == ["echo"]
+    assert listing.started_with == ["--transport", "stdio"]
+
+
 def test_without_entry_forms_the_first_failure_is_reported_as_it_is(tmp_path):
     subcommand_wheel(tmp_path / "links", ["serve"])
     prepared = envs.python_env("catalog-sub", "1.0", tmp_path / "envs", find_links=tmp_path / "links")

@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from catalog import envs, envvars, live
-from catalog.models import CatalogError
 from tests.fixtures.servers.packages import server_source, wheel_bytes
 
 PYTHON_SOURCE = '''
@@ -61,7 +58,7 @@ def test_server_json_and_bundle_manifest_variables_are_found():
 def test_placeholders_skip_given_names_and_names_that_steer_the_server():
     names = ["ACME_API_TOKEN", "ACME_BASE_URL", "ACME_PORT", "ACME_DEBUG", "NODE_ENV", "DB_HOST", "GIVEN"]
     assert envvars.placeholders(names, {"GIVEN": "secret"}) == {
-        "ACME_API_TOKEN": "placeholder",
+        "ACME_API_TOKEN": envvars.SECRET_PLACEHOLDER,
         "ACME_BASE_URL": "http://127.0.0.1:9/",
         "DB_HOST": "127.0.0.1",
     }
@@ -109,10 +106,11 @@ def test_given_values_win_over_placeholders_and_stay_out_of_messages(tmp_path):
     assert not any("s3cret-value" in w for w in listing.warnings)
 
 
-def test_without_known_names_a_config_failure_is_reported_as_needs_config(tmp_path):
+def test_names_the_error_mentions_get_placeholders_even_when_the_files_were_not_read(tmp_path):
+    """Its stderr says "ACME_API_TOKEN is not set"; with that one set, a KeyError names ACME_WORKSPACE."""
     config_wheel(tmp_path / "links")
     prepared = envs.python_env("catalog-conf", "1.0", tmp_path / "envs", find_links=tmp_path / "links")
-    with pytest.raises(CatalogError) as failure:
-        live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=20)
-    assert failure.value.kind == "needs_config"
-    assert str(failure.value) == "server exited: Error: ACME_API_TOKEN is not set"
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=20)
+    assert [tool.name for tool in listing.tools] == ["echo"]
+    assert listing.placeholder_names == ["ACME_API_TOKEN", "ACME_WORKSPACE"]
+    assert any("(without them: server exited: Error: ACME_API_TOKEN is not set)" in w for w in listing.warnings)

@@ -175,6 +175,8 @@ def test_a_server_on_the_newest_typescript_sdk_is_listed_in_both_protocol_eras(t
     ("pydantic", "server exited: pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings:"
                  " acme_api_key: Field required", "needs_config"),
     ("banner", "server exited: Could not open the cache database at /var/lib/weather", "crash"),
+    # "FileNotFoundError" once read as Node's ENOTFOUND (a DNS failure): needs_network
+    ("missing_tool", "server exited: FileNotFoundError: [Errno 2] No such file or directory: 'sudo'", "crash"),
     ("runtime", "server exited: Error: acme-mcp requires Node.js version >=22.0.0 (running v20.20.2)", "needs_runtime"),
 ])
 def test_the_error_line_is_the_servers_actual_error_with_a_consistent_kind(mode, message, kind):
