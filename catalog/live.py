@@ -233,7 +233,7 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
             launch.cwd,
             launch.sandbox,
             limits,
-            scratch=_scratch_copies(launch.scratch, Path(scratch_dir)) if launch.sandbox else None,
+            **_scratch_binds(launch, Path(scratch_dir)),
         ) as box,
         tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog,
     ):
@@ -260,6 +260,17 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
 
 
 MAX_SCRATCH_BYTES = 16 * 1024 * 1024
+
+
+def _scratch_binds(launch: Launch, under: Path) -> dict[str, list[tuple[str, str]]]:
+    """The sandbox's throwaway writable places: views of shared folders holding a top-level module of the
+    server (siteview), copies of its other folders."""
+    from catalog import siteview
+
+    if not launch.sandbox:
+        return {}
+    found = siteview.views(launch.scratch, under)
+    return {"scratch": found.scratch + _scratch_copies(found.rest, under), "originals": found.originals}
 
 
 def _scratch_copies(folders: list[str], under: Path) -> list[tuple[str, str]]:
