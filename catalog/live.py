@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypedDict
 
 import anyio
 
-from catalog import sandbox
+from catalog import sandbox, subcommands
 from catalog.models import CatalogError, Prompt, Resource, Tool
 
 MAX_PAGES = 1000
@@ -197,19 +197,46 @@ def _list_in_forms(launch: Launch, timeout: float, max_tools: int, era: str) -> 
     except _NotMcp as first:
         if not launch.entry_forms:
             raise first.error from None
-        for form in ENTRY_FORMS:
-            attempt = dataclasses.replace(launch, command=[*launch.command, *form], entry_forms=False)
-            try:
-                listing = _list_once(attempt, timeout, max_tools, era)
-            except (_NotMcp, CatalogError):
-                continue
-            listing.started_with = list(form)
-            listing.warnings.append(
-                f"started as '{' '.join(form)}': without it the command did not speak MCP ({first.error})"
+        attempts: list[tuple[tuple[str, ...], CatalogError]] = []
+        listing = _first_form_listing(launch, list(ENTRY_FORMS), attempts, timeout, max_tools, era)
+        listed: list[subcommands.Subcommand] = []
+        if listing is None:  # the subcommands its --help lists that say they start the server
+            listed = subcommands.help_listing(
+                launch.command, launch.env, launch.binds, launch.cwd, launch.sandbox
             )
-            return listing
-        tried = ", ".join(" ".join(form) for form in ENTRY_FORMS)
-        raise CatalogError(f"{first.error} (also tried: {tried})", kind=first.error.kind) from None
+            forms = subcommands.server_forms(listed, [form for form, _ in attempts])
+            listing = _first_form_listing(launch, forms, attempts, timeout, max_tools, era)
+        if listing is None:
+            raise subcommands.failure(first.error, attempts, listed) from None
+        without = "printed its help" if listed else f"did not speak MCP ({first.error})"
+        listing.warnings.append(f"started as '{' '.join(listing.started_with)}': without it the command {without}")
+        return listing
+
+
+def _first_form_listing(
+    launch: Launch,
+    forms: list[tuple[str, ...]],
+    attempts: list[tuple[tuple[str, ...], CatalogError]],
+    timeout: float,
+    max_tools: int,
+    era: str,
+) -> LiveListing | None:
+    """The listing of the first form that speaks MCP; each failure is added to `attempts`. Once a subcommand
+    got past the command line and failed (configuration, network), its other forms are not tried."""
+    for form in forms:
+        started = {tried[0] for tried, error in attempts if not subcommands.is_usage_error(error)}
+        if not form[0].startswith("-") and form[0] in started:
+            continue
+        attempt = dataclasses.replace(launch, command=[*launch.command, *form], entry_forms=False)
+        try:
+            listing = _list_once(attempt, timeout, max_tools, era)
+        except (_NotMcp, CatalogError) as error:
+            failure = error.error if isinstance(error, _NotMcp) else error
+            attempts.append((form, failure))
+            continue
+        listing.started_with = list(form)
+        return listing
+    return None
 
 
 class _NotMcp(Exception):
@@ -262,7 +289,12 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
 MAX_SCRATCH_BYTES = 16 * 1024 * 1024
 
 
-def _scratch_binds(launch: Launch, under: Path) -> dict[str, list[tuple[str, str]]]:
+class _ScratchBinds(TypedDict, total=False):
+    scratch: list[tuple[str, str]]
+    originals: list[tuple[str, str]]
+
+
+def _scratch_binds(launch: Launch, under: Path) -> _ScratchBinds:
     """The sandbox's throwaway writable places: views of shared folders holding a top-level module of the
     server (siteview), copies of its other folders."""
     from catalog import siteview
