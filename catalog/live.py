@@ -18,7 +18,7 @@ from typing import IO, Any, TypedDict
 
 import anyio
 
-from catalog import sandbox, subcommands
+from catalog import fetchers, sandbox, subcommands
 from catalog.models import CatalogError, Prompt, Resource, Tool
 
 MAX_PAGES = 1000
@@ -276,6 +276,9 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
                 raise _breach_failure(box.breach) from None
             tail = _stderr_tail(errlog)
             failure = _stdio_failure(error, tail, peer.noise, timeout)
+            fetching = fetchers.fetching_command(list(box.seen))  # a wrapper that runs `npx -y NAME`
+            if fetching:
+                raise fetchers.FetchesAtStart(failure, fetching) from None
             if _other_form_may_help(error, failure, peer.noise, errlog):
                 raise _NotMcp(failure) from None
             raise failure from None
