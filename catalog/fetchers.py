@@ -1,14 +1,12 @@
 """A server whose start downloads another package: a thin wrapper whose entry point runs `npx -y NAME`,
 `uvx NAME` or `pipx run NAME`, which waits for a network the sandbox does not have. Seen in the server's
 process tree when it gives no answer; the crawl then lists that package through the package route
-(installed with network, run without), as for a client config entry that runs it."""
+(installed with network, run without), as for a client config entry that runs it (fallbacks.list_stdio)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
 
 from catalog.models import CatalogError, FailureKind
 
@@ -65,27 +63,3 @@ def _normalized(parts: list[str]) -> list[str]:
         if stem in _FETCHERS:
             return [stem, *parts[number + 1 :]]
     return []
-
-
-def list_stdio(launch: Any, cache_dir: Path, timeout: float, max_tools: int) -> Any:
-    """`live.list_stdio`, except that a server found fetching a package at start is listed through that
-    package (a warning says so)."""
-    from catalog import envs, live
-
-    try:
-        return live.list_stdio(launch, timeout=timeout, max_tools=max_tools)
-    except FetchesAtStart as error:
-        behind = envs.package_behind(error.command)
-        assert behind is not None
-        if behind.version and not behind.version[:1].isdigit():  # a dist-tag (latest, next): the newest
-            behind.version = None
-        inner, notes = envs.package_command_launch(behind, cache_dir, dict(launch.env), launch.sandbox)
-        inner.on_phase = launch.on_phase
-        try:
-            listing = live.list_stdio(inner, timeout=timeout, max_tools=max_tools)
-        except CatalogError as inner_error:
-            raise CatalogError(f"{error}; listing that package failed too: {inner_error}", inner_error.kind) from None
-        shown = " ".join(error.command)
-        launch.command = inner.command  # what the route then names: the command that was listed
-        listing.warnings[:0] = [*notes, f"the server runs '{shown}' when it starts: that package was listed instead"]
-        return listing

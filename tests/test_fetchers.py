@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog import envs, fetchers, live, sandbox
+from catalog import envs, fallbacks, fetchers, live, sandbox
 from catalog.models import CatalogError
 from tests.fixtures.servers.packages import wheel_bytes
 from tests.test_package_commands import loopback_index  # noqa: F401  (a fixture)
@@ -48,7 +48,7 @@ def test_a_wrapper_that_fetches_a_package_at_start_is_listed_through_that_packag
         "it was running 'uvx catalog-echo==1.0', which downloads a package when it starts (the sandbox has no network)"
     )
 
-    listing = fetchers.list_stdio(launch, tmp_path / "cache", timeout=20, max_tools=100)
+    listing = fallbacks.list_stdio(launch, tmp_path / "cache", timeout=20, max_tools=100)
     assert [tool.name for tool in listing.tools] == ["echo"]
     assert "the server runs 'uvx catalog-echo==1.0' when it starts: that package was listed instead" in listing.warnings
     assert launch.command[0].endswith("/catalog-echo-1.0/bin/catalog-echo")
