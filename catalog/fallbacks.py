@@ -1,5 +1,6 @@
-"""What a crawl tries when a package's server does not answer as it was started: the package it fetches at
-start (fetchers), or its transport chosen by a variable (`MCP_TRANSPORT=stdio`) instead of an argument."""
+"""What a crawl does for a package's server beyond starting it as installed: a variable that picks the MCP
+transport (`X_MCP_TRANSPORT`) is set to stdio, and a wrapper that fetches a package at start (fetchers) is
+listed through that package."""
 
 from __future__ import annotations
 
@@ -10,34 +11,31 @@ from pathlib import Path
 from catalog import fetchers, live
 from catalog.models import CatalogError
 
-# A variable that picks the transport (`MCP_TRANSPORT`, `X_MCP_TRANSPORT`, `X_TRANSPORT_TYPE`): servers that
-# default to HTTP serve stdio when it says so.
-TRANSPORT_VARIABLE = re.compile(r"(^|_)TRANSPORT(_MODE|_TYPE)?$")
-_RETRIED_KINDS = ("timeout", "crash", "bad_protocol")
+# A variable that picks the MCP transport (`MCP_TRANSPORT`, `REDMINE_MCP_TRANSPORT`, `FASTMCP_TRANSPORT`,
+# `TRANSPORT_TYPE`): a server that defaults to HTTP serves stdio when it says so, as its README tells a
+# stdio client's user to set it.
+TRANSPORT_VARIABLE = re.compile(r"MCP_TRANSPORT(_MODE|_TYPE)?$|^TRANSPORT(_MODE|_TYPE)?$")
 
 
 def list_stdio(launch: live.Launch, cache_dir: Path, timeout: float, max_tools: int) -> live.LiveListing:
-    """`live.list_stdio`, then: a server found fetching a package at start is listed through that package;
-    one that did not answer (it served HTTP, say) and reads a transport variable is started again with the
-    variable set to `stdio`. The warnings say which."""
-    try:
-        return live.list_stdio(launch, timeout=timeout, max_tools=max_tools)
-    except fetchers.FetchesAtStart as error:
-        return _through_fetched_package(launch, error, cache_dir, timeout, max_tools)
-    except CatalogError as error:
-        variables = transport_variables(launch)
-        if not variables or error.kind not in _RETRIED_KINDS:
-            raise
-        first = error
+    """`live.list_stdio` with the server's unset transport variables set to `stdio` (started again without
+    them when its error names one), and a server found fetching a package at start listed through that
+    package. The warnings say which."""
+    variables = transport_variables(launch)
     settings = {name: "stdio" for name in variables}
     shown = ", ".join(f"{name}=stdio" for name in variables)
     try:
-        listing = live.list_stdio(
-            dataclasses.replace(launch, env={**launch.env, **settings}), timeout=timeout, max_tools=max_tools
-        )
+        listing = live.list_stdio(dataclasses.replace(launch, env={**launch.env, **settings}), timeout, max_tools)
+    except fetchers.FetchesAtStart as error:
+        return _through_fetched_package(launch, error, cache_dir, timeout, max_tools)
     except CatalogError as error:
-        raise CatalogError(f"with {shown}: {error} (without it: {first})", error.kind) from None
-    listing.warnings.insert(0, f"started with {shown}: without it the server did not answer on stdio ({first})")
+        if any(name in str(error) for name in variables):  # it refused the value: as installed, then
+            return live.list_stdio(launch, timeout=timeout, max_tools=max_tools)
+        if variables:
+            raise CatalogError(f"{error} (started with {shown})", error.kind) from None
+        raise
+    if variables:
+        listing.warnings.insert(0, f"started with {shown}: the variable that picks its MCP transport")
     return listing
 
 
