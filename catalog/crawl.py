@@ -437,7 +437,7 @@ def static_gaps(found: Extraction) -> str | None:
 
 
 def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> None:
-    from catalog import live
+    from catalog import fallbacks, live
 
     result.env_names = sorted(target.env)
     if isinstance(target.access, ConnectUrl):
@@ -455,7 +455,7 @@ def _list_live(target: Target, options: CrawlOptions, result: CrawlResult) -> No
         result.warnings.extend(notes)
         result.env_names = sorted(launch.env)
         try:
-            listing = live.list_stdio(launch, timeout=options.timeout, max_tools=options.max_tools)
+            listing = fallbacks.list_stdio(launch, options.cache_dir, options.timeout, options.max_tools)
         except CatalogError as error:
             if notes:
                 raise CatalogError(f"{error} ({'; '.join(notes)})", error.kind) from None

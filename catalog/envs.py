@@ -101,14 +101,23 @@ def python_env(
 
 
 def _python_code_folders(root: Path, name: str) -> list[str]:
-    """The top-level folders the distribution installed into site-packages (where its code lives)."""
+    """The top-level folders the distribution installed into site-packages (where its code lives), and its
+    top-level module files."""
     dist_info = _dist_info(root, name)
     site = dist_info.parent
     record = dist_info / "RECORD"
     lines = record.read_text("utf-8", "replace").splitlines() if record.is_file() else []
     tops = {line.split(",", 1)[0].split("/", 1)[0] for line in lines if "/" in line.split(",", 1)[0]}
     folders = [site / top for top in sorted(tops) if top not in ("..", dist_info.name) and not top.endswith(".data")]
-    return [str(folder) for folder in folders if folder.is_dir() and not folder.is_symlink()]
+    found = [str(folder) for folder in folders if folder.is_dir() and not folder.is_symlink()]
+    return found + _top_level_modules(site, lines)
+
+
+def _top_level_modules(site: Path, record_lines: list[str]) -> list[str]:
+    """The distribution's single-file modules right in site-packages: a server that writes next to one gets a
+    throwaway view of site-packages (siteview), not a copy of it."""
+    names = sorted({line.split(",", 1)[0] for line in record_lines if line.split(",", 1)[0].endswith(".py")})
+    return [str(site / name) for name in names if "/" not in name and (site / name).is_file()]
 
 
 def _python_env_reads(root: Path, name: str) -> envvars.Reads:

@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypedDict
 
 import anyio
 
-from catalog import sandbox
+from catalog import fetchers, sandbox, subcommands
 from catalog.models import CatalogError, Prompt, Resource, Tool
 
 MAX_PAGES = 1000
@@ -250,19 +250,49 @@ def _list_in_forms(launch: Launch, timeout: float, max_tools: int, era: str) -> 
             raise first.error from None
         http_first = isinstance(first.error, StartFailure) and first.error.serves_http
         forms = sorted(ENTRY_FORMS, key=lambda form: form != ("--transport", "stdio")) if http_first else ENTRY_FORMS
-        for form in forms:
-            attempt = dataclasses.replace(launch, command=[*launch.command, *form], entry_forms=False)
-            try:
-                listing = _list_once(attempt, timeout, max_tools, era)
-            except (_NotMcp, CatalogError):
-                continue
-            listing.started_with = list(form)
-            listing.warnings.append(
-                f"started as '{' '.join(form)}': without it the command did not speak MCP ({first.error})"
+        attempts: list[tuple[tuple[str, ...], CatalogError]] = []
+        listing = _first_form_listing(launch, list(forms), attempts, timeout, max_tools, era)
+        listed: list[subcommands.Subcommand] = []
+        if listing is None:  # the subcommands its --help lists that say they start the server
+            listed = subcommands.help_listing(
+                launch.command, launch.env, launch.binds, launch.cwd, launch.sandbox
             )
-            return listing
-        tried = ", ".join(" ".join(form) for form in ENTRY_FORMS)
-        raise StartFailure(f"{first.error} (also tried: {tried})", first.error.kind, _mentioned(first.error)) from None
+            forms = subcommands.server_forms(listed, [form for form, _ in attempts])
+            listing = _first_form_listing(launch, forms, attempts, timeout, max_tools, era)
+        if listing is None:
+            failure = subcommands.failure(first.error, attempts, listed)
+            errors = [first.error, *(error for _, error in attempts)]
+            mentioned = list(dict.fromkeys(name for error in errors for name in _mentioned(error)))
+            raise StartFailure(str(failure), failure.kind, mentioned) from None
+        without = "printed its help" if listed else f"did not speak MCP ({first.error})"
+        listing.warnings.append(f"started as '{' '.join(listing.started_with)}': without it the command {without}")
+        return listing
+
+
+def _first_form_listing(
+    launch: Launch,
+    forms: list[tuple[str, ...]],
+    attempts: list[tuple[tuple[str, ...], CatalogError]],
+    timeout: float,
+    max_tools: int,
+    era: str,
+) -> LiveListing | None:
+    """The listing of the first form that speaks MCP; each failure is added to `attempts`. Once a subcommand
+    got past the command line and failed (configuration, network), its other forms are not tried."""
+    for form in forms:
+        started = {tried[0] for tried, error in attempts if not subcommands.is_usage_error(error)}
+        if not form[0].startswith("-") and form[0] in started:
+            continue
+        attempt = dataclasses.replace(launch, command=[*launch.command, *form], entry_forms=False)
+        try:
+            listing = _list_once(attempt, timeout, max_tools, era)
+        except (_NotMcp, CatalogError) as error:
+            failure = error.error if isinstance(error, _NotMcp) else error
+            attempts.append((form, failure))
+            continue
+        listing.started_with = list(form)
+        return listing
+    return None
 
 
 class _NotMcp(Exception):
@@ -286,7 +316,7 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
             launch.cwd,
             launch.sandbox,
             limits,
-            scratch=_scratch_copies(launch.scratch, Path(scratch_dir)) if launch.sandbox else None,
+            **_scratch_binds(launch, Path(scratch_dir)),
         ) as box,
         tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog,
     ):
@@ -302,6 +332,9 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
                 raise _breach_failure(box.breach) from None
             tail = _stderr_tail(errlog)
             failure = _named_failure(_stdio_failure(error, tail, peer.noise, timeout), launch, errlog, peer.noise)
+            fetching = fetchers.fetching_command(list(box.seen))  # a wrapper that runs `npx -y NAME`
+            if fetching:
+                raise fetchers.FetchesAtStart(failure, fetching) from None
             if _other_form_may_help(error, failure, peer.noise, errlog):
                 raise _NotMcp(failure) from None
             raise failure from None
@@ -313,6 +346,22 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
 
 
 MAX_SCRATCH_BYTES = 16 * 1024 * 1024
+
+
+class _ScratchBinds(TypedDict, total=False):
+    scratch: list[tuple[str, str]]
+    originals: list[tuple[str, str]]
+
+
+def _scratch_binds(launch: Launch, under: Path) -> _ScratchBinds:
+    """The sandbox's throwaway writable places: views of shared folders holding a top-level module of the
+    server (siteview), copies of its other folders."""
+    from catalog import siteview
+
+    if not launch.sandbox:
+        return {}
+    found = siteview.views(launch.scratch, under)
+    return {"scratch": found.scratch + _scratch_copies(found.rest, under), "originals": found.originals}
 
 
 def _scratch_copies(folders: list[str], under: Path) -> list[tuple[str, str]]:

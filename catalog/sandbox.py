@@ -319,10 +319,12 @@ def sandboxed(
     writable: list[str] | None = None,
     network: bool = False,
     scratch: list[tuple[str, str]] | None = None,
+    originals: list[tuple[str, str]] | None = None,
 ) -> Iterator[Sandboxed]:
     """Wrap `command` for a sandboxed run (no network unless asked); on exit kill its process group
     and remove the temporary HOME. `binds` are visible read-only, `writable` read-write; each
-    `scratch` pair (a throwaway copy, the path it stands for) shows the copy read-write at that path."""
+    `scratch` pair (a throwaway copy, the path it stands for) shows the copy read-write at that path, and
+    each `originals` pair (a folder, another path) shows the folder read-only there as well."""
     mode, warnings = choose_mode(enabled)
     home = Path(tempfile.mkdtemp(prefix="catalog-home-"))
     pidfile = home.parent / f"{home.name}.pid"
@@ -336,7 +338,9 @@ def sandboxed(
             all_binds = [*(binds or []), *implied_binds(command), *([cwd] if cwd else [])]
             inner = bwrap_command(prefix + command, child_env, home, all_binds, cwd, writable or [], network)
             separator = len(inner) - len(prefix + command) - 1  # scratch binds go last, before "--"
-            inner[separator:separator] = [arg for copy, path in scratch or [] for arg in ("--bind", copy, path)]
+            inner[separator:separator] = [arg for copy, path in scratch or [] for arg in ("--bind", copy, path)] + [
+                arg for original, alias in originals or [] for arg in ("--ro-bind", original, alias)
+            ]
         else:
             inner = ["env", "-i", *(f"{key}={value}" for key, value in child_env.items()), *prefix, *command]
         # The wrapper records its pid (the process group), and bwrap's --info-fd 3 its sandbox's init pid.
