@@ -238,6 +238,7 @@ def preload_for_threads() -> None:
 
         from catalog import envs, live, sandbox  # noqa: F401
         from catalog.extract import _extractors
+        from catalog.sources import command, github, local, manifest, npm, pypi, url  # noqa: F401
 
         _extractors()  # the language modules, and what they import lazily
         for name in ("griffe", "tree_sitter", "tree_sitter_go", "tree_sitter_typescript", "packaging.version"):

@@ -12,6 +12,7 @@ import operator
 import os
 import re
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -132,18 +133,34 @@ class PendingCrawl:
     started_at: str | None = None
 
 
+def _sqlite_utils() -> Any:
+    """sqlite-utils, imported without numpy unless numpy is loaded already. sqlite-utils imports numpy only
+    to map numpy scalar types to column types, which the catalog never stores; the import would cost a
+    cached crawl more CPU than all of its own work."""
+    if "numpy" in sys.modules or "sqlite_utils" in sys.modules:
+        import sqlite_utils
+
+        return sqlite_utils
+    sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` now raises ImportError
+    try:
+        import sqlite_utils
+    finally:
+        del sys.modules["numpy"]
+    return sqlite_utils
+
+
 class Store:
     """A catalog.db file: open (creating or migrating it), write crawls atomically, read tools back."""
 
     def __init__(self, path: Path | str | None = None):
-        import sqlite_utils
-
+        sqlite_utils = _sqlite_utils()
         self.path = Path(path) if path else default_db_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._bulk_depth = 0
         try:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S)
-            self.db = sqlite_utils.Database(conn)
+            # no sqlite-utils plugins: finding them scans every installed distribution's entry points
+            self.db = sqlite_utils.Database(conn, execute_plugins=False)
             self._retry(self._enable_wal)
             self._migrate()
         except sqlite3.DatabaseError as exc:
