@@ -108,6 +108,9 @@ def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float,
 
 def package_main(source: str, env_pairs: list[str], repeat: int) -> None:
     """Default route vs --static vs a bare SDK client, on a package whose environment is installed once."""
+    from bench_crawl import compile_sources
+
+    compile_sources()
     cache = os.environ.get("CATALOG_CACHE") or tempfile.mkdtemp(prefix="bench-live-cache-")
     env = {**os.environ, "CATALOG_CACHE": cache, "CATALOG_DB": tempfile.mktemp(prefix="bench-live-", suffix=".db")}
     server_env = dict(pair.split("=", 1) for pair in env_pairs)

@@ -606,7 +606,11 @@ def install_env() -> dict[str, str]:
 
 def _dist_info(root: Path, name: str) -> Path:
     wanted = _normalize(name)
-    for dist_info in sorted(root.glob("lib/python*/site-packages/*.dist-info")):
+    found = sorted(root.glob("lib/python*/site-packages/*.dist-info"))
+    # Folders named after the distribution (NAME-VERSION.dist-info) first: a large environment holds
+    # hundreds, and each other one costs a METADATA read.
+    named = [d for d in found if _normalize(d.name.rsplit("-", 1)[0]) == wanted]
+    for dist_info in named + [d for d in found if d not in named]:
         meta = dist_info / "METADATA"
         if not meta.is_file():
             continue

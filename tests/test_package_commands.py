@@ -75,3 +75,27 @@ def test_a_uvx_entry_in_a_client_config_is_installed_and_listed_by_the_package_r
                            capture_output=True, text=True, timeout=120)
     assert [tool["name"] for tool in json.loads(tools.stdout)] == ["echo"]
     assert (tmp_path / "cache" / "envs" / "pypi" / "catalog-echo-1.0" / envs.COMPLETE).exists()
+
+
+def test_the_default_route_reads_a_package_statically_and_lists_it_live_then_reconciles(tmp_path, loopback_index):
+    """Static reading and the live listing run side by side; the live listing is the inventory, and what
+    static reading missed (this server answers JSON-RPC by hand, so it finds nothing) is a difference."""
+    from catalog import sandbox
+
+    if sandbox.bwrap_usable():
+        pytest.skip(f"default route lists live only in the sandbox: {sandbox.bwrap_usable()}")
+    env = {
+        **os.environ,
+        "CATALOG_CACHE": str(tmp_path / "cache"),
+        "CATALOG_DB": str(tmp_path / "c.db"),
+        "PIP_INDEX_URL": loopback_index,
+        "UV_INDEX_URL": loopback_index,
+    }
+    env.pop("CATALOG_SANDBOX", None)
+    done = subprocess.run([sys.executable, "-m", "catalog.cli", "crawl", "pypi:catalog-echo==1.0", "--json"],
+                          env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [result] = json.loads(done.stdout)
+    assert (result["status"], result["method"], result["tool_names"]) == ("ok", "static+live", ["echo"])
+    assert result["differences"] == [{"tool": "echo", "what": "live_only"}]
+    assert "run live in a sandbox" in result["route"]
