@@ -83,19 +83,19 @@ def python_env(
 
     _ensure_installed(root, install)
     base = _venv_base_prefix(root)
-    command = python_entry_point(root, name)
+    dist_info = _dist_info(root, name)
+    command = python_entry_point(root, name, dist_info)
     return Prepared(
         command,
         [str(root), str(base)],
         root,
-        env_names=_python_env_names(root, name),
-        scratch=_python_code_folders(root, name),
+        env_names=_python_env_names(dist_info),
+        scratch=_python_code_folders(dist_info),
     )
 
 
-def _python_code_folders(root: Path, name: str) -> list[str]:
+def _python_code_folders(dist_info: Path) -> list[str]:
     """The top-level folders the distribution installed into site-packages (where its code lives)."""
-    dist_info = _dist_info(root, name)
     site = dist_info.parent
     record = dist_info / "RECORD"
     lines = record.read_text("utf-8", "replace").splitlines() if record.is_file() else []
@@ -104,11 +104,10 @@ def _python_code_folders(root: Path, name: str) -> list[str]:
     return [str(folder) for folder in folders if folder.is_dir() and not folder.is_symlink()]
 
 
-def _python_env_names(root: Path, name: str) -> list[str]:
+def _python_env_names(dist_info: Path) -> list[str]:
     """Variables read by the files the distribution installed (its RECORD), not by its dependencies."""
     from catalog import envvars
 
-    dist_info = _dist_info(root, name)
     site = dist_info.parent.resolve()
     record = dist_info / "RECORD"
     lines = record.read_text("utf-8", "replace").splitlines() if record.is_file() else []
@@ -239,10 +238,10 @@ def _is_native_binary(path: Path) -> bool:
         return handle.read(4) == b"\x7fELF"
 
 
-def python_entry_point(root: Path, name: str) -> list[str]:
+def python_entry_point(root: Path, name: str, dist_info: Path | None = None) -> list[str]:
     """The command of the installed distribution: its console script (the one named after the package
     when it has several), else `python -m PACKAGE` when the package has a __main__."""
-    dist_info = _dist_info(root, name)
+    dist_info = dist_info or _dist_info(root, name)
     scripts = _console_scripts(dist_info)
     chosen = _pick_command(name, sorted(scripts), "console script")
     if chosen:
@@ -606,7 +605,13 @@ def install_env() -> dict[str, str]:
 
 def _dist_info(root: Path, name: str) -> Path:
     wanted = _normalize(name)
-    found = sorted(root.glob("lib/python*/site-packages/*.dist-info"))
+    found = [  # sorted, as a glob of lib/python*/site-packages/*.dist-info, with one listing per folder
+        site / entry
+        for site in sorted(folder / "site-packages" for folder in root.glob("lib/python*"))
+        if site.is_dir()
+        for entry in sorted(os.listdir(site))
+        if entry.endswith(".dist-info")
+    ]
     # Folders named after the distribution (NAME-VERSION.dist-info) first: a large environment holds
     # hundreds, and each other one costs a METADATA read.
     named = [d for d in found if _normalize(d.name.rsplit("-", 1)[0]) == wanted]
