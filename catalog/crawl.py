@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -380,9 +380,19 @@ def _list_package(target: Target, options: CrawlOptions, result: CrawlResult) ->
         _adopt(result, static)
         return
     live_result = CrawlResult(server=result.server, method="live", route=result.route)
-    # The server starts first, in its own thread: the static reading runs while it starts up.
+    # The server starts first, in its own thread; the static reading runs while it starts up (not before it
+    # is spawned: two busy threads would share the interpreter lock and delay the spawn).
+    spawned = threading.Event()
+
+    def progress(phase: str) -> None:
+        if phase.startswith("starting"):
+            spawned.set()
+        _phase(options, phase)
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="live") as pool:
-        listed = pool.submit(_caught, _list_live, target, options, live_result)
+        listed = pool.submit(_caught, _list_live, target, replace(options, progress=progress), live_result)
+        listed.add_done_callback(lambda _: spawned.set())
+        spawned.wait()
         try:
             _list_static(target, static, live_possible=True)
         except CatalogError as exc:
