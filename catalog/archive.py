@@ -10,7 +10,6 @@ the archive and the cause.
 from __future__ import annotations
 
 import struct
-import tarfile
 import time
 import zipfile
 from dataclasses import dataclass
@@ -129,6 +128,8 @@ def extract_zip(archive: Path, target: Path, limits: ArchiveLimits | None = None
 
 def extract_tar(archive: Path, target: Path, limits: ArchiveLimits | None = None) -> list[str]:
     """Unpack regular files of a tarball; skip unsafe names, links, devices and oversize members."""
+    import tarfile  # here: a wheel's crawl never needs it
+
     budget = _Budget(archive, limits or ArchiveLimits())
     skipped: list[str] = []
     try:

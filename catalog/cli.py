@@ -1273,14 +1273,19 @@ def main() -> None:
     except typer.Abort:
         _err("aborted")
         code = 1
+    import gc
+
+    gc.freeze()  # the process ends here: its shutdown need not walk every object it made for garbage
     sys.exit(code if isinstance(code, int) else 0)
 
 
 def _default_registry(argv: list[str]) -> list[str]:
     """`--registry` given without a URL means the official registry."""
+    out = list(argv)
+    if "--registry" not in out:
+        return out
     from catalog.sources.registry import OFFICIAL_REGISTRY
 
-    out = list(argv)
     for index, arg in enumerate(out):
         if arg == "--registry" and (index + 1 == len(out) or out[index + 1].startswith("-")):
             out.insert(index + 1, OFFICIAL_REGISTRY)

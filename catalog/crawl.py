@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,6 +234,7 @@ def preload_for_threads() -> None:
 
         from catalog import envs, live, sandbox  # noqa: F401
         from catalog.extract import _extractors
+        from catalog.sources import command, github, local, manifest, npm, pypi, url  # noqa: F401
 
         _extractors()  # the language modules, and what they import lazily
         for name in ("griffe", "tree_sitter", "tree_sitter_go", "tree_sitter_typescript", "packaging.version"):
@@ -364,26 +365,44 @@ def _list_package(target: Target, options: CrawlOptions, result: CrawlResult) ->
     why_not = sandbox.bwrap_usable() if options.sandbox else None
     static = CrawlResult(server=result.server, method="static", route=result.route)
     static_error: CatalogError | None = None
-    try:
-        _list_static(target, static, live_possible=why_not is None)
-    except CatalogError as exc:
-        static_error = exc
     if why_not is not None:
+        try:
+            _list_static(target, static, live_possible=False)
+        except CatalogError as exc:
+            static_error = exc
         result.warnings.append(f"static reading only: {why_not} (no sandbox to list it live)")
         if static_error:
             raise static_error
         _adopt(result, static)
         return
     live_result = CrawlResult(server=result.server, method="live", route=result.route)
-    try:
-        _list_live(target, options, live_result)
-    except CatalogError as exc:
-        if exc.kind is FailureKind.USAGE:
-            raise
+    # The server starts first, in its own thread; the static reading runs while it starts up (not before it
+    # is spawned: two busy threads would share the interpreter lock and delay the spawn).
+    spawned = threading.Event()
+
+    def progress(phase: str) -> None:
+        if phase.startswith("starting"):
+            spawned.set()
+        _phase(options, phase)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="live") as pool:
+        listed = pool.submit(_caught, _list_live, target, replace(options, progress=progress), live_result)
+        listed.add_done_callback(lambda _: spawned.set())
+        spawned.wait()
+        try:
+            _list_static(target, static, live_possible=True)
+        except CatalogError as exc:
+            static_error = exc
+        live_error = listed.result()
+    if live_error is not None:
+        if live_error.kind is FailureKind.USAGE:
+            raise live_error
         if static_error:
-            raise CatalogError(f"{static_error}; live listing failed too: {exc}", exc.kind) from None
+            raise CatalogError(f"{static_error}; live listing failed too: {live_error}", live_error.kind) from None
         _adopt(result, static)
-        result.degrade(CrawlStatus.INCOMPLETE, f"live listing failed ({exc.kind}): {exc}", FailureKind.INCOMPLETE)
+        result.degrade(
+            CrawlStatus.INCOMPLETE, f"live listing failed ({live_error.kind}): {live_error}", FailureKind.INCOMPLETE
+        )
         return
     _adopt(result, live_result)
     result.method = "static+live"
@@ -391,6 +410,15 @@ def _list_package(target: Target, options: CrawlOptions, result: CrawlResult) ->
     result.differences = reconcile(static.tools, live_result.tools)
     if result.differences:
         result.warnings.append(f"static and live differ: {describe_differences(result.differences)}")
+
+
+def _caught(list_fn: Callable[[Target, CrawlOptions, CrawlResult], None], *args: Any) -> CatalogError | None:
+    """Run a listing; its CatalogError returned (for the caller's thread to handle), not raised."""
+    try:
+        list_fn(*args)
+    except CatalogError as exc:
+        return exc
+    return None
 
 
 def _adopt(into: CrawlResult, found: CrawlResult) -> None:

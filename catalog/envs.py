@@ -88,22 +88,22 @@ def python_env(
 
     _ensure_installed(root, install)
     base = _venv_base_prefix(root)
-    command = python_entry_point(root, name)
-    reads = _python_env_reads(root, name)
+    dist_info = _dist_info(root, name)
+    command = python_entry_point(root, name, dist_info)
+    reads = _python_env_reads(dist_info)
     return Prepared(
         command,
         [str(root), str(base)],
         root,
         env_names=reads.names,
         env_values=reads.values,
-        scratch=_python_code_folders(root, name),
+        scratch=_python_code_folders(dist_info),
     )
 
 
-def _python_code_folders(root: Path, name: str) -> list[str]:
+def _python_code_folders(dist_info: Path) -> list[str]:
     """The top-level folders the distribution installed into site-packages (where its code lives), and its
     top-level module files."""
-    dist_info = _dist_info(root, name)
     site = dist_info.parent
     record = dist_info / "RECORD"
     lines = record.read_text("utf-8", "replace").splitlines() if record.is_file() else []
@@ -120,10 +120,9 @@ def _top_level_modules(site: Path, record_lines: list[str]) -> list[str]:
     return [str(site / name) for name in names if "/" not in name and (site / name).is_file()]
 
 
-def _python_env_reads(root: Path, name: str) -> envvars.Reads:
+def _python_env_reads(dist_info: Path) -> envvars.Reads:
     """Variables read by the files the distribution installed (its RECORD), and those of the cloud SDKs
     installed with it."""
-    dist_info = _dist_info(root, name)
     site = dist_info.parent.resolve()
     record = dist_info / "RECORD"
     lines = record.read_text("utf-8", "replace").splitlines() if record.is_file() else []
@@ -270,10 +269,10 @@ def _is_native_binary(path: Path) -> bool:
         return handle.read(4) == b"\x7fELF"
 
 
-def python_entry_point(root: Path, name: str) -> list[str]:
+def python_entry_point(root: Path, name: str, dist_info: Path | None = None) -> list[str]:
     """The command of the installed distribution: its console script (the one named after the package
     when it has several), else `python -m PACKAGE` when the package has a __main__."""
-    dist_info = _dist_info(root, name)
+    dist_info = dist_info or _dist_info(root, name)
     scripts = _console_scripts(dist_info)
     chosen = _pick_command(name, sorted(scripts), "console script")
     if chosen:
@@ -684,7 +683,17 @@ def install_env() -> dict[str, str]:
 
 def _dist_info(root: Path, name: str) -> Path:
     wanted = _normalize(name)
-    for dist_info in sorted(root.glob("lib/python*/site-packages/*.dist-info")):
+    found = [  # sorted, as a glob of lib/python*/site-packages/*.dist-info, with one listing per folder
+        site / entry
+        for site in sorted(folder / "site-packages" for folder in root.glob("lib/python*"))
+        if site.is_dir()
+        for entry in sorted(os.listdir(site))
+        if entry.endswith(".dist-info")
+    ]
+    # Folders named after the distribution (NAME-VERSION.dist-info) first: a large environment holds
+    # hundreds, and each other one costs a METADATA read.
+    named = [d for d in found if _normalize(d.name.rsplit("-", 1)[0]) == wanted]
+    for dist_info in named + [d for d in found if d not in named]:
         meta = dist_info / "METADATA"
         if not meta.is_file():
             continue

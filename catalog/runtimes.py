@@ -107,25 +107,40 @@ def python_requirement_in(message: str) -> str | None:
     return match.group(1).replace(" ", "") if match else None
 
 
-@lru_cache(maxsize=1)
-def system_node() -> tuple[str, str] | None:
-    """The machine's node and its version ("v20.1.0"), or None."""
+NODE_ANSWERS = "node-answers.json"  # in a runtimes cache: node binaries' versions, semver verdicts
+
+
+@lru_cache(maxsize=4)
+def system_node(memo: Path | None = None) -> tuple[str, str] | None:
+    """The machine's node and its version ("v20.1.0"), or None. With `memo` (a JSON file), the version
+    of this very binary (path, inode, size, mtime) is asked once, not in every process."""
     import shutil
     import subprocess
 
     node = shutil.which("node")
     if node is None:
         return None
+
+    def ask() -> str | None:
+        try:
+            done = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
     try:
-        done = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
+        real = os.path.realpath(node)
+        stat = os.stat(real)
+    except OSError:
         return None
-    return (node, done.stdout.strip()) if done.returncode == 0 else None
+    identity = f"version of {real} {stat.st_ino} {stat.st_size} {stat.st_mtime_ns}"
+    version = _remembered(memo, identity, ask)
+    return (node, version) if version else None
 
 
-def node_satisfies(node: str, version: str, wanted: str) -> bool:
-    """npm's own semver (bundled with npm) decides whether `version` meets an engines.node range;
-    when it cannot be asked, the range is taken as met."""
+def node_satisfies(node: str, version: str, wanted: str, memo: Path | None = None) -> bool:
+    """npm's own semver (bundled with npm) decides whether `version` meets an engines.node range (with
+    `memo`, once per version and range); when it cannot be asked, the range is taken as met."""
     import shutil
     import subprocess
 
@@ -134,23 +149,54 @@ def node_satisfies(node: str, version: str, wanted: str) -> bool:
     if semver is None or not semver.is_dir():
         return True
     script = "process.stdout.write(String(require(process.argv[1]).satisfies(process.argv[2], process.argv[3])))"
-    try:
-        done = subprocess.run(
-            [node, "-e", script, str(semver), version, wanted], capture_output=True, text=True, timeout=30
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return True
-    return done.stdout.strip() != "false"
+
+    def ask() -> bool | None:
+        try:
+            done = subprocess.run(
+                [node, "-e", script, str(semver), version, wanted], capture_output=True, text=True, timeout=30
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return {"true": True, "false": False}.get(done.stdout.strip())
+
+    return _remembered(memo, f"{version} satisfies {wanted}", ask) is not False
+
+
+def _remembered(memo: Path | None, key: str, ask: Any) -> Any:
+    """`ask()`, or its answer recorded under `key` in the JSON file `memo`; a None answer (could not ask)
+    is not recorded. For answers fixed by their key: a binary's version, a semver verdict."""
+    import json
+
+    known: dict[str, Any] = {}
+    if memo is not None:
+        try:
+            loaded = json.loads(memo.read_text(encoding="utf-8"))
+            known = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            pass
+        if key in known:
+            return known[key]
+    answer = ask()
+    if memo is not None and answer is not None:
+        known[key] = answer
+        try:
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            partial = memo.with_name(f".{memo.name}.{os.getpid()}.{id(known)}")
+            partial.write_text(json.dumps(known), encoding="utf-8")
+            partial.replace(memo)
+        except OSError:
+            pass
+    return answer
 
 
 def node_for(wanted: str | None, cache: Path, what: str, install: Any) -> tuple[str, list[str]]:
     """A node binary meeting the engines.node range `wanted`, and the folders the sandbox must show for it:
     the machine's when it fits, else the npm registry's Node build for this platform, installed once
     into `cache` by `install(spec, target)` (an ordinary npm install, no scripts)."""
-    found = system_node()
+    found = system_node(cache / NODE_ANSWERS)
     if found is None and not wanted:
         raise CatalogError("node is not installed; it is needed to run this package live", kind="needs_runtime")
-    if found is not None and (not wanted or node_satisfies(found[0], found[1], wanted)):
+    if found is not None and (not wanted or node_satisfies(found[0], found[1], wanted, cache / NODE_ANSWERS)):
         return found[0], []
     import hashlib
 

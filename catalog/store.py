@@ -12,6 +12,7 @@ import operator
 import os
 import re
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -142,24 +143,48 @@ class PendingCrawl:
     started_at: str | None = None
 
 
+def _sqlite_utils() -> Any:
+    """sqlite-utils, imported without numpy unless numpy is loaded already. sqlite-utils imports numpy only
+    to map numpy scalar types to column types, which the catalog never stores; the import would cost a
+    cached crawl more CPU than all of its own work."""
+    if "numpy" in sys.modules or "sqlite_utils" in sys.modules:
+        import sqlite_utils
+
+        return sqlite_utils
+    sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` now raises ImportError
+    try:
+        import sqlite_utils
+    finally:
+        del sys.modules["numpy"]
+    return sqlite_utils
+
+
 class Store:
     """A catalog.db file: open (creating or migrating it), write crawls atomically, read tools back."""
 
     def __init__(self, path: Path | str | None = None):
-        import sqlite_utils
-
         self.path = Path(path) if path else default_db_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._bulk_depth = 0
+        self._db: Any = None
         try:
-            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S)
-            self.db = sqlite_utils.Database(conn)
+            self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S)
+            self.conn.execute("PRAGMA recursive_triggers = on")  # as sqlite-utils' Database sets it
             self._retry(self._enable_wal)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise CatalogError(
                 f"cannot open catalog database {self.path}: {exc}", kind="bad_database"
             ) from None
+
+    @property
+    def db(self) -> Any:
+        """The connection as a sqlite-utils Database, for its table helpers; made on first use (a crawl's
+        own reads and writes go through `conn`, so a crawl need not import sqlite-utils at all). No
+        sqlite-utils plugins: finding them scans every installed distribution's entry points."""
+        if self._db is None:
+            self._db = _sqlite_utils().Database(self.conn, execute_plugins=False)
+        return self._db
 
     # -- transactions ---------------------------------------------------------------------------------
 
@@ -177,7 +202,7 @@ class Store:
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
         """A write transaction holding the write lock from its start; nested ones are savepoints."""
-        conn = self.db.conn
+        conn = self.conn
         if conn.in_transaction:
             with self.db.atomic():
                 yield
@@ -196,7 +221,7 @@ class Store:
 
     def write(self, fn: Callable[[], T]) -> T:
         """Run `fn` as one write transaction, retried whole if another writer holds the lock too long."""
-        if self.db.conn.in_transaction:
+        if self.conn.in_transaction:
             with self._transaction():
                 return fn()
 
@@ -207,13 +232,13 @@ class Store:
         return self._retry(once)
 
     def _enable_wal(self) -> None:
-        if self.db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            self.db.execute("PRAGMA journal_mode=WAL")
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            self.conn.execute("PRAGMA journal_mode=WAL")
 
     # -- schema ---------------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise CatalogError(
                 f"{self.path} was written by a newer mcp-catalog (schema {version} > {SCHEMA_VERSION}); upgrade",
@@ -225,7 +250,7 @@ class Store:
     def _schema_current(self) -> bool:
         objects = {
             row[0]: row[1]
-            for row in self.db.execute(
+            for row in self.conn.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')"
             )
         }
@@ -350,7 +375,7 @@ class Store:
 
     def _save_batch(self, batch: list[PendingCrawl]) -> list[int]:
         """Write a batch of crawls in the current transaction (see save_crawls)."""
-        conn = self.db.conn
+        conn = self.conn
         servers = sorted({p.result.server.id for p in batch})
         marks = ", ".join("?" * len(servers))
         # The state the batch starts from, updated in memory crawl by crawl.
@@ -677,7 +702,7 @@ class Store:
         sql = """SELECT DISTINCT t.server_id FROM tools t
                  LEFT JOIN classifications c ON c.server_id = t.server_id AND c.name = t.name
                  WHERE t.removed_at IS NULL AND (c.name IS NULL OR c.content_hash != t.content_hash)"""
-        stale = [row["server_id"] for row in self.db.query(sql)]
+        stale = [row[0] for row in self.conn.execute(sql)]
         wanted = set(server_ids) if server_ids is not None else None
         result: list[tuple[str, Tool]] = []
         for server_id in stale:
@@ -798,7 +823,7 @@ class Store:
         return [{**row, "static": _loads(row["static"]), "live": _loads(row["live"])} for row in rows]
 
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
 
 _FTS_TOKEN = re.compile(r'\s+|(".*?")')  # the split sqlite-utils' quote_fts uses: words and "phrases"

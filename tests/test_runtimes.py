@@ -94,6 +94,18 @@ def test_npm_semver_decides_whether_the_machines_node_meets_engines_node():
 
 
 @needs_npm
+def test_node_answers_are_remembered_so_that_later_crawls_start_no_node_to_ask(tmp_path):
+    memo = tmp_path / runtimes.NODE_ANSWERS
+    node, version = runtimes.system_node(memo)
+    assert not runtimes.node_satisfies(node, version, ">=99", memo)
+    recorded = json.loads(memo.read_text())
+    assert recorded[f"{version} satisfies >=99"] is False and version in recorded.values()
+    # What is recorded is what is used: flip the verdict and the flipped one comes back, no node asked.
+    memo.write_text(json.dumps({**recorded, f"{version} satisfies >=99": True}))
+    assert runtimes.node_satisfies(node, version, ">=99", memo)
+
+
+@needs_npm
 def test_a_package_whose_engines_node_the_machine_meets_runs_on_the_machines_node(tmp_path):
     tarball = packed_engines_server(tmp_path, ">=18")
     prepared = envs.npm_env("catalog-engines", "1.0.0", tmp_path / "envs", tarball=tarball)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,39 +78,61 @@ class Extraction:
 ExtractFn = Callable[..., Extraction]
 
 
+# The language extractors, in the order their tools win, by the file suffixes they read. Each module is
+# imported only when the tree has files of its language.
+LANGUAGES: tuple[tuple[tuple[str, ...], str], ...] = (
+    ((".py",), "python"),
+    ((".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".tsx", ".jsx"), "typescript"),
+    ((".go",), "go"),
+)
+SKIPPED_NAMES = (".d.ts", ".min.js", ".map", "_test.go", ".test.ts", ".spec.ts", ".test.js")
+
+
+def _extractor(module: str) -> ExtractFn:
+    import importlib
+
+    extract: ExtractFn = importlib.import_module(f"catalog.extract.{module}").extract
+    return extract
+
+
 def _extractors() -> dict[tuple[str, ...], ExtractFn]:
-    from catalog.extract import go, python, typescript
-
-    return {
-        (".py",): python.extract,
-        (".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".tsx", ".jsx"): typescript.extract,
-        (".go",): go.extract,
-    }
+    return {suffixes: _extractor(module) for suffixes, module in LANGUAGES}
 
 
-def iter_source_files(root: Path, suffixes: tuple[str, ...]) -> Iterator[SourceFile]:
-    """Yield text files under root with these suffixes, skipping symlinks, huge files and test dirs."""
+def tree_files(root: Path) -> list[Path]:
+    """Every regular file under root (sorted) that may be source: not under a skipped folder, not a
+    symlink, not a test, minified or map file. One walk; skipped folders are not descended into."""
+    found = []
+    for folder, dirs, names in os.walk(root):
+        depth = len(Path(folder).relative_to(root).parts)
+        dirs[:] = [d for d in dirs if not _skipped_dir_name(d, depth)]
+        for name in names:
+            path = Path(folder, name)
+            if not name.endswith(SKIPPED_NAMES) and not path.is_symlink() and path.is_file():
+                found.append(path)
+    return sorted(found)
+
+
+def iter_source_files(
+    root: Path, suffixes: tuple[str, ...], files: list[Path] | None = None
+) -> Iterator[SourceFile]:
+    """Yield text files under root with these suffixes, skipping symlinks, huge files and test dirs
+    (`files`: the tree's `tree_files`, when the caller has walked it already)."""
     count = 0
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if _skipped_dir(rel.parts[:-1]):
-            continue
-        if path.is_symlink() or not path.is_file() or path.suffix not in suffixes:
-            continue
-        if path.name.endswith((".d.ts", ".min.js", ".map", "_test.go", ".test.ts", ".spec.ts", ".test.js")):
+    for path in tree_files(root) if files is None else files:
+        if path.suffix not in suffixes:
             continue
         if path.stat().st_size > (MAX_BUNDLE_BYTES if path.suffix in BUNDLE_SUFFIXES else MAX_FILE_BYTES):
             continue
         count += 1
         if count > MAX_FILES:
             return
-        yield SourceFile(str(rel), path.read_text(encoding="utf-8", errors="replace"))
+        yield SourceFile(str(path.relative_to(root)), path.read_text(encoding="utf-8", errors="replace"))
 
 
-def _skipped_dir(parts: tuple[str, ...]) -> bool:
-    return any(
-        part in SKIP_DIRS or (part in TOP_ONLY_DIRS and depth <= 1) for depth, part in enumerate(parts)
-    )
+def _skipped_dir_name(name: str, depth: int) -> bool:
+    """A folder at this depth (0: directly under the root) that is never read."""
+    return name in SKIP_DIRS or (name in TOP_ONLY_DIRS and depth <= 1)
 
 
 def declared_requirements(root: Path) -> list[str]:
@@ -166,18 +189,18 @@ def extract_tree(root: Path, limits: Limits | None = None) -> Extraction:
     """Run every language extractor over the tree and merge their tools by name (first wins).
     All of them share one package budget (`limits`, default from the environment); files cut
     short are listed in `budget_hits` and make the result `may_be_incomplete`."""
-    from catalog.extract import python
-
     budget = Budget(limits)
     merged = Extraction()
     seen: dict[str, Tool] = {}
-    for suffixes, extract in _extractors().items():
-        files = list(iter_source_files(root, suffixes))
+    candidates = tree_files(root)
+    for suffixes, module in LANGUAGES:
+        files = list(iter_source_files(root, suffixes, candidates))
         if not files:
             continue
+        extract = _extractor(module)
         found = (
-            python.extract(files, declared_requirements(root), budget, entry_modules(root))
-            if extract is python.extract
+            extract(files, declared_requirements(root), budget, entry_modules(root))
+            if module == "python"
             else extract(files, budget)
         )
         merged.files_scanned += len(files)

@@ -150,23 +150,35 @@ def default_cache_dir() -> Path:
 
 def resolve(source: str, options: ResolveOptions) -> list[Target]:
     """Find the server(s) a source string names; raise CatalogError when it names none."""
-    from catalog.sources import command, github, local, manifest, npm, pypi, url
-
-    source = source.strip()
+    source = source.strip()  # each source kind's module is imported only when a source of that kind comes
     if source.startswith("pypi:"):
+        from catalog.sources import pypi
+
         return [pypi.resolve(source.removeprefix("pypi:"), options)]
     if source.startswith("npm:"):
+        from catalog.sources import npm
+
         return [npm.resolve(source.removeprefix("npm:"), options)]
     if source.startswith("stdio:"):
+        from catalog.sources import command
+
         return [command.resolve(source.removeprefix("stdio:"), options)]
     if source.startswith(("http://", "https://")) and not GITHUB_REPO.match(source):
+        from catalog.sources import url
+
         return [url.resolve(source, options)]
     path = Path(source).expanduser()
     if path.exists():
         if path.is_file() and path.suffix.lower() == ".json":
+            from catalog.sources import manifest
+
             return manifest.resolve(path, options)
+        from catalog.sources import local
+
         return [local.resolve(path, options)]
     if match := GITHUB_REPO.match(source):
+        from catalog.sources import github
+
         return [github.resolve(match.group(1), match.group(2), options)]
     raise CatalogError(
         f"unknown source {source!r}: expected owner/repo, pypi:NAME, npm:NAME, a path, a .json file, "

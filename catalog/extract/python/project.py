@@ -28,6 +28,7 @@ class Module:
     uses_fastmcp: bool = False
     size: int = 0  # characters of source, for the file's work budget
     all_functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] | None = None  # nested ones too
+    server_names: set[str] = field(default_factory=set)  # names assigned a server object (x = FastMCP(...))
 
 
 _PARSE_LOCK = threading.Lock()
@@ -99,6 +100,10 @@ def _index_module(module: Module) -> None:
             for alias in node.names:
                 module.uses_fastmcp |= alias.name == "fastmcp" or alias.name.startswith("fastmcp.")
                 module.imports[alias.asname or alias.name.split(".")[0]] = (alias.name, None)
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
+            if call_name(node.value) in SERVER_CLASSES:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                module.server_names.update(target_name(t) for t in targets)
 
 
 def _absolute_module(node: ast.ImportFrom, package: str) -> str:
@@ -126,13 +131,7 @@ class Project:
         self.parses_docstrings = False  # standalone fastmcp >= 3.2.4 (see fastmcp_parses_docstrings)
 
     def _server_names(self) -> set[str]:
-        names: set[str] = set()
-        for module in self.modules:
-            for node in ast.walk(module.tree):
-                if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
-                    if call_name(node.value) in SERVER_CLASSES:
-                        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                        names.update(target_name(t) for t in targets)
+        names: set[str] = set().union(*(module.server_names for module in self.modules))
         names.discard("")
         return names
 

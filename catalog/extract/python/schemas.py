@@ -4,6 +4,7 @@ descriptions from docstrings (fastmcp's docstring sections)."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -298,6 +299,8 @@ def _pydantic_title(name: str) -> str:
 
 # The fastmcp release that started splitting docstrings into a description and sections.
 FASTMCP_DOCSTRING_PARSING = "3.2.4"
+FASTMCP_DISTRIBUTIONS = ("fastmcp", "fastmcp-slim")
+REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")  # a requirement line's name (PEP 508)
 
 
 # Section headings griffe's Google parser leaves as admonitions that still end the description.
@@ -310,6 +313,9 @@ GOOGLE_SECTION_ADMONITIONS = {
 def fastmcp_parses_docstrings(requirements: Sequence[str]) -> bool:
     """Whether the declared `fastmcp` requirement lets an installer pick a release that parses
     docstrings (installers take the newest release allowed, so a floor-only range counts)."""
+    names = (REQUIREMENT_NAME.match(line) for line in requirements)
+    if not any(m and m.group(1).lower().replace("_", "-") in FASTMCP_DISTRIBUTIONS for m in names):
+        return False  # not even named: no requirement parsing (nor its import) needed
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.version import InvalidVersion, Version
 
@@ -318,7 +324,7 @@ def fastmcp_parses_docstrings(requirements: Sequence[str]) -> bool:
             requirement = Requirement(line)
         except InvalidRequirement:
             continue
-        if requirement.name.lower().replace("_", "-") not in ("fastmcp", "fastmcp-slim"):
+        if requirement.name.lower().replace("_", "-") not in FASTMCP_DISTRIBUTIONS:
             continue
         if requirement.marker is not None and "extra" in str(requirement.marker):
             continue
