@@ -21,6 +21,8 @@ from typing import Any
 from catalog import envvars, sandbox
 from catalog.models import CatalogError
 
+Progress = Callable[[str], None]  # told how an install is getting on, about once a second
+
 COMPLETE = ".catalog-complete"
 INSTALL_NOTES = ".catalog-install-notes"
 PYPI_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -67,13 +69,8 @@ class Prepared:
 
 
 def python_env(
-    name: str,
-    version: str,
-    env_dir: Path,
-    *,
-    find_links: Path | None = None,
-    sandbox_enabled: bool = True,
-    progress: Callable[[str], None] | None = None,
+    name: str, version: str, env_dir: Path, *, find_links: Path | None = None, sandbox_enabled: bool = True,
+    progress: Progress | None = None,
 ) -> Prepared:
     """A venv holding NAME==VERSION (installed once, then reused) and its console script.
 
@@ -201,13 +198,8 @@ def _venv_base_prefix(root: Path) -> Path:
 
 
 def npm_env(
-    name: str,
-    version: str,
-    env_dir: Path,
-    *,
-    tarball: Path | None = None,
-    sandbox_enabled: bool = True,
-    progress: Callable[[str], None] | None = None,
+    name: str, version: str, env_dir: Path, *, tarball: Path | None = None, sandbox_enabled: bool = True,
+    progress: Progress | None = None,
 ) -> Prepared:
     """An npm prefix holding NAME@VERSION and the command of its `bin`. Packages install without their
     scripts; the scripts (native builds) then run by themselves in the sandbox, never outside it.
@@ -359,7 +351,7 @@ def _pick_command(name: str, candidates: list[str], what: str) -> str | None:
 
 
 def _install_watch(
-    root: Path, downloads: Path | None, progress: Callable[[str], None] | None
+    root: Path, downloads: Path | None, progress: Progress | None
 ) -> Callable[[], None] | None:
     """What `progress` is told while an install runs: the packages downloaded (new entries in uv's cache)
     and installed (in site-packages or node_modules) so far, and the seconds it has taken."""

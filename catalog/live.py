@@ -345,9 +345,6 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
     return listing
 
 
-MAX_SCRATCH_BYTES = 16 * 1024 * 1024
-
-
 class _ScratchBinds(TypedDict, total=False):
     scratch: list[tuple[str, str]]
     originals: list[tuple[str, str]]
@@ -366,10 +363,12 @@ def _scratch_binds(launch: Launch, under: Path) -> _ScratchBinds:
 
 def _scratch_copies(folders: list[str], under: Path) -> list[tuple[str, str]]:
     """Throwaway copies of the folders a server may write into (nested node_modules linked, not copied);
-    a folder larger than MAX_SCRATCH_BYTES stays read-only."""
+    a folder larger than siteview.MAX_COPY_BYTES stays read-only."""
+    from catalog import siteview
+
     pairs: list[tuple[str, str]] = []
     for number, folder in enumerate(dict.fromkeys(folders)):
-        if not os.path.isdir(folder) or _tree_bytes(folder) > MAX_SCRATCH_BYTES:
+        if not os.path.isdir(folder) or siteview.tree_bytes(folder) > siteview.MAX_COPY_BYTES:
             continue
         copy = under / str(number)
         # dirs_exist_ok: the ignore callback may create `copy` first (its top-level node_modules link).
@@ -388,27 +387,6 @@ def _link_node_modules(source: str, copy: Path) -> Callable[[str, list[str]], li
         return ["node_modules"]
 
     return ignore
-
-
-MAX_SCRATCH_FILES = 2000
-
-
-def _tree_bytes(folder: str) -> int:
-    """Bytes under a folder (node_modules aside); past MAX_SCRATCH_FILES files, more than the cap."""
-    total, count = 0, 0
-    for root, subfolders, files in os.walk(folder):
-        subfolders[:] = [d for d in subfolders if d != "node_modules"]
-        count += len(files)
-        if count > MAX_SCRATCH_FILES:
-            return MAX_SCRATCH_BYTES + 1
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                continue
-        if total > MAX_SCRATCH_BYTES:
-            break
-    return total
 
 
 def _named_failure(failure: CatalogError, launch: Launch, errlog: IO[str], noise: list[str]) -> StartFailure:

@@ -49,20 +49,30 @@ def _fill(view: Path, folder: str, own: set[str], alias: str) -> None:
         target = view / entry.name
         if entry.name in own and entry.is_file(follow_symlinks=False):
             shutil.copy2(entry.path, target)
-        elif entry.name in own and entry.is_dir(follow_symlinks=False) and _bytes(entry.path) <= MAX_COPY_BYTES:
+        elif entry.name in own and entry.is_dir(follow_symlinks=False) and tree_bytes(entry.path) <= MAX_COPY_BYTES:
             shutil.copytree(entry.path, target, symlinks=True)
         else:
             os.symlink(f"{alias}/{entry.name}", target)
 
 
-def _bytes(folder: str) -> int:
-    total = 0
-    for root, _, files in os.walk(folder):
+MAX_COPY_FILES = 2000
+
+
+def tree_bytes(folder: str) -> int:
+    """Bytes under a folder (node_modules aside), counted until the copy cap; past MAX_COPY_FILES files,
+    more than the cap."""
+    total, count = 0, 0
+    for root, subfolders, files in os.walk(folder):
+        subfolders[:] = [d for d in subfolders if d != "node_modules"]
+        count += len(files)
+        if count > MAX_COPY_FILES:
+            return MAX_COPY_BYTES + 1
         for name in files:
             try:
                 total += os.lstat(os.path.join(root, name)).st_size
             except OSError:
                 continue
-            if total > MAX_COPY_BYTES:
-                return total
+        if total > MAX_COPY_BYTES:
+            break
+    return total
     return total
