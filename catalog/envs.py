@@ -292,7 +292,12 @@ def npm_entry_point(root: Path, name: str) -> Path:
         bins = {name.rsplit("/", 1)[-1]: bins}
     if not isinstance(bins, dict):
         bins = {}
-    chosen = _pick_command(name.rsplit("/", 1)[-1], sorted(bins), "bin entry")
+    main = manifest.get("main")
+    runs_main = frozenset(
+        command for command, target in bins.items()
+        if isinstance(main, str) and isinstance(target, str) and os.path.normpath(target) == os.path.normpath(main)
+    )
+    chosen = _pick_command(name.rsplit("/", 1)[-1], sorted(bins), "bin entry", runs_main)
     if chosen is None:
         return _npm_module_entry(package_dir, manifest, name)
     path = (package_dir / str(bins[chosen])).resolve()
@@ -337,12 +342,20 @@ def _export_root(exports: object) -> str | None:
     return None
 
 
-def _pick_command(name: str, candidates: list[str], what: str) -> str | None:
+def _pick_command(name: str, candidates: list[str], what: str, runs_main: frozenset[str] = frozenset()) -> str | None:
+    """The one command that starts the server: the only one; else the one named after the package; else the
+    one whose name ends with it (`acme-jira-mcp` for `jira-mcp`, not `jira-mcp-check`); else the one bin that
+    runs the package's own `main`."""
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
-    matching = [c for c in candidates if _normalize(c) == _normalize(name)]
-    if len(matching) == 1:
-        return matching[0]
+    wanted = _normalize(name)
+    for matches in (
+        [c for c in candidates if _normalize(c) == wanted],
+        [c for c in candidates if _normalize(c).endswith("-" + wanted)],
+        [c for c in candidates if c in runs_main],
+    ):
+        if len(matches) == 1:
+            return matches[0]
     raise CatalogError(
         f"{name} installs several commands ({', '.join(candidates)}) and no {what} is named after the "
         "package; run the right one with --cmd",

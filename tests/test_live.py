@@ -390,12 +390,26 @@ def test_names_and_versions_that_could_escape_the_cache_are_refused(tmp_path, na
     assert failure.value.kind == "usage"
 
 
-def write_npm_package(root: Path, name: str, bins: object) -> Path:
+def write_npm_package(root: Path, name: str, bins: object, main: str | None = None) -> Path:
     package = root / "node_modules" / name
     (package / "dist").mkdir(parents=True)
     (package / "dist" / "index.js").write_text("#!/usr/bin/env node\n")
-    (package / "package.json").write_text(json.dumps({"name": name, "version": "1.0.0", "bin": bins}))
+    (package / "dist" / "check.js").write_text("#!/usr/bin/env node\n")
+    manifest = {"name": name, "version": "1.0.0", "bin": bins} | ({"main": main} if main else {})
+    (package / "package.json").write_text(json.dumps(manifest))
     return package
+
+
+@pytest.mark.parametrize(
+    "bins, main",
+    [
+        ({"acme-server-w": "./dist/index.js", "acme-server-w-check": "./dist/check.js"}, None),  # ends with the name
+        ({"start-w": "./dist/index.js", "w-doctor": "./dist/check.js"}, "dist/index.js"),  # the bin that runs main
+    ],
+)
+def test_npm_entry_point_finds_the_server_among_bins_not_named_after_the_package(tmp_path, bins, main):
+    package = write_npm_package(tmp_path, "@acme/server-w", bins, main)
+    assert envs.npm_entry_point(tmp_path, "@acme/server-w") == (package / "dist" / "index.js").resolve()
 
 
 def test_npm_entry_point_picks_the_bin_named_after_the_package(tmp_path):
