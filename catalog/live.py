@@ -27,7 +27,8 @@ CONFIG_HINT = re.compile(
     r"api[_ -]?key|token|secret|credential|env(ironment)? var|not set|is required|must be (set|provided)"
     r"|missing .*(key|variable|config)|validation errors? for \w*(settings|config)|field required"
     r"|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+: (required|invalid)|must specify|failed to load [\w ]*configuration"
-    r"|configuration (file )?(is )?(missing|not found|required)|\bconfigure (either|one of|your)\b",
+    r"|configuration (file )?(is )?(missing|not found|required)|\bconfigure (either|one of|your)\b"
+    r"|\bno [\w. -]{0,30}\bconfigured\b|\b(log ?in|authenticate) first\b",
     re.IGNORECASE,
 )
 RUNTIME_HINT = re.compile(

@@ -174,6 +174,9 @@ def test_a_server_on_the_newest_typescript_sdk_is_listed_in_both_protocol_eras(t
     ("zod", "server exited: ZodError: ACME_API_KEY: Required", "needs_config"),
     ("pydantic", "server exited: pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings:"
                  " acme_api_key: Field required", "needs_config"),
+    # a session the user must log in to first is configuration, not a crash
+    ("session", "server exited: Error: No acme.cloud session configured. Run `acme-mcp auth login"
+                " --from-browser` first.", "needs_config"),
     ("banner", "server exited: Could not open the cache database at /var/lib/weather", "crash"),
     # "FileNotFoundError" once read as Node's ENOTFOUND (a DNS failure): needs_network
     ("missing_tool", "server exited: FileNotFoundError: [Errno 2] No such file or directory: 'sudo'", "crash"),
