@@ -115,10 +115,15 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+_OPENED: list = []  # the stores this command opened: closed before exit, so SQLite folds its WAL into the file
+
+
 def _store(db: Path | None):
     from catalog.store import Store
 
-    return Store(db)
+    store = Store(db)
+    _OPENED.append(store)
+    return store
 
 
 def _print_json(data: Any) -> None:
@@ -1273,6 +1278,8 @@ def main() -> None:
     except typer.Abort:
         _err("aborted")
         code = 1
+    for store in _OPENED:
+        store.close()
     import gc
 
     gc.freeze()  # the process ends here: its shutdown need not walk every object it made for garbage
