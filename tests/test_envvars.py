@@ -92,7 +92,7 @@ def test_a_server_that_needs_configuration_starts_with_placeholders_and_names_th
     prepared = envs.python_env("catalog-conf", "1.0", tmp_path / "envs", find_links=tmp_path / "links")
     assert prepared.env_names == ["ACME_API_TOKEN", "ACME_WORKSPACE"]
     launch = live.Launch(prepared.command, {}, binds=prepared.binds, env_names=prepared.env_names)
-    listing = live.list_stdio(launch, timeout=20)
+    listing = live.list_stdio(launch, timeout=120)
     assert [tool.name for tool in listing.tools] == ["echo"]
     assert listing.placeholder_names == ["ACME_API_TOKEN", "ACME_WORKSPACE"]
     assert any(w.startswith("started with placeholder values for ACME_API_TOKEN, ACME_WORKSPACE") for w in listing.warnings)
@@ -104,7 +104,7 @@ def test_given_values_win_over_placeholders_and_stay_out_of_messages(tmp_path):
     prepared = envs.python_env("catalog-conf", "1.0", tmp_path / "envs", find_links=tmp_path / "links")
     launch = live.Launch(prepared.command, {"ACME_API_TOKEN": "s3cret-value"}, binds=prepared.binds,
                          env_names=prepared.env_names)
-    listing = live.list_stdio(launch, timeout=20)
+    listing = live.list_stdio(launch, timeout=120)
     assert listing.placeholder_names == ["ACME_WORKSPACE"]
     assert not any("s3cret-value" in w for w in listing.warnings)
 
@@ -113,6 +113,6 @@ def test_without_known_names_a_config_failure_is_reported_as_needs_config(tmp_pa
     config_wheel(tmp_path / "links")
     prepared = envs.python_env("catalog-conf", "1.0", tmp_path / "envs", find_links=tmp_path / "links")
     with pytest.raises(CatalogError) as failure:
-        live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=20)
+        live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=120)
     assert failure.value.kind == "needs_config"
     assert str(failure.value) == "server exited: Error: ACME_API_TOKEN is not set"
