@@ -135,7 +135,7 @@ def test_garbage_on_stdout_is_reported_as_bad_protocol_with_the_text():
     # The server never answers, so the whole timeout passes; it must be long enough for the server to
     # start in the sandbox and print its text even on a loaded machine, or the failure is a plain timeout.
     with pytest.raises(CatalogError) as failure:
-        live.list_stdio(launch("garbage.py"), timeout=120)
+        live.list_stdio(launch("garbage.py"), timeout=10)
     assert failure.value.kind == "bad_protocol"
     assert "Welcome to the garbage server" in str(failure.value)
 
