@@ -63,11 +63,14 @@ def assert_fixture_tools(listing: live.LiveListing) -> None:
 @pytest.fixture(scope="module")
 def web_servers():
     """The FastMCP fixture over streamable HTTP and over SSE, for the whole module."""
-    (http, http_port), (sse, sse_port) = (serve_on_loopback("fastmcp_tools.py", mode) for mode in ("http", "sse"))
+    processes, ports = [], {}
     try:
-        yield {"http": f"http://127.0.0.1:{http_port}/mcp", "sse": f"http://127.0.0.1:{sse_port}/sse"}
+        for mode in ("http", "sse"):
+            process, ports[mode] = serve_on_loopback("fastmcp_tools.py", mode)
+            processes.append(process)
+        yield {"http": f"http://127.0.0.1:{ports['http']}/mcp", "sse": f"http://127.0.0.1:{ports['sse']}/sse"}
     finally:
-        for process in (http, sse):
+        for process in processes:
             process.kill()
             process.wait()
 
