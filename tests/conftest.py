@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.test_cli import SERVERS, free_port, wait_listening
+from tests.test_cli import serve_on_loopback
 
 
 @pytest.fixture
 def http_server() -> Iterator[str]:
     """The FastMCP fixture over streamable HTTP on loopback."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, str(SERVERS / "fastmcp_tools.py"), "http", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process, port = serve_on_loopback("fastmcp_tools.py", "http")
     try:
-        wait_listening(port)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         process.kill()

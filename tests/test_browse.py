@@ -55,7 +55,7 @@ def served(catalog_db: Path) -> Iterator[str]:
         text=True,
     )
     try:
-        wait_listening(port)
+        wait_listening(port, process)
         yield f"http://127.0.0.1:{port}/catalog"
     finally:
         process.send_signal(signal.SIGINT)
@@ -67,7 +67,7 @@ def served(catalog_db: Path) -> Iterator[str]:
 
 
 def canned(base: str, name: str, **params: str) -> list[dict]:
-    response = httpx.get(f"{base}/{name}.json", params={"_shape": "array", **params}, timeout=10)
+    response = httpx.get(f"{base}/{name}.json", params={"_shape": "array", **params}, timeout=60)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -109,19 +109,19 @@ def test_low_confidence_labels_skip_reviewed_tools_and_take_a_threshold(served):
 
 
 def test_tables_carry_titles_descriptions_and_category_and_risk_facets(served):
-    page = httpx.get(f"{served}/classifications.json", params={"_size": "0"}, timeout=10).json()
+    page = httpx.get(f"{served}/classifications.json", params={"_size": "0"}, timeout=60).json()
     facets = page["facet_results"]
     assert {"category", "risk"} <= set(facets)
     categories = {item["value"]: item["count"] for item in facets["category"]["results"]}
     assert categories == {"read": 27, "write": 9, "destructive": 6}
-    metadata = httpx.get(served.rsplit("/", 1)[0] + "/-/metadata.json", timeout=10).json()
+    metadata = httpx.get(served.rsplit("/", 1)[0] + "/-/metadata.json", timeout=60).json()
     assert metadata["title"] == "MCP tool catalog"
     assert metadata["databases"]["catalog"]["tables"]["classifications"]["title"] == "Classifier labels"
 
 
 def test_full_text_search_works_on_the_tools_table(served):
     rows = httpx.get(
-        f"{served}/tools.json", params={"_search": "alias", "_shape": "array"}, timeout=10
+        f"{served}/tools.json", params={"_search": "alias", "_shape": "array"}, timeout=60
     ).json()
     assert {r["name"] for r in rows} >= {"set_model_alias", "delete_model_alias"}
 
@@ -136,6 +136,6 @@ def test_a_port_in_use_is_a_one_line_usage_error(tmp_path, served):
 
 def test_canned_queries_hide_their_sql_so_the_rows_come_first(served):
     for name in ("riskiest_tools", "servers_by_destructive", "changed_descriptions", "low_confidence"):
-        page = httpx.get(f"{served}/{name}", timeout=10)
+        page = httpx.get(f"{served}/{name}", timeout=60)
         assert page.status_code == 200
         assert 'id="sql-query"' not in page.text and "show_sql" in page.text.lower()

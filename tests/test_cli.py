@@ -9,9 +9,11 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.fixtures.servers.tool_data import TOOLS
@@ -59,19 +61,46 @@ def assert_exact(tools: list[dict]) -> None:
 
 
 def free_port() -> int:
+    """A port nothing listened on a moment ago. Only for a process that must pick its own port (`catalog
+    browse --port`); a fixture server gets a socket that is already its own from `serve_on_loopback`."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def wait_listening(port: int, seconds: float = 120) -> None:
+def wait_listening(port: int, process: subprocess.Popen, seconds: float = 120) -> None:
+    """Until `process` listens on `port`; at once if it exits (say the port was taken in the meantime)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server meant for port {port} exited with {process.returncode}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.1)
     raise AssertionError(f"nothing listens on {port}")
+
+
+def serve_on_loopback(script: str, *args: str) -> tuple[subprocess.Popen, int]:
+    """Start the fixture server `script` on a loopback socket bound here and handed down (`fd=N` as its last
+    argument): no other process can take the port between choosing and serving it. Returns once it answers
+    HTTP, with the process and the port."""
+    with socket.socket() as sock, tempfile.TemporaryFile() as errlog:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        process = subprocess.Popen([PY, str(SERVERS / script), *args, f"fd={sock.fileno()}"],
+                                   pass_fds=[sock.fileno()], stdout=subprocess.DEVNULL, stderr=errlog)
+        sock.close()  # the server's copy only: a request waits until it serves, or fails at once if it died
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=120)
+        except httpx.HTTPError as error:
+            process.kill()
+            process.wait()
+            errlog.seek(0)
+            tail = errlog.read().decode(errors="replace")[-2000:]
+            raise AssertionError(f"{script} did not answer on port {port} ({error!r}): {tail}") from None
+    return process, port
 
 
 def test_cmd_crawl_of_run_time_registered_tools_comes_back_exact(tmp_path):
@@ -270,11 +299,11 @@ def test_client_config_args_env_headers_and_url_secrets_are_masked_everywhere(tm
                    "headers": {"Authorization": "Bearer CFGSECRET7"}},
     }}))
     for args in (["--from", str(config)], [str(config)]):
-        done = run(tmp_path, "crawl", *args, "--timeout", "10")
+        done = run(tmp_path, "crawl", *args, "--timeout", "120")
         assert done.returncode == 1, done.stderr
         assert "ok" in done.stdout + done.stderr and "leaky" in done.stdout + done.stderr
         assert_nowhere(tmp_path, done, *(f"CFGSECRET{i}" for i in range(1, 8)))
-        json_done = run(tmp_path, "crawl", *args, "--timeout", "10", "--json", "--refresh")
+        json_done = run(tmp_path, "crawl", *args, "--timeout", "120", "--json", "--refresh")
         assert_nowhere(tmp_path, json_done, *(f"CFGSECRET{i}" for i in range(1, 8)))
 
 

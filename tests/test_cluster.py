@@ -54,6 +54,14 @@ def _wait_for(check, what: str, bound: float = 180.0) -> None:
         time.sleep(0.2)
 
 
+def _scheduler_address(info: Path) -> str | None:
+    """The address in the scheduler file once it parses (dask creates the file, then writes it: not atomic)."""
+    try:
+        return json.loads(info.read_text())["address"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 @pytest.fixture
 def scheduler(tmp_path):
     """A `dask scheduler` and two `dask worker` processes (no nanny: a killed worker stays dead)."""
@@ -68,8 +76,8 @@ def scheduler(tmp_path):
         )
     ]
     try:
-        _wait_for(lambda: info.is_file() and info.stat().st_size > 0, "the scheduler file")
-        address = json.loads(info.read_text())["address"]
+        _wait_for(lambda: _scheduler_address(info) is not None, "the scheduler file")
+        address = _scheduler_address(info)
         workers = {}
         for name in ("a", "b"):
             workers[name] = subprocess.Popen(

@@ -36,7 +36,7 @@ def test_a_console_script_that_needs_a_subcommand_is_started_with_it(tmp_path, f
     subcommand_wheel(tmp_path / "links", form)
     prepared = envs.python_env("catalog-sub", "1.0", tmp_path / "envs", find_links=tmp_path / "links")
     launch = live.Launch(prepared.command, {}, binds=prepared.binds, entry_forms=True)
-    listing = live.list_stdio(launch, timeout=20)
+    listing = live.list_stdio(launch, timeout=120)
     assert [tool.name for tool in listing.tools] == ["echo"]
     assert listing.started_with == form
     assert any(w.startswith(f"started as '{' '.join(form)}'") for w in listing.warnings)
@@ -75,7 +75,7 @@ def test_without_entry_forms_the_first_failure_is_reported_as_it_is(tmp_path):
     subcommand_wheel(tmp_path / "links", ["serve"])
     prepared = envs.python_env("catalog-sub", "1.0", tmp_path / "envs", find_links=tmp_path / "links")
     with pytest.raises(CatalogError) as failure:
-        live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=20)
+        live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=120)
     assert str(failure.value) == "server exited: Error: Missing command."
 
 
@@ -83,7 +83,7 @@ def test_when_no_form_works_the_first_error_is_reported_with_the_forms_tried(tmp
     subcommand_wheel(tmp_path / "links", ["never"])
     prepared = envs.python_env("catalog-sub", "1.0", tmp_path / "envs", find_links=tmp_path / "links")
     with pytest.raises(CatalogError) as failure:
-        live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds, entry_forms=True), timeout=20)
+        live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds, entry_forms=True), timeout=120)
     assert str(failure.value) == (
         "server exited: Error: Missing command. (also tried: stdio, serve, --transport stdio, mcp)"
     )

@@ -89,7 +89,7 @@ def test_a_server_that_needs_configuration_starts_with_placeholders_and_names_th
     prepared = envs.python_env("catalog-conf", "1.0", tmp_path / "envs", find_links=tmp_path / "links")
     assert prepared.env_names == ["ACME_API_TOKEN", "ACME_WORKSPACE"]
     launch = live.Launch(prepared.command, {}, binds=prepared.binds, env_names=prepared.env_names)
-    listing = live.list_stdio(launch, timeout=20)
+    listing = live.list_stdio(launch, timeout=120)
     assert [tool.name for tool in listing.tools] == ["echo"]
     assert listing.placeholder_names == ["ACME_API_TOKEN", "ACME_WORKSPACE"]
     assert any(w.startswith("started with placeholder values for ACME_API_TOKEN, ACME_WORKSPACE") for w in listing.warnings)
@@ -101,7 +101,7 @@ def test_given_values_win_over_placeholders_and_stay_out_of_messages(tmp_path):
     prepared = envs.python_env("catalog-conf", "1.0", tmp_path / "envs", find_links=tmp_path / "links")
     launch = live.Launch(prepared.command, {"ACME_API_TOKEN": "s3cret-value"}, binds=prepared.binds,
                          env_names=prepared.env_names)
-    listing = live.list_stdio(launch, timeout=20)
+    listing = live.list_stdio(launch, timeout=120)
     assert listing.placeholder_names == ["ACME_WORKSPACE"]
     assert not any("s3cret-value" in w for w in listing.warnings)
 
@@ -110,7 +110,7 @@ def test_names_the_error_mentions_get_placeholders_even_when_the_files_were_not_
     """Its stderr says "ACME_API_TOKEN is not set"; with that one set, a KeyError names ACME_WORKSPACE."""
     config_wheel(tmp_path / "links")
     prepared = envs.python_env("catalog-conf", "1.0", tmp_path / "envs", find_links=tmp_path / "links")
-    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=20)
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=120)
     assert [tool.name for tool in listing.tools] == ["echo"]
     assert listing.placeholder_names == ["ACME_API_TOKEN", "ACME_WORKSPACE"]
     assert any("(without them: server exited: Error: ACME_API_TOKEN is not set)" in w for w in listing.warnings)

@@ -7,7 +7,6 @@ import asyncio
 import importlib.util
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -164,10 +163,8 @@ def test_many_tools_in_one_file_are_all_found():
         "from mcp.server.fastmcp import FastMCP\nfrom mcp.types import ToolAnnotations\nmcp = FastMCP('x')\n"
         + body
     )
-    started = time.perf_counter()
-    found = extract([SourceFile("big.py", source)])
+    found = extract([SourceFile("big.py", source)])  # its speed is measured in benchmarks/, not here
     assert len(found.tools) == 1000
-    assert time.perf_counter() - started < 5  # generous: the benchmark measures the real figure
 
 
 @pytest.mark.integration

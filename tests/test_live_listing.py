@@ -23,7 +23,7 @@ def names(listing: live.LiveListing) -> list[str]:
 
 
 def test_odd_json_in_a_listing_names_each_bad_tool_and_keeps_the_good_ones():
-    listing = live.list_stdio(raw("odd"), timeout=30)
+    listing = live.list_stdio(raw("odd"), timeout=120)
     assert names(listing) == ["good_first", "good_last"]
     assert sorted(listing.malformed) == [
         "deep: nested deeper than 100 levels",
@@ -36,7 +36,7 @@ def test_odd_json_in_a_listing_names_each_bad_tool_and_keeps_the_good_ones():
 
 def test_a_json_rpc_error_on_tools_list_is_shown_with_the_servers_message():
     with pytest.raises(CatalogError) as failure:
-        live.list_stdio(raw("tools_error"), timeout=30)
+        live.list_stdio(raw("tools_error"), timeout=120)
     assert str(failure.value) == (
         "the server answered tools/list with an error: Settings error: ACME_API_TOKEN is required to list tools"
     )
@@ -44,7 +44,7 @@ def test_a_json_rpc_error_on_tools_list_is_shown_with_the_servers_message():
 
 
 def test_a_failed_second_page_keeps_the_first_and_marks_the_listing_incomplete():
-    listing = live.list_stdio(raw("second_page"), timeout=30)
+    listing = live.list_stdio(raw("second_page"), timeout=120)
     assert names(listing) == ["page_one_a", "page_one_b"]
     assert not listing.complete
     assert listing.incomplete_reason == (
@@ -54,7 +54,7 @@ def test_a_failed_second_page_keeps_the_first_and_marks_the_listing_incomplete()
 
 def test_a_listing_cut_by_max_tools_is_incomplete_not_refused():
     listing = live.list_stdio(
-        live.Launch(command=[sys.executable, str(SERVERS / "paged.py"), "7"], env={}), timeout=30, max_tools=4
+        live.Launch(command=[sys.executable, str(SERVERS / "paged.py"), "7"], env={}), timeout=120, max_tools=4
     )
     assert names(listing) == [f"page_tool_{i}" for i in range(4)]
     assert not listing.complete
@@ -63,7 +63,7 @@ def test_a_listing_cut_by_max_tools_is_incomplete_not_refused():
 
 def test_a_repeated_cursor_marks_the_listing_incomplete():
     listing = live.list_stdio(
-        live.Launch(command=[sys.executable, str(SERVERS / "paged.py"), "7", "loop"], env={}), timeout=30
+        live.Launch(command=[sys.executable, str(SERVERS / "paged.py"), "7", "loop"], env={}), timeout=120
     )
     assert names(listing) == [f"page_tool_{i}" for i in range(6)]
     assert not listing.complete
@@ -72,7 +72,7 @@ def test_a_repeated_cursor_marks_the_listing_incomplete():
 
 @pytest.mark.parametrize("mode", ["exit_later", "error_later"])
 def test_the_tool_listing_is_kept_when_a_later_optional_request_fails(mode):
-    listing = live.list_stdio(raw(mode), timeout=30)
+    listing = live.list_stdio(raw(mode), timeout=120)
     assert names(listing) == ["listed_a", "listed_b"]
     assert listing.complete
     assert listing.prompts == [] and listing.resources == []
@@ -88,7 +88,7 @@ def test_the_tool_listing_is_kept_when_a_later_optional_request_fails(mode):
 
 
 def test_a_2026_07_28_server_without_initialize_is_listed_with_meta_on_every_request():
-    listing = live.list_stdio(raw("modern"), timeout=30)
+    listing = live.list_stdio(raw("modern"), timeout=120)
     assert names(listing) == ["modern_tool", "another_tool"]
     assert listing.protocol_version == "2026-07-28"
     assert listing.server_info == {"name": "fixture-modern", "version": "2.0.0"}
@@ -184,6 +184,6 @@ def test_a_server_on_the_newest_typescript_sdk_is_listed_in_both_protocol_eras(t
 ])
 def test_the_error_line_is_the_servers_actual_error_with_a_consistent_kind(mode, message, kind):
     with pytest.raises(CatalogError) as failure:
-        live.list_stdio(live.Launch(command=[sys.executable, str(SERVERS / "fails_with.py"), mode], env={}), timeout=20)
+        live.list_stdio(live.Launch(command=[sys.executable, str(SERVERS / "fails_with.py"), mode], env={}), timeout=120)
     assert str(failure.value) == message
     assert failure.value.kind == kind

@@ -40,7 +40,7 @@ def test_a_package_is_installed_with_the_newest_python_that_its_requires_python_
                 requires_python=f"<{newest.label}")
     prepared = envs.python_env("catalog-older", "1.0", tmp_path / "envs", find_links=links)
     assert venv_version(prepared.root) == older[0].label
-    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=20)
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=120)
     assert [tool.name for tool in listing.tools] == ["echo"]
 
 
@@ -110,7 +110,7 @@ def test_a_package_whose_engines_node_the_machine_meets_runs_on_the_machines_nod
     tarball = packed_engines_server(tmp_path, ">=18")
     prepared = envs.npm_env("catalog-engines", "1.0.0", tmp_path / "envs", tarball=tarball)
     assert prepared.command[0] == runtimes.system_node()[0]
-    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=30)
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=120)
     assert listing.tools[0].description == runtimes.system_node()[1]
 
 
@@ -121,7 +121,7 @@ def test_a_package_needing_a_newer_node_gets_one_from_the_npm_registry(tmp_path)
     tarball = packed_engines_server(tmp_path, f">={major + 2}")
     prepared = envs.npm_env("catalog-engines", "1.0.0", tmp_path / "envs", tarball=tarball)
     assert prepared.command[0] != runtimes.system_node()[0]
-    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=30)
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=120)
     assert node_major(listing) >= major + 2
     again = envs.npm_env("catalog-engines", "1.0.0", tmp_path / "envs", tarball=tarball)
     assert again.command == prepared.command  # the Node build is installed once

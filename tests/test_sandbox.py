@@ -73,7 +73,7 @@ def snoop(plan: dict, tmp_path: Path, sandboxed: bool = True, runtime: str = "py
     server.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(SERVERS / script, server)
     launch = live.Launch([interpreter, str(server), json.dumps(plan)], {}, sandbox=sandboxed)
-    listing = live.list_stdio(launch, timeout=30)
+    listing = live.list_stdio(launch, timeout=120)
     found = [json.loads(tool.description) for tool in listing.tools]
     return {item["probe"]: item["result"] for item in found}
 
@@ -183,7 +183,7 @@ def test_a_hostile_sdist_builds_with_no_network_and_cannot_touch_the_shared_cach
     with tcp:
         prepared = envs.python_env("catalog-hostile", "1.0", envs_dir, find_links=links)
         assert not was_contacted(tcp)
-    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=20)
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=120)
     facts = json.loads(listing.tools[0].description)  # what the build step managed
     assert facts["tcp"].startswith("error:")
     for folder in (cache, neighbour, outside):
@@ -417,7 +417,7 @@ def test_a_hostile_npm_install_script_runs_offline_and_cannot_touch_the_shared_c
             tarball=tmp_path / "catalog-scripted-server-1.0.0.tgz",
         )
         assert not was_contacted(tcp)
-    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=30)
+    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds), timeout=120)
     seen = json.loads(listing.tools[0].description)  # what the install script managed
     assert seen["tcp"].startswith("error:")
     for folder in (cache, neighbour, outside):

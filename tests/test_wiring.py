@@ -120,7 +120,7 @@ def test_config_remotes_are_listed_only_with_live_and_headers_are_sent_never_sto
     assert sorted(stored_crawls(tmp_path)) == [("guarded", "failed", "not_contacted"),
                                                ("remote", "failed", "not_contacted")]
 
-    done = run(tmp_path, "crawl", "--from", str(config), "--json", "--live", "--refresh", "--timeout", "30")
+    done = run(tmp_path, "crawl", "--from", str(config), "--json", "--live", "--refresh", "--timeout", "120")
     results = by_server(done)
     assert results["remote"]["status"] == "ok" and results["remote"]["tools"] == 4
     assert results["guarded"]["error_kind"] == "auth"
