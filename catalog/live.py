@@ -15,12 +15,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any, TypedDict
+from typing import IO, TYPE_CHECKING, Any, TypedDict
 
 import anyio
 
 from catalog import fetchers, sandbox, subcommands
 from catalog.models import CatalogError, Prompt, Resource, Tool
+
+if TYPE_CHECKING:
+    from catalog import rpc
 
 MAX_PAGES = 1000
 CONFIG_HINT = re.compile(
@@ -326,6 +329,7 @@ def _list_once(launch: Launch, timeout: float, max_tools: int, era: str) -> Live
             peer = rpc.Peer.start(box.command, box.cwd, errlog)
         except OSError as error:
             raise CatalogError(f"cannot start {launch.command[0]}: {error}", kind="not_found") from None
+        peer.give_up = _when_it_serves_http(peer, errlog)
         try:
             listing = _stdio_session(peer, time.monotonic() + timeout, max_tools, era, launch.phase)
         except (rpc.RpcError, rpc.PeerClosed, rpc.PeerTimeout, rpc.MessageTooLarge) as error:
@@ -433,6 +437,30 @@ _SERVES_HTTP = re.compile(
 
 def _serves_http(text: str) -> bool:
     return bool(_SERVES_HTTP.search(text))
+
+
+HTTP_GRACE_S = 5.0  # after it says it serves HTTP, how long a server that wrote nothing on stdout may still answer
+
+
+def _when_it_serves_http(peer: rpc.Peer, errlog: IO[str]) -> Callable[[], bool]:
+    """True once the server's stderr has said it serves HTTP, HTTP_GRACE_S ago, and it has written nothing
+    on stdout: it will not answer on stdio, so waiting out the whole timeout would only cost time."""
+    seen_at: list[float] = []
+
+    def give_up() -> bool:
+        if peer.bytes_read or peer.noise:
+            return False
+        if not seen_at:
+            errlog.flush()
+            fd = errlog.fileno()
+            size = os.fstat(fd).st_size
+            text = os.pread(fd, 20_000, max(0, size - 20_000)).decode("utf-8", "replace")  # the offset stays
+            if not _serves_http(_ANSI_ESCAPE.sub("", text)):
+                return False
+            seen_at.append(time.monotonic())
+        return time.monotonic() - seen_at[0] >= HTTP_GRACE_S
+
+    return give_up
 
 
 def list_url(

@@ -10,6 +10,7 @@ import re
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -53,6 +54,9 @@ class Peer:
     _inbox: queue.Queue[Any] = field(default_factory=queue.Queue)
     bytes_read: int = 0
     _next_id: int = 0
+    # asked about twice a second while a request waits: True ends the wait early (as a timeout), e.g. when
+    # the server's stderr says it serves HTTP and nothing has come on stdout
+    give_up: Callable[[], bool] | None = None
 
     @classmethod
     def start(cls, command: list[str], cwd: str | None, errlog: IO[Any]) -> Peer:
@@ -82,8 +86,10 @@ class Peer:
             if remaining <= 0:
                 raise PeerTimeout(method)
             try:
-                incoming = self._inbox.get(timeout=remaining)
+                incoming = self._inbox.get(timeout=min(remaining, 0.5) if self.give_up else remaining)
             except queue.Empty:
+                if self.give_up is not None and self.give_up():
+                    raise PeerTimeout(method) from None
                 continue
             if incoming is _CLOSED:
                 self._inbox.put(_CLOSED)  # later requests see it too

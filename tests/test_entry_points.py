@@ -4,6 +4,7 @@ a bin. Real wheels and packages, real servers in the sandbox."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -66,9 +67,13 @@ def test_a_server_that_waits_on_http_by_default_is_started_with_transport_stdio_
                        {"catalog-http": "catalog_http:http_cli"})
     (links / "catalog_http-1.0-py3-none-any.whl").write_bytes(data)
     prepared = envs.python_env("catalog-http", "1.0", tmp_path / "envs", find_links=links)
-    listing = live.list_stdio(live.Launch(prepared.command, {}, binds=prepared.binds, entry_forms=True), timeout=10)
+    started = time.monotonic()
+    launch = live.Launch(prepared.command, {}, binds=prepared.binds, entry_forms=True)
+    listing = live.list_stdio(launch, timeout=240)
     assert [tool.name for tool in listing.tools] == ["echo"]
     assert listing.started_with == ["--transport", "stdio"]
+    # the HTTP start was given up a few seconds after its banner, not after the 240 s timeout
+    assert time.monotonic() - started < 200
 
 
 def test_without_entry_forms_the_first_failure_is_reported_as_it_is(tmp_path):
