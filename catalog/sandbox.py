@@ -78,10 +78,15 @@ class Sandboxed:
         except (ProcessLookupError, PermissionError):
             pass
         if self.mode == "bwrap":
-            _wait_group_gone(pid, seconds=2.0)
+            _wait_group_gone(pid, seconds=KILL_WAIT_S)
             _kill_sandbox_init(Path(f"{self.pidfile}.info"))
         else:
             _kill_leftovers(pid, self.seen, self.token)
+
+
+# SIGKILL is asynchronous: how long to wait for killed processes to be gone. It costs only while some are
+# left; a loaded machine can take seconds to tear down a large process.
+KILL_WAIT_S = 10.0
 
 
 def _kill_leftovers(pgid: int, seen: dict[int, float], token: str) -> None:
@@ -257,7 +262,7 @@ def _kill_sandbox_init(info_file: Path) -> None:
         os.kill(init, signal.SIGKILL)
     except (OSError, ProcessLookupError):
         return
-    deadline = time.monotonic() + 2.0
+    deadline = time.monotonic() + KILL_WAIT_S
     while time.monotonic() < deadline and _state(init) not in ("Z", "X", None):
         time.sleep(0.005)
 
