@@ -176,6 +176,8 @@ def _resolve(spec: Any, root: dict[str, Any], seen: frozenset[str] = frozenset()
     """The schema a '$ref' points at inside the same document (#/$defs/X, #/definitions/X); {} when unknown."""
     if not isinstance(spec, dict):
         return {}
+    if "$ref" not in spec:  # the common case: nothing to follow
+        return spec
     ref = spec.get("$ref")
     if not isinstance(ref, str) or not ref.startswith("#/") or ref in seen:
         return spec
@@ -189,7 +191,7 @@ def _alternatives(spec: Any, root: dict[str, Any], depth: int = 0) -> list[dict[
     """A schema and, resolved, every branch of its anyOf / oneOf / allOf (nested ones too)."""
     spec = _resolve(spec, root)
     found = [spec]
-    if depth < _MAX_SCHEMA_DEPTH:
+    if depth < _MAX_SCHEMA_DEPTH and ("anyOf" in spec or "oneOf" in spec or "allOf" in spec):
         for key in _COMBINERS:
             branches = spec.get(key)
             if isinstance(branches, list):
@@ -212,19 +214,22 @@ def _enum_and_default(spec: Any, root: dict[str, Any]) -> tuple[tuple[str, ...],
     values: dict[str, None] = {}
     default: str | None = None
     for alternative in _alternatives(spec, root):
-        shapes = [alternative]
-        if isinstance(alternative.get("items"), dict):
-            shapes += _alternatives(alternative["items"], root)
+        items = alternative.get("items")
+        shapes = [alternative, *_alternatives(items, root)] if isinstance(items, dict) else (alternative,)
         for shape in shapes:
-            for value in shape.get("enum") or [] if isinstance(shape.get("enum"), list) else []:
-                text = _scalar_text(value)
+            enum = shape.get("enum")
+            if isinstance(enum, list):
+                for value in enum:
+                    text = _scalar_text(value)
+                    if text is not None:
+                        values.setdefault(text, None)
+            constant = shape.get("const")
+            if constant is not None:
+                text = _scalar_text(constant)
                 if text is not None:
                     values.setdefault(text, None)
-            constant = _scalar_text(shape.get("const"))
-            if constant is not None:
-                values.setdefault(constant, None)
-        if default is None:
-            default = _scalar_text(alternative.get("default"))
+        if default is None and "default" in alternative:
+            default = _scalar_text(alternative["default"])
     return tuple(values), default
 
 
