@@ -829,8 +829,15 @@ def _destructive_choice(f: ToolFeatures, lexicon: Lexicon) -> tuple[Param, str, 
     """An action-like parameter at any depth whose enum values or default include a destructive verb:
     (parameter, value, whether it is the default). Removing a re-addable relation and HTTP methods of saved
     requests are left to the older rules; nested 'remove' entries edit a document and stay writes."""
+    sets = lexicon.sets
+    http_method_params, action_params = sets["http_method_params"], sets["action_params"]
+    action_tokens = sets["enum_action_name_tokens"]
     for p in f.all_params:
-        if p.name.lower() in lexicon.sets["http_method_params"] or not _is_action_param(p, lexicon):
+        lowered = p.name.lower()
+        if lowered in http_method_params:
+            continue
+        tokens = _split_cached(p.name)  # as _is_action_param, with the lookups hoisted out of the loop
+        if not tokens or (lowered not in action_params and tokens[-1] not in action_tokens):
             continue
         parents = set(split_name(p.path.rsplit(".", 1)[0])) if p.path else set()
         if parents & lexicon.sets["non_action_parents"]:  # a webhook's event types, a filter's values
