@@ -389,8 +389,13 @@ class SiblingSummary:
     trades: bool = False  # a sibling places or changes orders of stocks, crypto or options
 
     def destructive_examples(self, exclude: str, limit: int = 2) -> list[str]:
-        names = [n for verb_names in self.destructive_verbs.values() for n in verb_names if n != exclude]
-        return sorted(names)[:limit]
+        """The first `limit` names (sorted) of the destructive siblings, other than `exclude`."""
+        names = self.__dict__.get("_sorted_names")
+        if names is None:  # sorted once per server (the summary is complete by the time labels ask)
+            names = self.__dict__["_sorted_names"] = sorted(
+                n for verb_names in self.destructive_verbs.values() for n in verb_names
+            )
+        return list(islice((n for n in names if n != exclude), limit))
 
 
 def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:

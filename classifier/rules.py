@@ -568,18 +568,21 @@ def _risk_flags(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None
         _may_contain(f, bulk_words) and _BULK_PHRASE.search(f.description[:600])
     ):
         verdict.flags.add("bulk")
-    if any(p.type == "array" and p.name.lower().endswith(("ids", "names")) for p in f.params):
+    lowered = [p.name.lower() for p in f.params]  # once, for the three parameter checks below
+    if any(p.type == "array" and lowered[i].endswith(("ids", "names")) for i, p in enumerate(f.params)):
         verdict.flags.add("bulk")
-    free_form = [p.name for p in f.params if p.name.lower() in lexicon.sets["path_params"]]
-    if free_form:
-        verdict.flags.add("free_form:" + free_form[0])
+    path_params, danger_params = lexicon.sets["path_params"], lexicon.sets["danger_params"]
+    if not path_params.isdisjoint(lowered):
+        verdict.flags.add("free_form:" + f.params[_first_in(lowered, path_params)].name)
     if f.verb in lexicon.sets["money_verbs"] and _money_context(f, lexicon):
         verdict.flags.add("money")
-    if any(p.name.lower() in lexicon.sets["danger_params"] for p in f.params):
-        verdict.flags.add(
-            "danger_param:"
-            + next(p.name for p in f.params if p.name.lower() in lexicon.sets["danger_params"])
-        )
+    if not danger_params.isdisjoint(lowered):
+        verdict.flags.add("danger_param:" + f.params[_first_in(lowered, danger_params)].name)
+
+
+def _first_in(names: list[str], group: frozenset[str]) -> int:
+    """The index of the first name in the group (one is)."""
+    return next(i for i, name in enumerate(names) if name in group)
 
 
 def destructive_flag_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
@@ -685,11 +688,15 @@ def _read_with_reset_switch(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerd
         verdict.decide("destructive", MEDIUM, f"its boolean '{switch}' parameter clears the state it reads")
 
 
+_OVER_COLLECTIONS = re.compile(r"\bcollections?\b|\$match|\$group", re.I)
+
+
 def _aggregation_that_can_write(f: ToolFeatures, verdict: RuleVerdict) -> None:
     """A free-form aggregation pipeline (MongoDB and kin) can write with $out or $merge stages."""
     pipeline = next((p.name for p in f.params if p.name.lower() == "pipeline"), None)
-    over_collections = re.search(r"\bcollections?\b|\$match|\$group", f.description[:600], re.I)
-    if pipeline and {"aggregate", "aggregation"} & set(f.tokens) and over_collections:
+    if not pipeline or not {"aggregate", "aggregation"} & set(f.tokens):
+        return
+    if _OVER_COLLECTIONS.search(f.description[:600]):
         verdict.flags.add("exec")
         verdict.decide(
             "destructive", STRONG, f"its free-form '{pipeline}' can write with $out or $merge stages"
