@@ -361,6 +361,11 @@ class ToolFeatures:
         return [*self.params, *self.nested_params]
 
     @cached_property
+    def param_lower(self) -> frozenset[str]:
+        """The top-level parameter names lower-cased: one set test tells a rule whether any parameter can match."""
+        return frozenset([p.name.lower() for p in self.params])
+
+    @cached_property
     def description_lower(self) -> str:
         """The description lower-cased once (the rules read it many times)."""
         return self.description.lower()

@@ -145,7 +145,7 @@ def _sql_capable(f: ToolFeatures, lexicon: Lexicon) -> str | None:
         return f"the description says '{said.group(0).lower()}'"
     if set(f.tokens) & _NON_SQL_QUERY_LANGUAGES:
         return None
-    has_query_param = any(p.name.lower() in {"query", "q", "raw_query"} for p in f.params)
+    has_query_param = not f.param_lower.isdisjoint(("query", "q", "raw_query"))
     if has_query_param and (
         bool(_SQL_MENTION.search(f.description[:600])) or set(f.tokens) & lexicon.sets["sql_tokens"]
     ):
@@ -156,6 +156,8 @@ def _sql_capable(f: ToolFeatures, lexicon: Lexicon) -> str | None:
 
 
 def _exec_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    if lexicon.sets["exec_params"].isdisjoint(f.param_lower):
+        return None
     for p in f.params:
         if p.name.lower() in lexicon.sets["exec_params"]:
             return p.name
@@ -621,6 +623,8 @@ def _any_http_method(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     """A generic request tool whose method parameter allows DELETE (not one that only saves a request)."""
     if lexicon.verb_category.get(f.verb or "") == "write" and f.verb not in _SENDING_VERBS:
         return None
+    if lexicon.sets["http_method_params"].isdisjoint(f.param_lower):
+        return None
     for p in f.params:
         if p.name.lower() not in lexicon.sets["http_method_params"]:
             continue
@@ -676,6 +680,8 @@ def _calls_any_tool(f: ToolFeatures, lexicon: Lexicon) -> str | None:
 
 def _read_with_reset_switch(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
     """A read whose boolean 'reset'/'purge' switch clears the state it reports on is not a pure read."""
+    if lexicon.sets["read_reset_switches"].isdisjoint(f.param_lower):
+        return
     switch = next(
         (
             p.name
@@ -693,6 +699,8 @@ _OVER_COLLECTIONS = re.compile(r"\bcollections?\b|\$match|\$group", re.I)
 
 def _aggregation_that_can_write(f: ToolFeatures, verdict: RuleVerdict) -> None:
     """A free-form aggregation pipeline (MongoDB and kin) can write with $out or $merge stages."""
+    if "pipeline" not in f.param_lower:
+        return
     pipeline = next((p.name for p in f.params if p.name.lower() == "pipeline"), None)
     if not pipeline or not {"aggregate", "aggregation"} & set(f.tokens):
         return
@@ -726,7 +734,11 @@ def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> Non
 
 
 def _write_that_runs_anything(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> bool:
-    command = next((p.name for p in f.params if p.name.lower() in lexicon.sets["command_params"]), None)
+    command = (
+        next((p.name for p in f.params if p.name.lower() in lexicon.sets["command_params"]), None)
+        if not lexicon.sets["command_params"].isdisjoint(f.param_lower)
+        else None
+    )
     if command and _RUNS_WORD.search(f.description[:300]):
         verdict.flags.add("exec")
         verdict.decide("destructive", STRONG, f"takes an arbitrary '{command}' parameter to run")
@@ -866,6 +878,8 @@ def _destructive_choice(f: ToolFeatures, lexicon: Lexicon) -> tuple[Param, str, 
 
 def _kill_signal(f: ToolFeatures, lexicon: Lexicon) -> tuple[str, str] | None:
     """A signal parameter that accepts KILL or TERM: the process it reaches loses its state."""
+    if lexicon.sets["kill_signal_params"].isdisjoint(f.param_lower):
+        return None
     for p in f.params:
         if p.name.lower() in lexicon.sets["kill_signal_params"]:
             hit = next((v for v in p.enum if v.lower() in lexicon.sets["kill_signals"]), None)
@@ -918,7 +932,7 @@ def _query_language_that_writes(
     f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict
 ) -> tuple[int, str] | None:
     """A tool named like a query that takes a GraphQL document whose description allows mutations."""
-    if not any(p.name.lower() in _QUERY_PARAMS for p in f.params):
+    if _QUERY_PARAMS.isdisjoint(f.param_lower):
         return None
     if f.verb is not None and f.verb not in {"query", "test"} and f.verb not in lexicon.sets["exec_verbs"]:
         return None
