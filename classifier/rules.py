@@ -85,11 +85,19 @@ def _phrase_automaton(phrases: tuple[str, ...]) -> Any:
     return automaton
 
 
+_AUTOMATA: dict[int, tuple[tuple[str, ...], Any]] = {}  # id of a phrase tuple -> (the tuple, kept alive; its automaton)
+
+
 def phrase_hit(text: str, phrases: tuple[str, ...]) -> str | None:
     """The listed phrase found first in the (lower-cased) text, the longest where several start there; a phrase
     must not continue a word (no letter a-z just before it). None when there is none."""
     best_start, best_length = len(text), 0
-    for end, length in _phrase_automaton(phrases).iter(text):
+    held = _AUTOMATA.get(id(phrases))
+    if held is None or held[0] is not phrases:  # the tuples are constants: found by identity, not by hashing
+        if len(_AUTOMATA) >= 256:  # a caller building tuples afresh: stay bounded
+            _AUTOMATA.clear()
+        held = _AUTOMATA[id(phrases)] = (phrases, _phrase_automaton(phrases))
+    for end, length in held[1].iter(text):
         start = end - length + 1
         if start > best_start or (start and "a" <= text[start - 1] <= "z"):
             continue

@@ -88,10 +88,12 @@ def label_lines(lines: list[bytes]) -> bytes:
 
     rows = [_loads(line) for line in lines]
     labels = classify(rows)
-    return b"".join(
-        _dumps({**row, **{key: label[key] for key in LABEL_KEYS}})
-        for row, label in zip(rows, labels, strict=True)
-    )
+    out = []
+    for row, label in zip(rows, labels, strict=True):
+        for key in LABEL_KEYS:  # in place: the same keys in the same order as a merged copy
+            row[key] = label[key]
+        out.append(_dumps(row))
+    return b"".join(out)
 
 
 def _batches(
