@@ -118,14 +118,15 @@ def _tuple(lexicon: Lexicon, group: str) -> tuple[str, ...]:
     return cached
 
 
-def _may_contain(f: ToolFeatures, fragments: tuple[str, ...]) -> bool:
-    """False only when a case-insensitive regex that needs one of these (ASCII) fragments cannot match.
+def _may_contain(f: ToolFeatures, fragments: tuple[str, ...], chars: int | None = None) -> bool:
+    """False only when a case-insensitive regex that needs one of these (ASCII) fragments cannot match
+    (in the first `chars` characters of the description, when given).
 
     Exact for ASCII descriptions; for others re.IGNORECASE also folds a few non-ASCII letters, so: maybe.
     """
     if not f.description_ascii:
         return True
-    low = f.description_lower
+    low = f.description_lower if chars is None else f.description_lower[:chars]  # ASCII: same length lowered
     return any(map(low.__contains__, fragments))
 
 
@@ -148,7 +149,11 @@ def _sql_capable(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     sql_params = [p.name for p in f.params if _is_sql_param(p.name)]
     if sql_params:
         return f"takes an arbitrary '{sql_params[0]}' parameter"
-    said = _may_contain(f, ("execut", "run")) and _EXECUTES_SQL.search(f.description[:1000])
+    said = (
+        _may_contain(f, ("execut", "run"), 1000)
+        and _may_contain(f, ("ddl", "dml", "sql"), 1000)  # what it runs: one of these must follow
+        and _EXECUTES_SQL.search(f.description[:1000])
+    )
     if said:
         return f"the description says '{said.group(0).lower()}'"
     if set(f.tokens) & _NON_SQL_QUERY_LANGUAGES:
@@ -575,7 +580,7 @@ def _risk_flags(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None
         verdict.flags.add("secrets")
     bulk_words = ("all ", "entire", "every", "recursive", "in bulk", "multiple", "cascade")
     if tokens & lexicon.sets["bulk_tokens"] or (
-        _may_contain(f, bulk_words) and _BULK_PHRASE.search(f.description[:600])
+        _may_contain(f, bulk_words, 600) and _BULK_PHRASE.search(f.description[:600])
     ):
         verdict.flags.add("bulk")
     lowered = [p.name.lower() for p in f.params]  # once, for the three parameter checks below
@@ -792,7 +797,7 @@ def _write_that_overwrites(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdi
     if said:
         verdict.decide("destructive", STRONG, f"a write whose description says '{said}'")
         return True
-    listed = _may_contain(f, _DELETE_STEMS) and _LISTS_A_DELETE.search(f.description[:600])
+    listed = _may_contain(f, _DELETE_STEMS, 600) and _LISTS_A_DELETE.search(f.description[:600])
     if listed:
         verdict.decide("destructive", MEDIUM, f"its description lists '{listed.group(0)}' among what it does")
         return True
@@ -1030,7 +1035,8 @@ def _soft_delete(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tup
     the trash will be kept)."""
     if verdict.category == "read":
         return None
-    moved = _TO_THE_TRASH.search(f.description_lower[:400])
+    head = f.description_lower[:400]  # the pattern is lower-case and needs one of these words
+    moved = ("trash" in head or "bin" in head or "deleted items" in head) and _TO_THE_TRASH.search(head)
     if moved:
         return STRONG, f"the description says '{moved.group(0)}': a soft delete, the trash may not be kept"
     return None
@@ -1055,7 +1061,10 @@ def _replacement_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict)
         return STRONG, "an upsert by caller-given key overwrites any record already stored under it"
     said = phrase_hit(f.description_lower, _tuple(lexicon, "replacement_phrases"))
     if said is None:
-        match = _REPLACES_ALL.search(f.description_lower[:1500])
+        head = f.description_lower[:1500]  # the pattern is lower-case and needs one of these fragments
+        match = (
+            ("replac" in head or "overwrit" in head or "to exactly" in head) and _REPLACES_ALL.search(head)
+        )
         said = match.group(0) if match else None
     if said:
         return MEDIUM, f"the description says '{said}': it replaces what is stored, the old version is lost"
