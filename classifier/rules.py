@@ -18,6 +18,10 @@ _SQL_MENTION = re.compile(
     r"snowflake)\b",
     re.I,
 )
+# _SQL_MENTION cannot match without one of these (mysql and sqlite hold 'sql'; both select phrases 'select')
+_SQL_MENTION_NEEDS = (
+    "sql", "ddl", "dml", "cypher", "sparql", "select", "postgres", "duckdb", "bigquery", "snowflake"
+)  # fmt: skip
 _EXECUTES_SQL = re.compile(
     r"\b(execut(e|es|ing)|run(s|ning)?)\b( the| any| arbitrary| raw| generated| custom| your)*"
     r" (ddl|dml|sql)( statements?| quer(y|ies)| commands?| scripts?)?\b",
@@ -160,7 +164,8 @@ def _sql_capable(f: ToolFeatures, lexicon: Lexicon) -> str | None:
         return None
     has_query_param = not f.param_lower.isdisjoint(("query", "q", "raw_query"))
     if has_query_param and (
-        bool(_SQL_MENTION.search(f.description[:600])) or set(f.tokens) & lexicon.sets["sql_tokens"]
+        bool(_may_contain(f, _SQL_MENTION_NEEDS, 600) and _SQL_MENTION.search(f.description[:600]))
+        or set(f.tokens) & lexicon.sets["sql_tokens"]
     ):
         return "takes a SQL 'query' parameter"
     if set(f.tokens) & {"sql", "cypher", "sparql"} and (has_query_param or not f.params):
@@ -578,7 +583,7 @@ def _risk_flags(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None
         verdict.flags.add("credential")
     if tokens & lexicon.sets["secret_tokens"] or {"api", "key"} <= tokens:
         verdict.flags.add("secrets")
-    bulk_words = ("all ", "entire", "every", "recursive", "in bulk", "multiple", "cascade")
+    bulk_words = ("all its", "all of", "all the", "entire", "every", "recursive", "in bulk", "multiple", "cascade")
     if tokens & lexicon.sets["bulk_tokens"] or (
         _may_contain(f, bulk_words, 600) and _BULK_PHRASE.search(f.description[:600])
     ):
@@ -865,6 +870,8 @@ def _destructive_choice(f: ToolFeatures, lexicon: Lexicon) -> tuple[Param, str, 
     http_method_params, action_params = sets["http_method_params"], sets["action_params"]
     action_tokens = sets["enum_action_name_tokens"]
     for p in f.all_params:
+        if p.default is None and not p.enum:  # no value to read a verb from (most parameters)
+            continue
         lowered = p.name.lower()
         if lowered in http_method_params:
             continue
