@@ -654,6 +654,10 @@ def _any_http_method(f: ToolFeatures, lexicon: Lexicon) -> str | None:
 
 def _param_that_destroys(f: ToolFeatures, lexicon: Lexicon) -> tuple[str, str] | None:
     """A parameter whose own description says it deletes, overwrites or archives."""
+    phrases = _tuple(lexicon, "param_destroys_phrases")
+    joined = "\x00".join([p.description for p in f.params])  # no phrase holds NUL: none spans two
+    if joined.isascii() and phrase_hit(joined.lower(), phrases) is None:  # one pass: none of them says it
+        return None
     for p in f.params:
         hit = phrase_hit(p.description.lower(), _tuple(lexicon, "param_destroys_phrases"))
         if hit:
