@@ -463,8 +463,14 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
         return None
     if verb in lexicon.sets["read_modifiers"] or {"dry", "run"} <= set(f.tokens) or "dryrun" in f.tokens:
         return verdict.decide("read", STRONG, f"'{verb}' only previews: it changes nothing")
-    irreversible = phrase_hit(f.description_lower, _tuple(lexicon, "irreversible_phrases"))
-    if irreversible and lexicon.verb_category[verb] == "read" and verb not in _PLAIN_READ_VERBS:
+    kind = lexicon.verb_category[verb]
+    # read only for a non-plain read verb (just below) or a write verb (at the end): not for the rest
+    irreversible = (
+        phrase_hit(f.description_lower, _tuple(lexicon, "irreversible_phrases"))
+        if kind == "write" or (kind == "read" and verb not in _PLAIN_READ_VERBS)
+        else None
+    )
+    if irreversible and kind == "read" and verb not in _PLAIN_READ_VERBS:
         return verdict.decide(
             "destructive", MEDIUM, f"verb '{verb}', but the description says '{irreversible}'"
         )
