@@ -99,10 +99,6 @@ def read_guard(decision: Decision, proba: np.ndarray | None, verdict: RuleVerdic
 
 def _decide(feature: ToolFeatures, verdict: RuleVerdict, proba: np.ndarray | None) -> Decision:
     annotation = annotation_vote(feature.annotations)
-    model_note = ""
-    if proba is not None:
-        best = int(np.argmax(proba))
-        model_note = f"the text model says {CATEGORIES[best]} ({proba[best]:.2f})"
     if verdict.strength == STRONG and verdict.category:
         reasons = list(verdict.reasons)
         if annotation[0] and annotation[0] != verdict.category:
@@ -115,6 +111,10 @@ def _decide(feature: ToolFeatures, verdict: RuleVerdict, proba: np.ndarray | Non
             else RULES_ONLY_CONFIDENCE["rule"]
         )
         return Decision(verdict.category, "rule", raw, reasons)
+    model_note = ""  # only the blend names the model's view among its reasons
+    if proba is not None:
+        best = int(np.argmax(proba))
+        model_note = f"the text model says {CATEGORIES[best]} ({proba[best]:.2f})"
     scores = _blend(verdict, annotation, proba)
     category = CATEGORIES[int(np.argmax(scores))]
     if verdict.category is None and annotation[0] and DANGER[annotation[0]] > DANGER[category]:

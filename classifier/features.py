@@ -170,12 +170,16 @@ class Param:
 _MAX_SCHEMA_DEPTH = 6
 _MAX_NESTED_PARAMS = 200
 _COMBINERS = ("anyOf", "oneOf", "allOf")
+# the keys _param_facts reads: a parameter schema with none of them has no enum, default or object under it
+_FACT_KEYS = frozenset({"$ref", *_COMBINERS, "items", "properties", "enum", "const", "default"})
 
 
 def _resolve(spec: Any, root: dict[str, Any], seen: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The schema a '$ref' points at inside the same document (#/$defs/X, #/definitions/X); {} when unknown."""
     if not isinstance(spec, dict):
         return {}
+    if "$ref" not in spec:  # the common case: nothing to follow
+        return spec
     ref = spec.get("$ref")
     if not isinstance(ref, str) or not ref.startswith("#/") or ref in seen:
         return spec
@@ -189,7 +193,7 @@ def _alternatives(spec: Any, root: dict[str, Any], depth: int = 0) -> list[dict[
     """A schema and, resolved, every branch of its anyOf / oneOf / allOf (nested ones too)."""
     spec = _resolve(spec, root)
     found = [spec]
-    if depth < _MAX_SCHEMA_DEPTH:
+    if depth < _MAX_SCHEMA_DEPTH and ("anyOf" in spec or "oneOf" in spec or "allOf" in spec):
         for key in _COMBINERS:
             branches = spec.get(key)
             if isinstance(branches, list):
@@ -206,58 +210,68 @@ def _scalar_text(value: Any) -> str | None:
     return None
 
 
-def _enum_and_default(spec: Any, root: dict[str, Any]) -> tuple[tuple[str, ...], str | None]:
-    """Every enum or const value a parameter accepts (through $ref, anyOf/oneOf/allOf and array items), and
-    its scalar default."""
+def _param_facts(
+    spec: Any, root: dict[str, Any]
+) -> tuple[tuple[str, ...], str | None, list[tuple[dict[str, Any], str]]]:
+    """One walk of a parameter's alternatives: every enum or const value it accepts (through $ref,
+    anyOf/oneOf/allOf and array items), its scalar default, and the object schemas under it (itself, its
+    branches, its array items) with their path suffix."""
+    if not isinstance(spec, dict) or spec.keys().isdisjoint(_FACT_KEYS):  # a plain {"type", "description"}
+        return (), None, []
     values: dict[str, None] = {}
     default: str | None = None
+    shapes: list[tuple[dict[str, Any], str]] = []
     for alternative in _alternatives(spec, root):
-        shapes = [alternative]
-        if isinstance(alternative.get("items"), dict):
-            shapes += _alternatives(alternative["items"], root)
-        for shape in shapes:
-            for value in shape.get("enum") or [] if isinstance(shape.get("enum"), list) else []:
-                text = _scalar_text(value)
+        items = alternative.get("items")
+        item_alternatives = _alternatives(items, root) if isinstance(items, dict) else []
+        if isinstance(alternative.get("properties"), dict):
+            shapes.append((alternative, ""))
+        shapes += [(item, "[]") for item in item_alternatives if isinstance(item.get("properties"), dict)]
+        for shape in (alternative, *item_alternatives):
+            enum = shape.get("enum")
+            if isinstance(enum, list):
+                for value in enum:
+                    text = _scalar_text(value)
+                    if text is not None:
+                        values.setdefault(text, None)
+            constant = shape.get("const")
+            if constant is not None:
+                text = _scalar_text(constant)
                 if text is not None:
                     values.setdefault(text, None)
-            constant = _scalar_text(shape.get("const"))
-            if constant is not None:
-                values.setdefault(constant, None)
-        if default is None:
-            default = _scalar_text(alternative.get("default"))
-    return tuple(values), default
+        if default is None and "default" in alternative:
+            default = _scalar_text(alternative["default"])
+    return tuple(values), default, shapes
 
 
 def _object_shapes(spec: Any, root: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
     """The object schemas under a parameter (itself, its branches, its array items), with the path suffix."""
-    shapes: list[tuple[dict[str, Any], str]] = []
-    for alternative in _alternatives(spec, root):
-        if isinstance(alternative.get("properties"), dict):
-            shapes.append((alternative, ""))
-        if isinstance(alternative.get("items"), dict):
-            shapes += [
-                (item, "[]") for item in _alternatives(alternative["items"], root)
-                if isinstance(item.get("properties"), dict)
-            ]  # fmt: skip
-    return shapes
+    return _param_facts(spec, root)[2]
 
 
-def nested_params(schema: dict[str, Any] | None) -> list[Param]:
+_Shapes = list[tuple[dict[str, Any], str]]
+
+
+def nested_params(
+    schema: dict[str, Any] | None, top_shapes: list[tuple[str, _Shapes]] | None = None
+) -> list[Param]:
     """Every parameter below the top level: properties of object parameters, of array items, of anyOf/oneOf
-    branches and of $defs reached by $ref, with their enums, defaults and dotted paths (bounded in depth and count)."""
+    branches and of $defs reached by $ref, with their enums, defaults and dotted paths (bounded in depth and count).
+
+    top_shapes: each top-level parameter's name and object shapes when already walked (_top_level)."""
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return []
+    if top_shapes is None:
+        top_shapes = [(str(name), _object_shapes(spec, schema)) for name, spec in schema["properties"].items()]
     found: list[Param] = []
     stack: list[tuple[dict[str, Any], str, int]] = [
-        (shape, f"{name}{suffix}", 1)
-        for name, spec in schema["properties"].items()
-        for shape, suffix in _object_shapes(spec, schema)
+        (shape, f"{name}{suffix}", 1) for name, shapes in top_shapes for shape, suffix in shapes
     ]
     while stack and len(found) < _MAX_NESTED_PARAMS:
         shape, prefix, depth = stack.pop(0)
         for name, spec in shape["properties"].items():
             resolved = _resolve(spec, schema)
-            enum, default = _enum_and_default(spec, schema)
+            enum, default, shapes = _param_facts(spec, schema)
             found.append(
                 Param(
                     name=str(name),
@@ -269,10 +283,7 @@ def nested_params(schema: dict[str, Any] | None) -> list[Param]:
                 )
             )
             if depth < _MAX_SCHEMA_DEPTH:
-                stack += [
-                    (inner, f"{prefix}.{name}{suffix}", depth + 1)
-                    for inner, suffix in _object_shapes(spec, schema)
-                ]
+                stack += [(inner, f"{prefix}.{name}{suffix}", depth + 1) for inner, suffix in shapes]
     return found[:_MAX_NESTED_PARAMS]
 
 
@@ -283,27 +294,37 @@ def _schema_of(tool: dict[str, Any]) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
-def extract_params(tool: dict[str, Any]) -> list[Param]:
-    """Parameters from the input schema (with types and enums), else from the bare `params` names."""
+def _top_level(schema: dict[str, Any], properties: dict[str, Any]) -> list[tuple[Param, _Shapes]]:
+    """Each top-level parameter with the object shapes under it, from one walk of its schema."""
+    found = []
+    for name, spec in properties.items():
+        spec = spec if isinstance(spec, dict) else {}
+        enum, default, shapes = _param_facts(spec, schema)
+        param = Param(
+            name=str(name),
+            type=str(spec.get("type", "")),
+            enum=enum,
+            description=str(spec.get("description", ""))[:300],
+            default=default,
+        )
+        found.append((param, shapes))
+    return found
+
+
+def _params_and_shapes(tool: dict[str, Any]) -> tuple[list[Param], list[tuple[str, _Shapes]] | None]:
+    """extract_params, and each top-level parameter's object shapes (None without a schema's properties)."""
     schema = _schema_of(tool)
     properties = (schema or {}).get("properties")
-    if isinstance(properties, dict) and properties:
-        params = []
-        for name, spec in properties.items():
-            spec = spec if isinstance(spec, dict) else {}
-            enum, default = _enum_and_default(spec, schema or {})
-            params.append(
-                Param(
-                    name=str(name),
-                    type=str(spec.get("type", "")),
-                    enum=enum,
-                    description=str(spec.get("description", ""))[:300],
-                    default=default,
-                )
-            )
-        return params
+    if schema is not None and isinstance(properties, dict) and properties:
+        top = _top_level(schema, properties)
+        return [param for param, _ in top], [(param.name, shapes) for param, shapes in top]
     names = tool.get("params") or []
-    return [Param(name=str(n)) for n in names if isinstance(n, str | int)]
+    return [Param(name=str(n)) for n in names if isinstance(n, str | int)], None
+
+
+def extract_params(tool: dict[str, Any]) -> list[Param]:
+    """Parameters from the input schema (with types and enums), else from the bare `params` names."""
+    return _params_and_shapes(tool)[0]
 
 
 @dataclass
@@ -322,6 +343,8 @@ class ToolFeatures:
     annotations: dict[str, Any]
     siblings: SiblingSummary | None = None
     schema: dict[str, Any] | None = field(default=None, repr=False)  # the input schema, for nested_params
+    # the top-level parameters' object shapes, already walked by tool_features (None: walk them again)
+    top_shapes: list[tuple[str, _Shapes]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def param_names(self) -> list[str]:
@@ -330,12 +353,17 @@ class ToolFeatures:
     @cached_property
     def nested_params(self) -> list[Param]:
         """The parameters below the top level (object properties, array items, anyOf branches, $defs)."""
-        return nested_params(self.schema)
+        return nested_params(self.schema, self.top_shapes)
 
     @cached_property
     def all_params(self) -> list[Param]:
         """Top-level parameters, then every nested one."""
         return [*self.params, *self.nested_params]
+
+    @cached_property
+    def param_lower(self) -> frozenset[str]:
+        """The top-level parameter names lower-cased: one set test tells a rule whether any parameter can match."""
+        return frozenset([p.name.lower() for p in self.params])
 
     @cached_property
     def description_lower(self) -> str:
@@ -366,8 +394,13 @@ class SiblingSummary:
     trades: bool = False  # a sibling places or changes orders of stocks, crypto or options
 
     def destructive_examples(self, exclude: str, limit: int = 2) -> list[str]:
-        names = [n for verb_names in self.destructive_verbs.values() for n in verb_names if n != exclude]
-        return sorted(names)[:limit]
+        """The first `limit` names (sorted) of the destructive siblings, other than `exclude`."""
+        names = self.__dict__.get("_sorted_names")
+        if names is None:  # sorted once per server (the summary is complete by the time labels ask)
+            names = self.__dict__["_sorted_names"] = sorted(
+                n for verb_names in self.destructive_verbs.values() for n in verb_names
+            )
+        return list(islice((n for n in names if n != exclude), limit))
 
 
 def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:
@@ -377,7 +410,7 @@ def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:
     verb, verb_index = find_name_verb(tokens, lexicon)
     description = str(tool.get("description") or "")
     annotations = tool.get("annotations")
-    params = extract_params(tool)
+    params, top_shapes = _params_and_shapes(tool)
     param_tokens = {t for p in params for t in _split_cached(p.name)} | {p.name.lower() for p in params}
     return ToolFeatures(
         server=str(tool.get("server") or ""),
@@ -391,6 +424,7 @@ def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:
         param_tokens=param_tokens,
         annotations=annotations if isinstance(annotations, dict) else {},
         schema=_schema_of(tool),
+        top_shapes=top_shapes,
     )
 
 

@@ -18,6 +18,10 @@ _SQL_MENTION = re.compile(
     r"snowflake)\b",
     re.I,
 )
+# _SQL_MENTION cannot match without one of these (mysql and sqlite hold 'sql'; both select phrases 'select')
+_SQL_MENTION_NEEDS = (
+    "sql", "ddl", "dml", "cypher", "sparql", "select", "postgres", "duckdb", "bigquery", "snowflake"
+)  # fmt: skip
 _EXECUTES_SQL = re.compile(
     r"\b(execut(e|es|ing)|run(s|ning)?)\b( the| any| arbitrary| raw| generated| custom| your)*"
     r" (ddl|dml|sql)( statements?| quer(y|ies)| commands?| scripts?)?\b",
@@ -85,11 +89,19 @@ def _phrase_automaton(phrases: tuple[str, ...]) -> Any:
     return automaton
 
 
+_AUTOMATA: dict[int, tuple[tuple[str, ...], Any]] = {}  # id of a phrase tuple -> (the tuple, kept alive; its automaton)
+
+
 def phrase_hit(text: str, phrases: tuple[str, ...]) -> str | None:
     """The listed phrase found first in the (lower-cased) text, the longest where several start there; a phrase
     must not continue a word (no letter a-z just before it). None when there is none."""
     best_start, best_length = len(text), 0
-    for end, length in _phrase_automaton(phrases).iter(text):
+    held = _AUTOMATA.get(id(phrases))
+    if held is None or held[0] is not phrases:  # the tuples are constants: found by identity, not by hashing
+        if len(_AUTOMATA) >= 256:  # a caller building tuples afresh: stay bounded
+            _AUTOMATA.clear()
+        held = _AUTOMATA[id(phrases)] = (phrases, _phrase_automaton(phrases))
+    for end, length in held[1].iter(text):
         start = end - length + 1
         if start > best_start or (start and "a" <= text[start - 1] <= "z"):
             continue
@@ -110,14 +122,15 @@ def _tuple(lexicon: Lexicon, group: str) -> tuple[str, ...]:
     return cached
 
 
-def _may_contain(f: ToolFeatures, fragments: tuple[str, ...]) -> bool:
-    """False only when a case-insensitive regex that needs one of these (ASCII) fragments cannot match.
+def _may_contain(f: ToolFeatures, fragments: tuple[str, ...], chars: int | None = None) -> bool:
+    """False only when a case-insensitive regex that needs one of these (ASCII) fragments cannot match
+    (in the first `chars` characters of the description, when given).
 
     Exact for ASCII descriptions; for others re.IGNORECASE also folds a few non-ASCII letters, so: maybe.
     """
     if not f.description_ascii:
         return True
-    low = f.description_lower
+    low = f.description_lower if chars is None else f.description_lower[:chars]  # ASCII: same length lowered
     return any(map(low.__contains__, fragments))
 
 
@@ -140,14 +153,19 @@ def _sql_capable(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     sql_params = [p.name for p in f.params if _is_sql_param(p.name)]
     if sql_params:
         return f"takes an arbitrary '{sql_params[0]}' parameter"
-    said = _may_contain(f, ("execut", "run")) and _EXECUTES_SQL.search(f.description[:1000])
+    said = (
+        _may_contain(f, ("execut", "run"), 1000)
+        and _may_contain(f, ("ddl", "dml", "sql"), 1000)  # what it runs: one of these must follow
+        and _EXECUTES_SQL.search(f.description[:1000])
+    )
     if said:
         return f"the description says '{said.group(0).lower()}'"
     if set(f.tokens) & _NON_SQL_QUERY_LANGUAGES:
         return None
-    has_query_param = any(p.name.lower() in {"query", "q", "raw_query"} for p in f.params)
+    has_query_param = not f.param_lower.isdisjoint(("query", "q", "raw_query"))
     if has_query_param and (
-        bool(_SQL_MENTION.search(f.description[:600])) or set(f.tokens) & lexicon.sets["sql_tokens"]
+        bool(_may_contain(f, _SQL_MENTION_NEEDS, 600) and _SQL_MENTION.search(f.description[:600]))
+        or set(f.tokens) & lexicon.sets["sql_tokens"]
     ):
         return "takes a SQL 'query' parameter"
     if set(f.tokens) & {"sql", "cypher", "sparql"} and (has_query_param or not f.params):
@@ -156,6 +174,8 @@ def _sql_capable(f: ToolFeatures, lexicon: Lexicon) -> str | None:
 
 
 def _exec_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
+    if lexicon.sets["exec_params"].isdisjoint(f.param_lower):
+        return None
     for p in f.params:
         if p.name.lower() in lexicon.sets["exec_params"]:
             return p.name
@@ -443,8 +463,14 @@ def _name_verb_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> 
         return None
     if verb in lexicon.sets["read_modifiers"] or {"dry", "run"} <= set(f.tokens) or "dryrun" in f.tokens:
         return verdict.decide("read", STRONG, f"'{verb}' only previews: it changes nothing")
-    irreversible = phrase_hit(f.description_lower, _tuple(lexicon, "irreversible_phrases"))
-    if irreversible and lexicon.verb_category[verb] == "read" and verb not in _PLAIN_READ_VERBS:
+    kind = lexicon.verb_category[verb]
+    # read only for a non-plain read verb (just below) or a write verb (at the end): not for the rest
+    irreversible = (
+        phrase_hit(f.description_lower, _tuple(lexicon, "irreversible_phrases"))
+        if kind == "write" or (kind == "read" and verb not in _PLAIN_READ_VERBS)
+        else None
+    )
+    if irreversible and kind == "read" and verb not in _PLAIN_READ_VERBS:
         return verdict.decide(
             "destructive", MEDIUM, f"verb '{verb}', but the description says '{irreversible}'"
         )
@@ -563,23 +589,26 @@ def _risk_flags(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None
         verdict.flags.add("credential")
     if tokens & lexicon.sets["secret_tokens"] or {"api", "key"} <= tokens:
         verdict.flags.add("secrets")
-    bulk_words = ("all ", "entire", "every", "recursive", "in bulk", "multiple", "cascade")
+    bulk_words = ("all its", "all of", "all the", "entire", "every", "recursive", "in bulk", "multiple", "cascade")
     if tokens & lexicon.sets["bulk_tokens"] or (
-        _may_contain(f, bulk_words) and _BULK_PHRASE.search(f.description[:600])
+        _may_contain(f, bulk_words, 600) and _BULK_PHRASE.search(f.description[:600])
     ):
         verdict.flags.add("bulk")
-    if any(p.type == "array" and p.name.lower().endswith(("ids", "names")) for p in f.params):
+    lowered = [p.name.lower() for p in f.params]  # once, for the three parameter checks below
+    if any(p.type == "array" and lowered[i].endswith(("ids", "names")) for i, p in enumerate(f.params)):
         verdict.flags.add("bulk")
-    free_form = [p.name for p in f.params if p.name.lower() in lexicon.sets["path_params"]]
-    if free_form:
-        verdict.flags.add("free_form:" + free_form[0])
+    path_params, danger_params = lexicon.sets["path_params"], lexicon.sets["danger_params"]
+    if not path_params.isdisjoint(lowered):
+        verdict.flags.add("free_form:" + f.params[_first_in(lowered, path_params)].name)
     if f.verb in lexicon.sets["money_verbs"] and _money_context(f, lexicon):
         verdict.flags.add("money")
-    if any(p.name.lower() in lexicon.sets["danger_params"] for p in f.params):
-        verdict.flags.add(
-            "danger_param:"
-            + next(p.name for p in f.params if p.name.lower() in lexicon.sets["danger_params"])
-        )
+    if not danger_params.isdisjoint(lowered):
+        verdict.flags.add("danger_param:" + f.params[_first_in(lowered, danger_params)].name)
+
+
+def _first_in(names: list[str], group: frozenset[str]) -> int:
+    """The index of the first name in the group (one is)."""
+    return next(i for i, name in enumerate(names) if name in group)
 
 
 def destructive_flag_param(f: ToolFeatures, lexicon: Lexicon) -> str | None:
@@ -618,6 +647,8 @@ def _any_http_method(f: ToolFeatures, lexicon: Lexicon) -> str | None:
     """A generic request tool whose method parameter allows DELETE (not one that only saves a request)."""
     if lexicon.verb_category.get(f.verb or "") == "write" and f.verb not in _SENDING_VERBS:
         return None
+    if lexicon.sets["http_method_params"].isdisjoint(f.param_lower):
+        return None
     for p in f.params:
         if p.name.lower() not in lexicon.sets["http_method_params"]:
             continue
@@ -629,6 +660,10 @@ def _any_http_method(f: ToolFeatures, lexicon: Lexicon) -> str | None:
 
 def _param_that_destroys(f: ToolFeatures, lexicon: Lexicon) -> tuple[str, str] | None:
     """A parameter whose own description says it deletes, overwrites or archives."""
+    phrases = _tuple(lexicon, "param_destroys_phrases")
+    joined = "\x00".join([p.description for p in f.params])  # no phrase holds NUL: none spans two
+    if joined.isascii() and phrase_hit(joined.lower(), phrases) is None:  # one pass: none of them says it
+        return None
     for p in f.params:
         hit = phrase_hit(p.description.lower(), _tuple(lexicon, "param_destroys_phrases"))
         if hit:
@@ -673,6 +708,8 @@ def _calls_any_tool(f: ToolFeatures, lexicon: Lexicon) -> str | None:
 
 def _read_with_reset_switch(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
     """A read whose boolean 'reset'/'purge' switch clears the state it reports on is not a pure read."""
+    if lexicon.sets["read_reset_switches"].isdisjoint(f.param_lower):
+        return
     switch = next(
         (
             p.name
@@ -685,11 +722,17 @@ def _read_with_reset_switch(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerd
         verdict.decide("destructive", MEDIUM, f"its boolean '{switch}' parameter clears the state it reads")
 
 
+_OVER_COLLECTIONS = re.compile(r"\bcollections?\b|\$match|\$group", re.I)
+
+
 def _aggregation_that_can_write(f: ToolFeatures, verdict: RuleVerdict) -> None:
     """A free-form aggregation pipeline (MongoDB and kin) can write with $out or $merge stages."""
+    if "pipeline" not in f.param_lower:
+        return
     pipeline = next((p.name for p in f.params if p.name.lower() == "pipeline"), None)
-    over_collections = re.search(r"\bcollections?\b|\$match|\$group", f.description[:600], re.I)
-    if pipeline and {"aggregate", "aggregation"} & set(f.tokens) and over_collections:
+    if not pipeline or not {"aggregate", "aggregation"} & set(f.tokens):
+        return
+    if _OVER_COLLECTIONS.search(f.description[:600]):
         verdict.flags.add("exec")
         verdict.decide(
             "destructive", STRONG, f"its free-form '{pipeline}' can write with $out or $merge stages"
@@ -719,7 +762,11 @@ def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> Non
 
 
 def _write_that_runs_anything(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> bool:
-    command = next((p.name for p in f.params if p.name.lower() in lexicon.sets["command_params"]), None)
+    command = (
+        next((p.name for p in f.params if p.name.lower() in lexicon.sets["command_params"]), None)
+        if not lexicon.sets["command_params"].isdisjoint(f.param_lower)
+        else None
+    )
     if command and _RUNS_WORD.search(f.description[:300]):
         verdict.flags.add("exec")
         verdict.decide("destructive", STRONG, f"takes an arbitrary '{command}' parameter to run")
@@ -765,7 +812,7 @@ def _write_that_overwrites(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdi
     if said:
         verdict.decide("destructive", STRONG, f"a write whose description says '{said}'")
         return True
-    listed = _may_contain(f, _DELETE_STEMS) and _LISTS_A_DELETE.search(f.description[:600])
+    listed = _may_contain(f, _DELETE_STEMS, 600) and _LISTS_A_DELETE.search(f.description[:600])
     if listed:
         verdict.decide("destructive", MEDIUM, f"its description lists '{listed.group(0)}' among what it does")
         return True
@@ -829,8 +876,17 @@ def _destructive_choice(f: ToolFeatures, lexicon: Lexicon) -> tuple[Param, str, 
     """An action-like parameter at any depth whose enum values or default include a destructive verb:
     (parameter, value, whether it is the default). Removing a re-addable relation and HTTP methods of saved
     requests are left to the older rules; nested 'remove' entries edit a document and stay writes."""
+    sets = lexicon.sets
+    http_method_params, action_params = sets["http_method_params"], sets["action_params"]
+    action_tokens = sets["enum_action_name_tokens"]
     for p in f.all_params:
-        if p.name.lower() in lexicon.sets["http_method_params"] or not _is_action_param(p, lexicon):
+        if p.default is None and not p.enum:  # no value to read a verb from (most parameters)
+            continue
+        lowered = p.name.lower()
+        if lowered in http_method_params:
+            continue
+        tokens = _split_cached(p.name)  # as _is_action_param, with the lookups hoisted out of the loop
+        if not tokens or (lowered not in action_params and tokens[-1] not in action_tokens):
             continue
         parents = set(split_name(p.path.rsplit(".", 1)[0])) if p.path else set()
         if parents & lexicon.sets["non_action_parents"]:  # a webhook's event types, a filter's values
@@ -852,6 +908,8 @@ def _destructive_choice(f: ToolFeatures, lexicon: Lexicon) -> tuple[Param, str, 
 
 def _kill_signal(f: ToolFeatures, lexicon: Lexicon) -> tuple[str, str] | None:
     """A signal parameter that accepts KILL or TERM: the process it reaches loses its state."""
+    if lexicon.sets["kill_signal_params"].isdisjoint(f.param_lower):
+        return None
     for p in f.params:
         if p.name.lower() in lexicon.sets["kill_signal_params"]:
             hit = next((v for v in p.enum if v.lower() in lexicon.sets["kill_signals"]), None)
@@ -904,7 +962,7 @@ def _query_language_that_writes(
     f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict
 ) -> tuple[int, str] | None:
     """A tool named like a query that takes a GraphQL document whose description allows mutations."""
-    if not any(p.name.lower() in _QUERY_PARAMS for p in f.params):
+    if _QUERY_PARAMS.isdisjoint(f.param_lower):
         return None
     if f.verb is not None and f.verb not in {"query", "test"} and f.verb not in lexicon.sets["exec_verbs"]:
         return None
@@ -994,7 +1052,8 @@ def _soft_delete(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tup
     the trash will be kept)."""
     if verdict.category == "read":
         return None
-    moved = _TO_THE_TRASH.search(f.description_lower[:400])
+    head = f.description_lower[:400]  # the pattern is lower-case and needs one of these words
+    moved = ("trash" in head or "bin" in head or "deleted items" in head) and _TO_THE_TRASH.search(head)
     if moved:
         return STRONG, f"the description says '{moved.group(0)}': a soft delete, the trash may not be kept"
     return None
@@ -1019,7 +1078,10 @@ def _replacement_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict)
         return STRONG, "an upsert by caller-given key overwrites any record already stored under it"
     said = phrase_hit(f.description_lower, _tuple(lexicon, "replacement_phrases"))
     if said is None:
-        match = _REPLACES_ALL.search(f.description_lower[:1500])
+        head = f.description_lower[:1500]  # the pattern is lower-case and needs one of these fragments
+        match = (
+            ("replac" in head or "overwrit" in head or "to exactly" in head) and _REPLACES_ALL.search(head)
+        )
         said = match.group(0) if match else None
     if said:
         return MEDIUM, f"the description says '{said}': it replaces what is stored, the old version is lost"

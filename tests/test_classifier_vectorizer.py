@@ -94,6 +94,20 @@ def test_lines_the_quick_reader_cannot_take_are_read_as_before():
     assert labels[1]["category"] == "destructive" and summary.rows == 4 and summary.split_servers == 0
 
 
+def test_a_stream_leaves_the_garbage_collector_as_it_found_it():
+    """label_stream freezes the loaded model out of the collector and collects less often while it runs;
+    afterwards (also after a bad line) the thresholds and the frozen generation are as before."""
+    import gc
+
+    before = gc.get_threshold()
+    frozen = gc.get_freeze_count()
+    stream.label_stream([b'{"server": "s", "name": "get_x"}\n'], io.BytesIO(), workers=1)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+    with pytest.raises(stream.InputError):
+        stream.label_stream([b'{"name": 3}\n'], io.BytesIO(), workers=1)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
