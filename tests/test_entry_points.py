@@ -11,7 +11,7 @@ import pytest
 
 from catalog import envs, live
 from catalog.models import CatalogError
-from tests.fixtures.servers.packages import server_source, wheel_bytes
+from tests.fixtures.servers.packages import installed_server, server_source, wheel_bytes
 
 SUBCOMMAND_CLI = '''
 
@@ -61,12 +61,8 @@ def http_cli():
 def test_a_server_that_waits_on_http_by_default_is_started_with_transport_stdio_first(tmp_path):
     """Nothing comes back on stdio; its stderr says it serves HTTP, so `--transport stdio` is tried first
     (the other forms would each wait out the timeout)."""
-    links = tmp_path / "links"
-    links.mkdir()
-    data = wheel_bytes("catalog-http", "1.0", {"catalog_http/__init__.py": server_source() + HTTP_BY_DEFAULT},
-                       {"catalog-http": "catalog_http:http_cli"})
-    (links / "catalog_http-1.0-py3-none-any.whl").write_bytes(data)
-    prepared = envs.python_env("catalog-http", "1.0", tmp_path / "envs", find_links=links)
+    files = {"catalog_http/__init__.py": server_source() + HTTP_BY_DEFAULT}
+    prepared = installed_server(tmp_path, "catalog-http", files, "catalog_http:http_cli")
     started = time.monotonic()
     launch = live.Launch(prepared.command, {}, binds=prepared.binds, entry_forms=True)
     listing = live.list_stdio(launch, timeout=240)

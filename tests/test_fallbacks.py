@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from catalog import envs, fallbacks, live, sandbox
-from tests.fixtures.servers.packages import server_source, wheel_bytes
+from catalog import fallbacks, live, sandbox
+from tests.fixtures.servers.packages import installed_server, server_source
 
 HTTP_BY_DEFAULT = '''
 
@@ -26,12 +26,8 @@ def serve():
 @pytest.mark.skipif(sandbox.bwrap_usable() is not None, reason="needs bubblewrap")
 def test_a_server_that_serves_http_by_default_is_started_with_its_transport_variable_set_to_stdio(tmp_path):
     # Without the variable it would wait as an HTTP server does, and the listing would time out.
-    links = tmp_path / "links"
-    links.mkdir()
     files = {"catalog_httpish/__init__.py": server_source() + HTTP_BY_DEFAULT}
-    wheel = wheel_bytes("catalog-httpish", "1.0", files, {"catalog-httpish": "catalog_httpish:serve"})
-    (links / "catalog_httpish-1.0-py3-none-any.whl").write_bytes(wheel)
-    prepared = envs.python_env("catalog-httpish", "1.0", tmp_path / "envs", find_links=links)
+    prepared = installed_server(tmp_path, "catalog-httpish", files, "catalog_httpish:serve")
     launch = live.Launch(
         prepared.command, {}, binds=prepared.binds, entry_forms=True, env_names=prepared.env_names
     )
@@ -57,12 +53,8 @@ def serve():
 
 @pytest.mark.skipif(sandbox.bwrap_usable() is not None, reason="needs bubblewrap")
 def test_a_server_that_refuses_stdio_in_its_transport_variable_is_started_without_it(tmp_path):
-    links = tmp_path / "links"
-    links.mkdir()
     files = {"catalog_strict/__init__.py": server_source() + STDIO_BY_DEFAULT}
-    wheel = wheel_bytes("catalog-strict", "1.0", files, {"catalog-strict": "catalog_strict:serve"})
-    (links / "catalog_strict-1.0-py3-none-any.whl").write_bytes(wheel)
-    prepared = envs.python_env("catalog-strict", "1.0", tmp_path / "envs", find_links=links)
+    prepared = installed_server(tmp_path, "catalog-strict", files, "catalog_strict:serve")
     launch = live.Launch(
         prepared.command, {}, binds=prepared.binds, entry_forms=True, env_names=prepared.env_names
     )

@@ -17,7 +17,7 @@ import pytest
 
 from catalog import envs, live, sandbox
 from catalog.models import CatalogError
-from tests.fixtures.servers.packages import build_sdist, build_wheel, wheel_bytes
+from tests.fixtures.servers.packages import build_sdist, build_wheel, npm_packed, wheel_bytes
 from tests.fixtures.servers.tool_data import TOOLS
 from tests.test_cli import serve_on_loopback
 
@@ -427,13 +427,7 @@ def test_npm_entry_point_refuses_missing_ambiguous_or_escaping_bins(tmp_path, bi
 
 def packed_scripted_server(tmp_path: Path) -> Path:
     """The stand-in package whose install script writes the module its server needs, packed with npm."""
-    subprocess.run(
-        ["npm", "pack", str(NPM_SCRIPTED), "--pack-destination", str(tmp_path), "--loglevel=error"],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    return tmp_path / "catalog-scripted-server-1.0.0.tgz"
+    return npm_packed(NPM_SCRIPTED, tmp_path)
 
 
 @pytest.mark.skipif(shutil.which("npm") is None, reason="npm not installed")

@@ -4,7 +4,6 @@ variables which filter tools, hold JSON or prefix tool names stay unset. Real pa
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from catalog import envs, envvars, live, sandbox
-from tests.fixtures.servers.packages import server_source, wheel_bytes
+from tests.fixtures.servers.packages import installed_server, npm_packed, server_source, wheel_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"
 needs_npm = pytest.mark.skipif(shutil.which("npm") is None, reason="npm not installed")
@@ -24,11 +23,7 @@ def names(listing: live.LiveListing) -> list[str]:
 
 
 def packed(tmp_path: Path, fixture: str) -> Path:
-    source = FIXTURES / fixture
-    manifest = json.loads((source / "package.json").read_text())
-    subprocess.run(["npm", "pack", str(source), "--pack-destination", str(tmp_path), "--loglevel=error"],
-                   capture_output=True, check=True, timeout=120)
-    return tmp_path / f"{manifest['name']}-{manifest['version']}.tgz"
+    return npm_packed(FIXTURES / fixture, tmp_path)
 
 
 def launch_for(prepared: envs.Prepared) -> live.Launch:
@@ -91,13 +86,9 @@ def configured_main():
 def test_a_python_server_gets_only_what_it_needs_so_a_tool_prefix_stays_unset(tmp_path):
     """Its last line names nothing; an earlier one names ACME_URL. A placeholder for TOOL_PREFIX would rename
     every tool, one for ACME_CUSTOM_HEADERS would crash it at import."""
-    links = tmp_path / "links"
-    links.mkdir()
     source = server_source().replace("def answer(", "def _answer(") + PREFIXED
-    data = wheel_bytes("catalog-prefixed", "1.0", {"catalog_prefixed/__init__.py": source},
-                       {"catalog-prefixed": "catalog_prefixed:configured_main"})
-    (links / "catalog_prefixed-1.0-py3-none-any.whl").write_bytes(data)
-    prepared = envs.python_env("catalog-prefixed", "1.0", tmp_path / "envs", find_links=links)
+    files = {"catalog_prefixed/__init__.py": source}
+    prepared = installed_server(tmp_path, "catalog-prefixed", files, "catalog_prefixed:configured_main")
     assert {"TOOL_PREFIX", "ACME_CUSTOM_HEADERS", "ACME_URL"} <= set(prepared.env_names)
     listing = live.list_stdio(launch_for(prepared), timeout=30)
     assert names(listing) == ["query", "labels"]
@@ -193,12 +184,8 @@ def cli():
 def test_a_cli_group_is_served_with_its_subcommand_and_a_key_shaped_like_a_key(tmp_path):
     """The help text says "token", which is no configuration error: the entry forms are tried; `serve` then
     needs placeholders, and a key that decodes to 32 bytes."""
-    links = tmp_path / "links"
-    links.mkdir()
     source = server_source() + "\nimport os\n" + CLICK_GROUP
-    data = wheel_bytes("catalog-group", "1.0", {"catalog_group/__init__.py": source}, {"catalog-group": "catalog_group:cli"})
-    (links / "catalog_group-1.0-py3-none-any.whl").write_bytes(data)
-    prepared = envs.python_env("catalog-group", "1.0", tmp_path / "envs", find_links=links)
+    prepared = installed_server(tmp_path, "catalog-group", {"catalog_group/__init__.py": source}, "catalog_group:cli")
     listing = live.list_stdio(launch_for(prepared), timeout=30)
     assert names(listing) == ["echo"]
     assert listing.started_with == ["serve"]

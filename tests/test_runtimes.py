@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from catalog import envs, live, runtimes
 from catalog.models import CatalogError
-from tests.fixtures.servers.packages import build_wheel
+from tests.fixtures.servers.packages import build_wheel, npm_packed
 
 
 def venv_version(root) -> str:
@@ -74,9 +73,7 @@ def packed_engines_server(tmp_path: Path, engines: str) -> Path:
     manifest = {"name": "catalog-engines", "version": "1.0.0", "bin": {"catalog-engines": "server.js"},
                 "engines": {"node": engines}, "license": "MIT"}
     (source / "package.json").write_text(json.dumps(manifest))
-    subprocess.run(["npm", "pack", str(source), "--pack-destination", str(tmp_path), "--loglevel=error"],
-                   capture_output=True, check=True, timeout=120)
-    return tmp_path / "catalog-engines-1.0.0.tgz"
+    return npm_packed(source, tmp_path)
 
 
 def node_major(listing: live.LiveListing) -> int:

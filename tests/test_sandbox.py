@@ -24,7 +24,7 @@ from catalog.archive import extract_archive
 from catalog.models import CatalogError
 from catalog.sources import freshness, npm, pypi
 from tests.fixtures.servers.hostile_sdist import build_hostile_sdist
-from tests.fixtures.servers.packages import build_wheel
+from tests.fixtures.servers.packages import build_wheel, npm_packed
 
 SERVERS = Path(__file__).parent / "fixtures" / "servers"
 PY = sys.executable
@@ -403,12 +403,7 @@ def test_a_hostile_npm_install_script_runs_offline_and_cannot_touch_the_shared_c
         "read": ["/etc/shadow", str(secret)],
     }
     (package / "plan.json").write_text(json.dumps(plan))
-    subprocess.run(
-        ["npm", "pack", str(package), "--pack-destination", str(tmp_path), "--loglevel=error"],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
+    npm_packed(package, tmp_path)
     with tcp:
         prepared = envs.npm_env(
             "catalog-scripted-server",

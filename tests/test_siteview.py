@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from catalog import envs, live, sandbox, siteview
-from tests.fixtures.servers.packages import server_source, wheel_bytes
+from catalog import live, sandbox, siteview
+from tests.fixtures.servers.packages import installed_server, server_source
 
 # Run at import: a log file next to the module, then a write into something else of site-packages (the
 # distribution's .dist-info, linked read-only), whose outcome the tool's description reports (facts.json).
@@ -32,12 +32,8 @@ _probe()
 
 @pytest.mark.skipif(sandbox.bwrap_usable() is not None, reason="needs bubblewrap")
 def test_a_top_level_module_writes_next_to_itself_in_a_throwaway_view(tmp_path):
-    links = tmp_path / "links"
-    links.mkdir()
     files = {"catalog_toplog.py": server_source() + PROBE}
-    wheel = wheel_bytes("catalog-toplog", "1.0", files, {"catalog-toplog": "catalog_toplog:main"})
-    (links / "catalog_toplog-1.0-py3-none-any.whl").write_bytes(wheel)
-    prepared = envs.python_env("catalog-toplog", "1.0", tmp_path / "envs", find_links=links)
+    prepared = installed_server(tmp_path, "catalog-toplog", files, "catalog_toplog:main")
     site = os.path.dirname(next(path for path in prepared.scratch if path.endswith("catalog_toplog.py")))
     before = sorted(os.listdir(site))
 

@@ -10,7 +10,7 @@ import pytest
 
 from catalog import envs, live, sandbox, subcommands
 from catalog.models import CatalogError
-from tests.fixtures.servers.packages import server_source, wheel_bytes
+from tests.fixtures.servers.packages import installed_server, server_source
 
 # `run --transport stdio` serves; anything else that parses says what it would have done and exits.
 RUN_CLI = '''
@@ -55,12 +55,8 @@ def cli():
 
 
 def installed(tmp_path: Path, cli: str) -> envs.Prepared:
-    links = tmp_path / "links"
-    links.mkdir()
     files = {"catalog_subs/__init__.py": server_source() + cli}
-    wheel = wheel_bytes("catalog-subs", "1.0", files, {"catalog-subs": "catalog_subs:cli"})
-    (links / "catalog_subs-1.0-py3-none-any.whl").write_bytes(wheel)
-    return envs.python_env("catalog-subs", "1.0", tmp_path / "envs", find_links=links)
+    return installed_server(tmp_path, "catalog-subs", files, "catalog_subs:cli")
 
 
 needs_bwrap = pytest.mark.skipif(sandbox.bwrap_usable() is not None, reason="needs bubblewrap")
