@@ -23,21 +23,6 @@ def serve():
 '''
 
 
-@pytest.mark.skipif(sandbox.bwrap_usable() is not None, reason="needs bubblewrap")
-def test_a_server_that_serves_http_by_default_is_started_with_its_transport_variable_set_to_stdio(tmp_path):
-    # Without the variable it would wait as an HTTP server does, and the listing would time out.
-    files = {"catalog_httpish/__init__.py": server_source() + HTTP_BY_DEFAULT}
-    prepared = installed_server(tmp_path, "catalog-httpish", files, "catalog_httpish:serve")
-    launch = live.Launch(
-        prepared.command, {}, binds=prepared.binds, entry_forms=True, env_names=prepared.env_names
-    )
-
-    listing = fallbacks.list_stdio(launch, tmp_path / "cache", timeout=60, max_tools=100)
-
-    assert [tool.name for tool in listing.tools] == ["echo"]
-    assert listing.warnings[0] == "started with CATALOG_MCP_TRANSPORT=stdio: the variable that picks its MCP transport"
-
-
 # Stdio is its default, and the variable only takes the other transports.
 STDIO_BY_DEFAULT = '''
 
@@ -51,10 +36,22 @@ def serve():
 '''
 
 
+SET_TO_STDIO = "started with CATALOG_MCP_TRANSPORT=stdio: the variable that picks its MCP transport"
+
+
 @pytest.mark.skipif(sandbox.bwrap_usable() is not None, reason="needs bubblewrap")
-def test_a_server_that_refuses_stdio_in_its_transport_variable_is_started_without_it(tmp_path):
-    files = {"catalog_strict/__init__.py": server_source() + STDIO_BY_DEFAULT}
-    prepared = installed_server(tmp_path, "catalog-strict", files, "catalog_strict:serve")
+@pytest.mark.parametrize(
+    ("server", "warnings"),
+    [
+        # serves HTTP unless the variable says stdio: without it the listing would time out
+        pytest.param(HTTP_BY_DEFAULT, [SET_TO_STDIO], id="started-with-the-variable-set-to-stdio"),
+        # refuses stdio in the variable: started again without it, and no warning claims it was set
+        pytest.param(STDIO_BY_DEFAULT, [], id="refuses-stdio-so-started-without-it"),
+    ],
+)
+def test_a_server_with_a_transport_variable_is_listed_on_stdio(tmp_path, server, warnings):
+    files = {"catalog_transport/__init__.py": server_source() + server}
+    prepared = installed_server(tmp_path, "catalog-transport", files, "catalog_transport:serve")
     launch = live.Launch(
         prepared.command, {}, binds=prepared.binds, entry_forms=True, env_names=prepared.env_names
     )
@@ -62,7 +59,7 @@ def test_a_server_that_refuses_stdio_in_its_transport_variable_is_started_withou
     listing = fallbacks.list_stdio(launch, tmp_path / "cache", timeout=60, max_tools=100)
 
     assert [tool.name for tool in listing.tools] == ["echo"]
-    assert not any("CATALOG_MCP_TRANSPORT" in warning for warning in listing.warnings)
+    assert [w for w in listing.warnings if "CATALOG_MCP_TRANSPORT" in w] == warnings
 
 
 def test_only_unset_transport_variables_of_a_packages_own_entry_point_are_set():
