@@ -45,13 +45,18 @@ async def bare_listing(count: int) -> int:
             ClientSession(read, write) as session,
         ):
             await session.initialize()
-            tools, cursor = [], None
-            while True:
-                page = await session.list_tools(cursor=cursor)
-                tools.extend(page.tools)
-                cursor = page.nextCursor
-                if not cursor:
-                    return len(tools)
+            return len(await all_tools(session))
+
+
+async def all_tools(session) -> list:
+    """Every page of the session's tools/list, as a bare SDK client pages it."""
+    tools, cursor = [], None
+    while True:
+        page = await session.list_tools(cursor=cursor)
+        tools.extend(page.tools)
+        cursor = page.nextCursor
+        if not cursor:
+            return tools
 
 
 def catalog_listing(count: int, sandboxed: bool) -> int:
@@ -83,13 +88,7 @@ async def bare_package_client(command: list[str], env: dict[str, str], sandboxed
             async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
                 await session.initialize()
                 up = time.perf_counter() - started
-                tools, cursor = [], None
-                while True:
-                    page = await session.list_tools(cursor=cursor)
-                    tools.extend(page.tools)
-                    cursor = page.nextCursor
-                    if not cursor:
-                        break
+                tools = await all_tools(session)
     own = resource.getrusage(resource.RUSAGE_SELF)
     return {"startup": up, "tools": len(tools), "client_cpu": own.ru_utime + own.ru_stime}
 
