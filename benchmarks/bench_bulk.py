@@ -140,19 +140,15 @@ def bench_storage(work: Path, count: int) -> Path:
     servers = len(crawls)
     figures = {}
     baseline = baseline_store_class()
-    if baseline is not None:
-        store = baseline(work / "store-baseline.db")
+    one_by_one = [("today (5d2afa3, save_crawl per server)", baseline, "store-baseline.db")] if baseline else []
+    one_by_one.append(("save_crawl per server", Store, "store-each.db"))
+    for label, store_class, name in one_by_one:
+        store = store_class(work / name)
         start = cpu()
         for pending in crawls:
             store.save_crawl(pending.result, pending.classifications)
-        figures["today (5d2afa3, save_crawl per server)"] = cpu() - start
+        figures[label] = cpu() - start
         store.close()
-    store = Store(work / "store-each.db")
-    start = cpu()
-    for pending in crawls:
-        store.save_crawl(pending.result, pending.classifications)
-    figures["save_crawl per server"] = cpu() - start
-    store.close()
     bulk_path = work / "store-bulk.db"
     store = Store(bulk_path)
     start = cpu()
