@@ -17,7 +17,7 @@ import pytest
 
 from catalog import envs, live, sandbox
 from catalog.models import CatalogError
-from tests.fixtures.servers.packages import build_sdist, build_wheel, npm_packed, wheel_bytes
+from tests.fixtures.servers.packages import build_sdist, build_wheel, npm_pack, npm_packed, wheel_bytes
 from tests.fixtures.servers.tool_data import TOOLS
 from tests.test_cli import serve_on_loopback
 
@@ -513,12 +513,7 @@ def test_an_npm_bin_that_is_a_compiled_program_is_run_directly_not_with_node(tmp
         "bin": {"catalog-native-server": "bin/server"},
     }
     (package / "package.json").write_text(json.dumps(manifest))
-    subprocess.run(
-        ["npm", "pack", str(package), "--pack-destination", str(tmp_path), "--loglevel=error"],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
+    npm_pack(package, tmp_path)
     tarball = tmp_path / "catalog-native-server-1.0.0.tgz"
     prepared = envs.npm_env("catalog-native-server", "1.0.0", tmp_path / "envs", tarball=tarball)
     assert len(prepared.command) == 1 and prepared.command[0].endswith("bin/server")
@@ -536,12 +531,7 @@ def test_an_npm_install_that_misses_a_dependency_names_it_not_a_log_file(tmp_pat
     }
     (package / "package.json").write_text(json.dumps(manifest))
     (package / "index.js").write_text("#!/usr/bin/env node\n")
-    subprocess.run(
-        ["npm", "pack", str(package), "--pack-destination", str(tmp_path), "--loglevel=error"],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
+    npm_pack(package, tmp_path)
     with pytest.raises(CatalogError) as failure:
         envs.npm_env(
             "catalog-broken-server",

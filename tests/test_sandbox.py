@@ -24,7 +24,7 @@ from catalog.archive import extract_archive
 from catalog.models import CatalogError
 from catalog.sources import freshness, npm, pypi
 from tests.fixtures.servers.hostile_sdist import build_hostile_sdist
-from tests.fixtures.servers.packages import build_wheel, npm_packed
+from tests.fixtures.servers.packages import build_wheel, npm_pack, npm_packed
 
 SERVERS = Path(__file__).parent / "fixtures" / "servers"
 PY = sys.executable
@@ -357,12 +357,7 @@ def test_an_unversioned_npm_source_reuses_the_recent_latest_and_asks_again_once_
     package.mkdir()
     (package / "package.json").write_text(json.dumps({"name": "catalog-fresh-npm", "version": "2.0.0"}))
     (package / "index.js").write_text("")
-    subprocess.run(
-        ["npm", "pack", str(package), "--pack-destination", str(tmp_path), "--loglevel=error"],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
+    npm_pack(package, tmp_path)
     base = tmp_path / "cache" / "npm" / "catalog-fresh-npm"
     (base / "2.0.0").mkdir(parents=True)
     shutil.copy(tmp_path / "catalog-fresh-npm-2.0.0.tgz", base / "2.0.0" / "package.tgz")
