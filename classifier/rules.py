@@ -1099,6 +1099,43 @@ def _wipe_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tup
     return None
 
 
+def _bulk_field_update(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """batch_update_orders, env_var_bulk_set: the data fields of many records rewritten in one call, the rubric's
+    bulk update. Bulk changes of labels, flags, read state or folders stay writes."""
+    if verdict.category == "read" or f.verb not in lexicon.sets["bulk_field_update_verbs"]:
+        return None
+    tokens = set(f.tokens)
+    bulk = tokens & lexicon.sets["bulk_name_tokens"]
+    if not bulk or tokens & lexicon.sets["bulk_flag_objects"]:
+        return None
+    verdict.flags.add("bulk")
+    return STRONG, f"'{sorted(bulk)[0]}' with verb '{f.verb}': the fields of many records are rewritten at once"
+
+
+def _money_cancel(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """Cancelling a subscription, an order, a trade or a card authorization: the rubric settles it as money."""
+    if f.verb not in lexicon.sets["cancel_verbs"]:
+        return None
+    money = next((t for t in f.tokens if t in lexicon.sets["cancel_money_objects"]), None)
+    if money is None:
+        return None
+    verdict.flags.add("money")
+    return STRONG, f"verb '{f.verb}' on '{money}': cancelling it moves or forfeits money"
+
+
+def _formats_a_device(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """create_zfs_pool(devices=...), initialize_gpt(disk=...): a pool, volume group or partition table built on a
+    block device erases what the device held."""
+    if f.verb not in lexicon.sets["device_formatting_verbs"]:
+        return None
+    if not set(f.tokens) & lexicon.sets["device_storage_tokens"]:
+        return None
+    device = next((p.name for p in f.params if p.name.lower() in lexicon.sets["device_params"]), None)
+    if device is None:
+        return None
+    return STRONG, f"verb '{f.verb}' on the block device in '{device}': what the device held is erased"
+
+
 _MISSING_SIGNALS = (
     _enum_and_default_signal,
     _explain_analyze,
@@ -1110,6 +1147,9 @@ _MISSING_SIGNALS = (
     _list_set_to_exactly,
     _replacement_signal,
     _wipe_signal,
+    _bulk_field_update,
+    _money_cancel,
+    _formats_a_device,
 )
 
 

@@ -355,6 +355,58 @@ CASES = [
         (),
         id="a_webhooks_nested_event_type_delete_is_not_an_action",
     ),
+    pytest.param(
+        tool(
+            "batch_update_products",
+            "Update several products in one call.",
+            input_schema=schema(
+                updates={"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}}}}
+            ),
+        ),
+        "destructive",
+        ("'batch' with verb 'update': the fields of many records are rewritten at once",),
+        id="a_batch_update_of_records_is_a_destructive_bulk_update",
+    ),
+    pytest.param(
+        tool(
+            "batch_update_labels",
+            "Add or change labels on several issues in one call.",
+            input_schema=schema(issue_ids={"type": "array", "items": {"type": "string"}}),
+        ),
+        "write",
+        (),
+        id="a_batch_update_of_labels_is_a_write",
+    ),
+    pytest.param(
+        tool(
+            "cancel_subscription",
+            "Cancel a customer's subscription.",
+            input_schema=schema(subscription_id={"type": "string"}),
+        ),
+        "destructive",
+        ("verb 'cancel' on 'subscription': cancelling it moves or forfeits money",),
+        id="cancelling_a_subscription_is_money",
+    ),
+    pytest.param(
+        tool(
+            "create_zfs_pool",
+            "Create a new ZFS pool on a node.",
+            input_schema=schema(node={"type": "string"}, name={"type": "string"}, devices={"type": "string"}),
+        ),
+        "destructive",
+        ("verb 'create' on the block device in 'devices': what the device held is erased",),
+        id="creating_a_pool_on_block_devices_erases_them",
+    ),
+    pytest.param(
+        tool(
+            "create_zfs_dataset",
+            "Create a new ZFS dataset in an existing pool.",
+            input_schema=schema(pool={"type": "string"}, name={"type": "string"}),
+        ),
+        "write",
+        (),
+        id="creating_a_dataset_in_a_pool_is_a_write",
+    ),
 ]
 
 
