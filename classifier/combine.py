@@ -9,14 +9,15 @@ import numpy as np
 from classifier.features import Lexicon, ToolFeatures
 from classifier.rules import CATEGORIES, DANGER, MEDIUM, NONE, STRONG, WEAK, RuleVerdict
 
-RULE_WEIGHT = {NONE: 0.0, WEAK: 0.8, MEDIUM: 1.6, STRONG: 3.0}
+# weights chosen on leave-servers-out CV (notebooks/: a grid over these five and READ_GUARD, stop 20)
+RULE_WEIGHT = {NONE: 0.0, WEAK: 0.5, MEDIUM: 1.2, STRONG: 3.0}
 ANNOTATION_WEIGHT = {MEDIUM: 1.2, WEAK: 0.5}
 MODEL_WEIGHT = 2.0
 READ_GUARD = 0.4  # model P(destructive) at which a read label is overruled (see training CV figures)
 READ_GUARD_CLEAR_READ = (
     0.6  # the same when a strong rule reads it as a read: a plain list_run_inputs stays read
 )
-DANGER_BONUS = 0.15  # ties go to the more dangerous category, as a cautious reviewer would
+DANGER_BONUS = 0.3  # ties go to the more dangerous category, as a cautious reviewer would
 RULES_ONLY_CONFIDENCE = {"rule": 0.93, "blend": 0.7}
 
 

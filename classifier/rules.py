@@ -517,6 +517,11 @@ def _verb_and_object(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) ->
         return verdict.decide(
             "write", STRONG, f"verb '{verb}' only detaches a '{relation}', which can be re-added"
         )
+    detached = next((t for t in following if t in lexicon.sets["detachable_objects"]), None)
+    if verb == "delete" and detached:  # delete_issue_emoji_reaction, delete_watching: a link, not content
+        return verdict.decide(
+            "write", STRONG, f"verb '{verb}' only detaches a '{detached}', which can be re-added"
+        )
     save_param = _saved_file_param(f, lexicon)
     if save_param:
         return verdict.decide(

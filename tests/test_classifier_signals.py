@@ -407,6 +407,22 @@ CASES = [
         (),
         id="creating_a_dataset_in_a_pool_is_a_write",
     ),
+    pytest.param(
+        tool(
+            "delete_issue_emoji_reaction",
+            "Remove an emoji reaction from an issue.",
+            input_schema=schema(issue_id={"type": "string"}, reaction_id={"type": "string"}),
+        ),
+        "write",
+        ("verb 'delete' only detaches a 'reaction', which can be re-added",),
+        id="deleting_a_reaction_only_detaches_it",
+    ),
+    pytest.param(
+        tool("delete_emoji", "Remove a custom emoji from the server.", input_schema=schema(name={"type": "string"})),
+        "destructive",
+        (),
+        id="deleting_a_custom_emoji_is_destructive",
+    ),
 ]
 
 
