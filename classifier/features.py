@@ -12,7 +12,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "lexicon.json"
+LEXICON_PATH = Path(__file__).resolve().parent / "lexicon.json"  # package data: ships inside the wheel
 
 _CAMEL_LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")
 _CAMEL_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
@@ -46,7 +46,7 @@ _DESCRIPTION_LEADS = (
 
 @dataclass(frozen=True)
 class Lexicon:
-    """The rule vocabulary from data/lexicon.json, as sets for fast lookup."""
+    """The rule vocabulary from classifier/lexicon.json, as sets for fast lookup."""
 
     verb_category: dict[str, str]
     sets: dict[str, frozenset[str]]

@@ -1,4 +1,4 @@
-"""The learned part at run time: TF-IDF + logistic regression held as plain numpy arrays (data/model.npz).
+"""The learned part at run time: TF-IDF + logistic regression held as plain numpy arrays (classifier/model.npz).
 
 Training (classifier/training.py, with scikit-learn) exports the fitted pipeline into the arrays kept here;
 predicting needs numpy only. The file is an .npz read with allow_pickle=False: a JSON header (format,
@@ -25,7 +25,7 @@ import numpy as np
 from classifier.features import ToolFeatures, model_text
 
 CLASSES = ("read", "write", "destructive")
-MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "model.npz"
+MODEL_PATH = Path(__file__).resolve().parent / "model.npz"  # package data: ships inside the wheel
 FORMAT = "mcp-catalog/tfidf-logreg/1"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _TERM_SEPARATOR = "\n"
@@ -317,7 +317,7 @@ class TextModel:
 
 @dataclass
 class Bundle:
-    """What data/model.npz holds: the text model, the confidence calibrators per route, training stats."""
+    """What classifier/model.npz holds: the text model, the confidence calibrators per route, training stats."""
 
     model: TextModel
     calibrators: dict[str, Calibrator]

@@ -1,4 +1,4 @@
-"""train(): rebuild data/model.npz from labelled rows, reproducibly, with confidence calibrators.
+"""train(): rebuild classifier/model.npz from labelled rows, reproducibly, with confidence calibrators.
 
 Fitting needs scikit-learn (the `train` extra); the fitted pipeline is exported to the plain arrays of
 classifier.model, which is all that labelling needs at run time.

@@ -11,6 +11,7 @@ The held-out part reads every data/heldout/*.jsonl of this checkout (none is fin
 from __future__ import annotations
 
 import argparse
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -177,12 +178,12 @@ before_stats = None
 if BEFORE_MODEL:
     before_stats = model_stats(BEFORE_MODEL)
 elif BEFORE_REF:
-    blob = subprocess.run(["git", "-C", str(ROOT), "show", f"{BEFORE_REF}:data/model.npz"],
+    blob = subprocess.run(["git", "-C", str(ROOT), "show", f"{BEFORE_REF}:{model_path_at(BEFORE_REF)}"],
                           check=True, capture_output=True).stdout
     before_stats = model_stats(io.BytesIO(blob))
 print("As recorded by `catalog train` in each model file (the CV of the data and rules of its day):")
 print()
-print_stats_cv("after (data/model.npz)", bundle.stats)
+print_stats_cv("after (classifier/model.npz)", bundle.stats)
 if before_stats is not None:
     print()
     print_stats_cv("before", before_stats)
@@ -237,7 +238,9 @@ AT_REF = (
 
 def label_at_ref(rows, ref):
     \"\"\"The classifier exactly as it was at a git commit (its code, lexicon and model), in a fresh interpreter.\"\"\"
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "classifier", "data/lexicon.json", "data/model.npz"],
+    old_layout = model_path_at(ref) == "data/model.npz"  # before stop 20 the model and lexicon lived in data/
+    paths = ["classifier", "data/lexicon.json", "data/model.npz"] if old_layout else ["classifier"]
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, *paths],
                              check=True, capture_output=True).stdout
     with tempfile.TemporaryDirectory() as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
@@ -259,19 +262,19 @@ HELDOUT_RUN = """def heldout_report(name, rows, labels):
     approval = approval_figures(truth, labels)
     print(summary(name, scores))
     print_confusion(scores)
-    as_read = [(r, l) for r, l in zip(rows, labels, strict=True) if r["label"] == "destructive" and l["category"] == "read"]
+    as_read = [(r, got) for r, got in zip(rows, labels, strict=True) if r["label"] == "destructive" and got["category"] == "read"]
     print(f"destructive tools labelled read: {len(as_read)}")
-    for r, l in as_read:
-        print(f"    {r['server'][:34]:<34} {r['name'][:40]:<40} p_destructive {l.get('p_destructive')}")
+    for r, got in as_read:
+        print(f"    {r['server'][:34]:<34} {r['name'][:40]:<40} p_destructive {got.get('p_destructive')}")
     threshold = approval["caution_threshold"]
     print((f"with the cautious threshold {threshold}" if threshold is not None else "with no cautious threshold")
           + f", destructive tools NOT sent to approval (nor denied) by the default policy: "
           f"{approval['destructive_not_sent_to_approval']} of {truth.count('destructive')}; read/write tools the "
           f"caution sends to approval: {approval['false_alarms']} ({approval['false_alarms_per_100']:.1f} per 100 tools)")
     for i in approval["not_sent_to_approval"]:
-        r, l = rows[i], labels[i]
-        print(f"    {r['server'][:34]:<34} {r['name'][:40]:<40} labelled {l['category']}/{l.get('risk')}"
-              f"  p_destructive {l.get('p_destructive')}")
+        r, got = rows[i], labels[i]
+        print(f"    {r['server'][:34]:<34} {r['name'][:40]:<40} labelled {got['category']}/{got.get('risk')}"
+              f"  p_destructive {got.get('p_destructive')}")
     return scores
 
 HELDOUT_FILES = sorted((ROOT / "data" / "heldout").glob("*.jsonl"))
@@ -331,12 +334,22 @@ for r, label in zip(rows, labels, strict=True):
         print(f"  {r['name']:<26} {label['category']:<12} {label['risk']:<9} {label['confidence']:.2f}  {label['reasons'][0]}")"""
 
 
+def model_path_at(ref: str) -> str | None:
+    """Where the model file is at a git commit: classifier/model.npz since stop 20, data/model.npz before."""
+    for path in ("classifier/model.npz", "data/model.npz"):
+        found = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{ref}:{path}"], capture_output=True)
+        if found.returncode == 0:
+            return path
+    return None
+
+
 def build(before_model: str | None = None, before_ref: str | None = None) -> nbformat.NotebookNode:
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     cells = [
         md(INTRO),
         code(PARAMS.format(before_model=before_model, before_ref=before_ref)),
         code(SETUP),
+        code(inspect.getsource(model_path_at)),  # the one definition, shared with the --before-ref check
         code(HELPERS),
         md("## 1. Leave-servers-out cross-validation over data/labelled (primary figure)"),
         code(CV_RUN),
@@ -384,12 +397,8 @@ def main(argv: list[str] | None = None) -> None:
             _usage(f"--before-model {args.before_model}: no such file")
         before_model = str(args.before_model.resolve())
     if args.before_ref:
-        found = subprocess.run(
-            ["git", "-C", str(ROOT), "cat-file", "-e", f"{args.before_ref}:data/model.npz"],
-            capture_output=True,
-        )
-        if found.returncode != 0:
-            _usage(f"--before-ref {args.before_ref}: no data/model.npz at that commit")
+        if model_path_at(args.before_ref) is None:
+            _usage(f"--before-ref {args.before_ref}: no classifier/model.npz or data/model.npz at that commit")
     notebook = build(before_model, args.before_ref)
     ExecutePreprocessor(timeout=900, kernel_name="python3").preprocess(
         notebook, {"metadata": {"path": str(HERE)}}

@@ -12,7 +12,7 @@ import pytest
 import classifier
 from classifier import model as model_module
 from classifier.combine import Decision
-from classifier.features import build_features, load_lexicon
+from classifier.features import LEXICON_PATH, build_features, load_lexicon
 from classifier.labelling import calibrate, classifier_version
 from classifier.training import fit_calibrators, load_training_rows
 
@@ -326,7 +326,7 @@ def test_version_changes_when_the_model_or_the_lexicon_changes(tmp_path: Path):
     assert classifier_version(lexicon, tmp_path / "a.npz") != before
 
     edited = tmp_path / "lexicon.json"
-    shutil.copy(classifier.DATA_DIR / "lexicon.json", edited)
+    shutil.copy(LEXICON_PATH, edited)
     words = json.loads(edited.read_text())
     words["verbs"]["destructive"].append("annihilate")
     edited.write_text(json.dumps(words))
