@@ -522,6 +522,9 @@ def _verb_and_object(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) ->
         return verdict.decide(
             "write", STRONG, f"verb '{verb}' only detaches a '{detached}', which can be re-added"
         )
+    resolved = next((t for t in following if t in lexicon.sets["resolvable_objects"]), None)
+    if verb == "resolve" and resolved:  # resolve_comment marks it done; resolve_url, resolve_host only look up
+        return verdict.decide("write", STRONG, f"verb '{verb}' marks a '{resolved}' resolved: a state change")
     save_param = _saved_file_param(f, lexicon)
     if save_param:
         return verdict.decide(

@@ -423,6 +423,28 @@ CASES = [
         (),
         id="deleting_a_custom_emoji_is_destructive",
     ),
+    pytest.param(
+        tool("resolve_comment", "Mark a comment thread as resolved.", input_schema=schema(comment_id={"type": "string"})),
+        "write",
+        ("verb 'resolve' marks a 'comment' resolved",),
+        id="resolving_a_comment_is_a_write",
+    ),
+    pytest.param(
+        tool("resolve_host", "Reverse DNS lookup for an IP address.", input_schema=schema(ip={"type": "string"})),
+        "read",
+        (),
+        id="resolving_a_host_name_is_a_read",
+    ),
+    pytest.param(
+        tool(
+            "compute_vm_create",
+            "Create a virtual machine in a resource group.",
+            input_schema=schema(name={"type": "string"}, size={"type": "string"}),
+        ),
+        "write",
+        ("verb 'create' in the name",),
+        id="a_leading_compute_is_the_service_not_the_verb",
+    ),
 ]
 
 
