@@ -112,8 +112,12 @@ def find_name_verb(tokens: list[str], lexicon: Lexicon) -> tuple[str | None, int
         verb, index = find_name_verb(tokens[:cut], lexicon)
         if verb is not None:
             return verb, index
-    unambiguous_later = any(
-        t in lexicon.verb_category and t not in lexicon.sets["ambiguous_leading"] for t in tokens
+    last = len(tokens) - 1
+    unambiguous_later = any(  # a verb that will be taken: not ambiguous itself, nor a trailing noun ('run_audit')
+        t in lexicon.verb_category
+        and t not in lexicon.sets["ambiguous_leading"]
+        and not (i == last and t in lexicon.sets["noun_when_trailing"])
+        for i, t in enumerate(tokens)
     )
     only_prefixes_before = True
     for index, token in enumerate(tokens):

@@ -246,8 +246,8 @@ CASES = [
     ),
     pytest.param(
         tool("deploy_iac_rules_get", "Get the rules for writing infrastructure as code."),
-        "write",
-        (),
+        "read",
+        ("verb 'get' in the name",),
         id="deploying_is_destructive_and_a_deploy_guide_stays_read-guide",
     ),
     pytest.param(
@@ -444,6 +444,12 @@ CASES = [
         "write",
         ("verb 'create' in the name",),
         id="a_leading_compute_is_the_service_not_the_verb",
+    ),
+    pytest.param(
+        tool("runAccessibilityAudit", "Run an accessibility audit on the current page"),
+        "read",
+        ("verb 'run' runs a 'audit' and returns its result",),
+        id="running_an_audit_returns_a_report",
     ),
 ]
 
