@@ -1131,6 +1131,24 @@ def _money_cancel(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tu
     return STRONG, f"verb '{f.verb}' on '{money}': cancelling it moves or forfeits money"
 
 
+_BILLING_WORDS = re.compile(r"\b(bill\w*|charg\w*|price|plan|tier|prorat\w*|invoic\w*|seats?|paid)\b")
+
+
+def _paid_subscription_change(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
+    """Starting, resuming or changing a paid subscription (items, tier, proration) bills the customer: money.
+    Webhook and notification subscriptions are not paid ones."""
+    tokens = set(f.tokens)
+    if f.verb not in lexicon.sets["subscription_changing_verbs"] or not {"subscription", "subscriptions"} & tokens:
+        return None
+    if tokens & lexicon.sets["non_billing_subscription_tokens"]:
+        return None
+    billed = _BILLING_WORDS.search(f.description_lower[:600])
+    if billed is None:
+        return None
+    verdict.flags.add("money")
+    return STRONG, f"verb '{f.verb}' on a subscription that the description ties to '{billed.group(0)}': money"
+
+
 def _formats_a_device(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> tuple[int, str] | None:
     """create_zfs_pool(devices=...), initialize_gpt(disk=...): a pool, volume group or partition table built on a
     block device erases what the device held."""
@@ -1157,6 +1175,7 @@ _MISSING_SIGNALS = (
     _wipe_signal,
     _bulk_field_update,
     _money_cancel,
+    _paid_subscription_change,
     _formats_a_device,
 )
 

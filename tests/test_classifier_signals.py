@@ -451,6 +451,26 @@ CASES = [
         ("verb 'run' runs a 'audit' and returns its result",),
         id="running_an_audit_returns_a_report",
     ),
+    pytest.param(
+        tool(
+            "update_subscription",
+            "Change a subscription's items; prorations are billed on the next invoice.",
+            input_schema=schema(subscription_id={"type": "string"}, items={"type": "array"}),
+        ),
+        "destructive",
+        ("on a subscription that the description ties to",),
+        id="changing_a_paid_subscription_is_money",
+    ),
+    pytest.param(
+        tool(
+            "update_webhook_subscription",
+            "Update a webhook subscription's delivery URL and the events billed accounts receive.",
+            input_schema=schema(subscription_id={"type": "string"}, url={"type": "string"}),
+        ),
+        "write",
+        (),
+        id="a_webhook_subscription_is_not_paid",
+    ),
 ]
 
 
