@@ -522,6 +522,10 @@ def _verb_and_object(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) ->
         return verdict.decide(
             "write", STRONG, f"verb '{verb}' only detaches a '{detached}', which can be re-added"
         )
+    rotated = next((t for t in following if t in lexicon.sets["rotated_credentials"]), None)
+    if verb in lexicon.sets["credential_rotating_verbs"] and rotated:  # reset_password sets a new one
+        verdict.flags.add("credential")
+        return verdict.decide("write", STRONG, f"verb '{verb}' rotates a '{rotated}': a credential change (write)")
     resolved = next((t for t in following if t in lexicon.sets["resolvable_objects"]), None)
     if verb == "resolve" and resolved:  # resolve_comment marks it done; resolve_url, resolve_host only look up
         return verdict.decide("write", STRONG, f"verb '{verb}' marks a '{resolved}' resolved: a state change")
@@ -1075,6 +1079,8 @@ def _list_set_to_exactly(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict
     for p in f.params:
         if p.type in ("array", "") and "_".join(_split_cached(p.name)) in lexicon.sets["exact_list_params"]:
             return STRONG, f"sets its '{p.name}' list to exactly the given one: entries left out are removed"
+    if f.tokens[-1] in lexicon.sets["exact_list_objects"]:  # set_group_members, update-ssh-keys
+        return STRONG, f"verb '{f.verb}' on the whole '{f.tokens[-1]}' list: entries left out are removed"
     return None
 
 
@@ -1092,7 +1098,8 @@ def _replacement_signal(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict)
         )
         said = match.group(0) if match else None
     if said:
-        return MEDIUM, f"the description says '{said}': it replaces what is stored, the old version is lost"
+        strength = STRONG if "to exactly" in said else MEDIUM  # the rubric's own words for a whole list set
+        return strength, f"the description says '{said}': it replaces what is stored, the old version is lost"
     return None
 
 

@@ -14,22 +14,23 @@ from catalog.store import SCHEMA_VERSION, Store
 from classifier.caution import choose_threshold
 from classifier.labelling import load_bundle
 
-SERVER = ServerRef("pypi:mcp-atlassian", "pypi:mcp-atlassian", "pypi")
-# A row of dev.jsonl labelled write (a link between issues can be re-created) that the model finds
-# plausibly destructive: the borderline case the caution is for.
-REMOVE_LINK = Tool(
-    "jira_remove_issue_link",
-    "Remove a link between two Jira issues.\n\nArgs:\n    ctx: The FastMCP context.\n"
-    "    link_id: The ID of the link to remove.\n\nReturns:\n    JSON string indicating success.",
-    {"type": "object", "properties": {"link_id": {"type": "string"}}, "required": ["link_id"]},
-    {"title": "Remove Issue Link", "destructiveHint": True},
+SERVER = ServerRef("github:hashicorp/terraform-mcp-server", "github:hashicorp/terraform-mcp-server", "github")
+# A row of dev.jsonl labelled write (an unlock can be undone by locking again) that the model finds plausibly
+# destructive, well above the threshold (p about 0.7 with this stop's model): the borderline case the caution
+# is for.
+FORCE_UNLOCK = Tool(
+    "force_unlock_workspace",
+    "Force unlocks a Terraform workspace stuck in a lock. Prefer using the action_run tool with \"discard\" or "
+    "\"cancel\" before force-unlocking a workspace. Requires workspace admin permissions (e.g. an Owners team token).",
+    {"type": "object", "properties": {"workspace_id": {"type": "string"}}, "required": ["workspace_id"]},
+    {"title": "Force unlock a Terraform workspace by ID", "readOnlyHint": False, "destructiveHint": True},
 )
 
 
 def stored_catalog(tmp_path) -> Store:
     store = Store(tmp_path / "c.db")
     store.save_crawl(
-        CrawlResult(SERVER, "static", "test", [REMOVE_LINK]), classify_tools(SERVER.id, [REMOVE_LINK])
+        CrawlResult(SERVER, "static", "test", [FORCE_UNLOCK]), classify_tools(SERVER.id, [FORCE_UNLOCK])
     )
     return store
 
@@ -50,7 +51,7 @@ def test_a_borderline_write_needs_approval_with_its_probability_as_the_reason(tm
     label = labelled.classification
     assert label.category == "write" and label.possibly_destructive
     result = build_policy([(SERVER.id, [labelled])], "policylayer")
-    entry = json.loads(result.text)["tools"]["jira_remove_issue_link"]
+    entry = json.loads(result.text)["tools"]["force_unlock_workspace"]
     message = entry["deny_if"][0]["on_deny"]
     assert "needs a human's approval" in message
     assert f"possibly destructive (p = {label.p_destructive:.2f})" in message
@@ -61,16 +62,16 @@ def test_every_format_treats_it_as_destructive(tmp_path):
     [labelled] = stored_catalog(tmp_path).labelled_tools(SERVER.id)
     for name in FORMATS:
         result = build_policy([(SERVER.id, [labelled])], name)
-        reason = result.reasons()[f"{SERVER.id}/jira_remove_issue_link"]
+        reason = result.reasons()[f"{SERVER.id}/force_unlock_workspace"]
         assert reason["action"] == "approve" and "possibly destructive (p = " in reason["reason"], name
 
 
 def test_a_reviewer_override_wins_over_the_caution(tmp_path):
     store = stored_catalog(tmp_path)
-    store.set_override(SERVER.id, "jira_remove_issue_link", "write", "a link can be re-created")
+    store.set_override(SERVER.id, "force_unlock_workspace", "write", "an unlock can be undone")
     [labelled] = store.labelled_tools(SERVER.id)
     entry = json.loads(build_policy([(SERVER.id, [labelled])], "policylayer").text)["tools"][
-        "jira_remove_issue_link"
+        "force_unlock_workspace"
     ]
     assert "deny_if" not in entry and entry["limits"][0]["max"] == 30
 
@@ -89,7 +90,7 @@ def test_a_database_from_before_the_probability_opens_and_keeps_its_labels(tmp_p
     assert labelled.classification.category == "write" and labelled.classification.p_destructive is None
     assert not labelled.classification.possibly_destructive
     entry = json.loads(build_policy([(SERVER.id, [labelled])], "policylayer").text)["tools"][
-        "jira_remove_issue_link"
+        "force_unlock_workspace"
     ]
     assert "deny_if" not in entry
 

@@ -152,7 +152,7 @@ CASES = [
     ),
     pytest.param(
         tool(
-            "set_group_members",
+            "set_group_membership",
             "Set the members of a group to exactly the given list of user ids.",
             input_schema=schema(
                 group_id={"type": "string"}, user_ids={"type": "array", "items": {"type": "string"}}
@@ -470,6 +470,22 @@ CASES = [
         "write",
         (),
         id="a_webhook_subscription_is_not_paid",
+    ),
+    pytest.param(
+        tool("reset_password", "Reset a user's password.", input_schema=schema(username={"type": "string"})),
+        "write",
+        ("verb 'reset' rotates a 'password': a credential change (write)",),
+        id="resetting_a_password_rotates_a_credential",
+    ),
+    pytest.param(
+        tool(
+            "set_group_members",
+            "Set which members belong to a group.",
+            input_schema=schema(group_id={"type": "string"}, member_ids={"type": "array"}),
+        ),
+        "destructive",
+        ("the whole 'members' list", "list to exactly the given one"),
+        id="setting_a_groups_members_replaces_the_list",
     ),
 ]
 
