@@ -155,7 +155,7 @@ def find_description_verb(description: str, lexicon: Lexicon, window: int = 6) -
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Param:
     """One input parameter: its name, JSON type, enum values and description where known."""
 
@@ -253,38 +253,42 @@ _Shapes = list[tuple[dict[str, Any], str]]
 
 
 def nested_params(
-    schema: dict[str, Any] | None, top_shapes: list[tuple[str, _Shapes]] | None = None
+    schema: dict[str, Any] | None, top_shapes: list[tuple[str, _Shapes]] | None = None, valued_only: bool = False
 ) -> list[Param]:
     """Every parameter below the top level: properties of object parameters, of array items, of anyOf/oneOf
     branches and of $defs reached by $ref, with their enums, defaults and dotted paths (bounded in depth and count).
 
-    top_shapes: each top-level parameter's name and object shapes when already walked (_top_level)."""
+    top_shapes: each top-level parameter's name and object shapes when already walked (_top_level).
+    valued_only: only those of them with an enum or a default (the others are walked and counted, not built)."""
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return []
     if top_shapes is None:
         top_shapes = [(str(name), _object_shapes(spec, schema)) for name, spec in schema["properties"].items()]
     found: list[Param] = []
+    walked = 0  # parameters met so far, built or not: the first _MAX_NESTED_PARAMS of them are kept
     stack: list[tuple[dict[str, Any], str, int]] = [
         (shape, f"{name}{suffix}", 1) for name, shapes in top_shapes for shape, suffix in shapes
     ]
-    while stack and len(found) < _MAX_NESTED_PARAMS:
+    while stack and walked < _MAX_NESTED_PARAMS:
         shape, prefix, depth = stack.pop(0)
         for name, spec in shape["properties"].items():
-            resolved = _resolve(spec, schema)
             enum, default, shapes = _param_facts(spec, schema)
-            found.append(
-                Param(
-                    name=str(name),
-                    type=str(resolved.get("type", "")),
-                    enum=enum,
-                    description=str(resolved.get("description", ""))[:300],
-                    default=default,
-                    path=f"{prefix}.{name}",
+            walked += 1
+            if walked <= _MAX_NESTED_PARAMS and not (valued_only and not enum and default is None):
+                resolved = _resolve(spec, schema)
+                found.append(
+                    Param(
+                        name=str(name),
+                        type=str(resolved.get("type", "")),
+                        enum=enum,
+                        description=str(resolved.get("description", ""))[:300],
+                        default=default,
+                        path=f"{prefix}.{name}",
+                    )
                 )
-            )
             if depth < _MAX_SCHEMA_DEPTH:
                 stack += [(inner, f"{prefix}.{name}{suffix}", depth + 1) for inner, suffix in shapes]
-    return found[:_MAX_NESTED_PARAMS]
+    return found
 
 
 def _schema_of(tool: dict[str, Any]) -> dict[str, Any] | None:
@@ -359,6 +363,15 @@ class ToolFeatures:
     def all_params(self) -> list[Param]:
         """Top-level parameters, then every nested one."""
         return [*self.params, *self.nested_params]
+
+    @cached_property
+    def valued_params(self) -> list[Param]:
+        """The parameters of all_params that carry an enum or a default, in the same order (nested ones without
+        either are never built)."""
+        top = [p for p in self.params if p.enum or p.default is not None]
+        if "nested_params" in self.__dict__:
+            return top + [p for p in self.nested_params if p.enum or p.default is not None]
+        return top + nested_params(self.schema, self.top_shapes, valued_only=True)
 
     @cached_property
     def param_lower(self) -> frozenset[str]:
