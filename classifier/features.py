@@ -78,13 +78,17 @@ def split_name(name: str) -> list[str]:
     return list(_split_cached(name or ""))
 
 
-@lru_cache(maxsize=8192)  # bounded: memory stays flat on long streams of distinct names
-def _split_cached(name: str) -> tuple[str, ...]:
+def _split(name: str) -> tuple[str, ...]:
     # both camelCase patterns need an upper-case A-Z: a name with no upper-case letter skips them
     spaced = name if name.islower() else _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name))
     if spaced.isascii():  # lower-casing first cannot turn a separator into a letter
         return tuple([token for token in _NON_ALNUM.split(spaced.lower()) if token])
     return tuple([token.lower() for token in _NON_ALNUM.split(spaced) if token])
+
+
+# Parameter names, enum values and tokens repeat across tools: cached (bounded, so memory stays flat on long
+# streams). Tool names are split by _split itself: each is new, and would only push the repeating ones out.
+_split_cached = lru_cache(maxsize=8192)(_split)
 
 
 def _verb_stem(word: str, verbs: dict[str, str]) -> str | None:
@@ -419,7 +423,7 @@ class SiblingSummary:
 def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:
     """Compute the per-tool features (siblings are attached afterwards by attach_siblings)."""
     name = str(tool.get("name") or "")
-    tokens = split_name(name)
+    tokens = list(_split(name))
     verb, verb_index = find_name_verb(tokens, lexicon)
     description = str(tool.get("description") or "")
     annotations = tool.get("annotations")
