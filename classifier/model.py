@@ -33,6 +33,12 @@ BATCH_MIN_TEXTS = 32  # fewer texts (one tool): n-grams looked up one by one, no
 NUMPY_MIN_WORDS = 64  # fewer new words than this (one tool): the Python path, without building the char index
 WORD_CACHE_LIMIT = 20_000  # char n-gram columns cached per distinct word; bounded, so memory stays flat
 
+APOSTROPHE_TOKEN_PATTERN = r"(?u)\b\w[\w']+\b"  # the one training uses (classifier.training.TOKEN_PATTERN)
+# every ASCII character that cannot be part of such a token (not a letter, digit, '_' or "'") -> a space
+_NOT_TOKEN_BYTE = bytes(
+    code if code < 128 and (chr(code).isalnum() or chr(code) in "_'") else ord(" ") for code in range(256)
+)
+
 
 @dataclass(frozen=True)
 class Calibrator:
@@ -69,6 +75,7 @@ class TextField:
     def __post_init__(self) -> None:
         self._token = re.compile(self.token_pattern)
         self._pairs = self.analyzer == "word" and self.ngram_range == (1, 2)
+        self._ascii_tokens = self.token_pattern == APOSTROPHE_TOKEN_PATTERN
         self._tokens_indexed = False  # the (1, 2)-gram index is built at the first batch of BATCH_MIN_TEXTS
         # whether new words' char n-grams are computed in numpy: decided (and indexed) at the first large batch
         self._char_vectorized: bool | None = None
@@ -231,11 +238,21 @@ class TextField:
                 found += map(get, map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False)))
         out += [c for c in found if c is not None]
 
+    def _tokens(self, text: str) -> list[str]:
+        """The text's tokens, lower-cased. For ASCII text and the training's token pattern (a word character,
+        then word characters or apostrophes, ending on a word character) without the regular expression:
+        every other character becomes a space, and each run left, stripped of apostrophes, is a token when it
+        has two characters or more."""
+        text = text.lower()
+        if not (self._ascii_tokens and text.isascii()):
+            return self._token.findall(text)
+        runs = text.encode("ascii").translate(_NOT_TOKEN_BYTE).split()
+        return [token.decode("ascii") for run in runs if len(token := run.strip(b"'")) > 1]
+
     def _pair_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """All the batch's tokens looked up at once (one dict lookup each); unigram columns and bigram id pairs
         of neighbouring tokens of one text follow in numpy."""
-        findall = self._token.findall
-        tokens_of = [findall(text.lower()) for text in texts]
+        tokens_of = list(map(self._tokens, texts))
         tokens = list(chain.from_iterable(tokens_of))
         index = np.fromiter(map(self._token_index.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
         per_text = np.fromiter(map(len, tokens_of), dtype=np.int64, count=len(tokens_of))
