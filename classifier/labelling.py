@@ -62,7 +62,8 @@ def decide_all(
     features: list[ToolFeatures], lexicon: Lexicon, text_model: model_module.TextModel | None
 ) -> list[tuple[Decision, Any]]:
     """Rules, model and annotations for a batch: the Decision and the rule verdict of every tool."""
-    proba = text_model.predict_proba(features) if text_model is not None and features else None
+    # plain floats per row: the combination's few sums read them faster than numpy scalars
+    proba = text_model.predict_proba(features).tolist() if text_model is not None and features else None
     results = []
     for index, feature in enumerate(features):
         verdict = apply_rules(feature, lexicon)
