@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "lexicon.json"
 
@@ -335,6 +335,34 @@ def extract_params(tool: dict[str, Any]) -> list[Param]:
     return _params_and_shapes(tool)[0]
 
 
+_Value = TypeVar("_Value")
+
+
+class cached(Generic[_Value]):  # noqa: N801 - used as a decorator, like functools.cached_property
+    """functools.cached_property without the lock Python 3.11 takes at every first access (3.12 dropped it):
+    computed once, then read straight from the instance's __dict__."""
+
+    def __init__(self, compute: Callable[[Any], _Value]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached[_Value]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _Value: ...
+
+    def __get__(self, instance: object, owner: type | None = None) -> _Value | cached[_Value]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 @dataclass
 class ToolFeatures:
     """Everything the rules and the model look at for one tool."""
@@ -358,17 +386,17 @@ class ToolFeatures:
     def param_names(self) -> list[str]:
         return [p.name.lower() for p in self.params]
 
-    @cached_property
+    @cached
     def nested_params(self) -> list[Param]:
         """The parameters below the top level (object properties, array items, anyOf branches, $defs)."""
         return nested_params(self.schema, self.top_shapes)
 
-    @cached_property
+    @cached
     def all_params(self) -> list[Param]:
         """Top-level parameters, then every nested one."""
         return [*self.params, *self.nested_params]
 
-    @cached_property
+    @cached
     def valued_params(self) -> list[Param]:
         """The parameters of all_params that carry an enum or a default, in the same order (nested ones without
         either are never built)."""
@@ -377,17 +405,17 @@ class ToolFeatures:
             return top + [p for p in self.nested_params if p.enum or p.default is not None]
         return top + nested_params(self.schema, self.top_shapes, valued_only=True)
 
-    @cached_property
+    @cached
     def param_lower(self) -> frozenset[str]:
         """The top-level parameter names lower-cased: one set test tells a rule whether any parameter can match."""
         return frozenset([p.name.lower() for p in self.params])
 
-    @cached_property
+    @cached
     def description_lower(self) -> str:
         """The description lower-cased once (the rules read it many times)."""
         return self.description.lower()
 
-    @cached_property
+    @cached
     def description_ascii(self) -> bool:
         """ASCII only: then a lower-cased substring test is an exact pre-check for a case-insensitive regex."""
         return self.description.isascii()
