@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
@@ -89,6 +89,12 @@ def _split(name: str) -> tuple[str, ...]:
 # Parameter names, enum values and tokens repeat across tools: cached (bounded, so memory stays flat on long
 # streams). Tool names are split by _split itself: each is new, and would only push the repeating ones out.
 _split_cached = lru_cache(maxsize=8192)(_split)
+
+
+@lru_cache(maxsize=8192)
+def _param_name_tokens(name: str) -> tuple[str, ...]:
+    """A parameter name's tokens and the whole name lower-cased: what it adds to a tool's param_tokens."""
+    return (*_split_cached(name), name.lower())
 
 
 def _verb_stem(word: str, verbs: dict[str, str]) -> str | None:
@@ -456,7 +462,7 @@ def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:
     description = str(tool.get("description") or "")
     annotations = tool.get("annotations")
     params, top_shapes = _params_and_shapes(tool)
-    param_tokens = {t for p in params for t in _split_cached(p.name)} | {p.name.lower() for p in params}
+    param_tokens = set(chain.from_iterable([_param_name_tokens(p.name) for p in params]))
     return ToolFeatures(
         server=str(tool.get("server") or ""),
         name=name,
