@@ -521,7 +521,7 @@ def model_text(feature: ToolFeatures, description_chars: int = 600) -> tuple[str
     markers = [f"verb_{feature.verb}"] if feature.verb else ["verb_none"]
     if feature.description_verb:
         markers.append(f"dverb_{feature.description_verb}")
-    markers += [f"param_{p}" for p in sorted({p.name.lower() for p in feature.params})]
+    markers += [f"param_{p}" for p in sorted(feature.param_lower)]
     for hint in ("readOnlyHint", "destructiveHint"):
         if hint in feature.annotations:
             markers.append(f"ann_{hint.lower()}_{str(feature.annotations[hint]).lower()}")
