@@ -101,6 +101,14 @@ class TextField:
             order
         ]
 
+    def prepare(self) -> None:
+        """Build now the indexes a first large batch would build (forked workers then share them)."""
+        if self._pairs and not self._tokens_indexed:
+            self._index_tokens()
+            self._tokens_indexed = True
+        if self.analyzer == "char_wb" and self._char_vectorized is None:
+            self._char_vectorized = self._index_chars()
+
     @property
     def size(self) -> int:
         return len(self.idf)

@@ -137,7 +137,9 @@ def _pool(workers: int) -> Any:
 
     from classifier.labelling import load_bundle
 
-    load_bundle()  # loaded once here; forked workers inherit it
+    bundle = load_bundle()  # loaded and indexed once here; forked workers inherit it
+    for text_field in bundle.model.fields if bundle else ():
+        text_field.prepare()
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     return context.Pool(workers)
