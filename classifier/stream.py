@@ -103,7 +103,7 @@ def _batches(
     previous: object = None
     done: set[str] = set()
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        if not line or line.isspace():  # a blank line, tested without copying it
             continue
         head = _head(line)
         if head is None:
