@@ -75,7 +75,7 @@ def _head_decoder() -> Any:
 
 def _dumps(row: dict[str, Any]) -> bytes:
     try:
-        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+        return orjson.dumps(row) + b"\n"
     except TypeError:  # orjson refuses ints beyond 64 bits and non-string keys
         return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
 
