@@ -34,9 +34,11 @@ NUMPY_MIN_WORDS = 64  # fewer new words than this (one tool): the Python path, w
 WORD_CACHE_LIMIT = 20_000  # char n-gram columns cached per distinct word; bounded, so memory stays flat
 
 APOSTROPHE_TOKEN_PATTERN = r"(?u)\b\w[\w']+\b"  # the one training uses (classifier.training.TOKEN_PATTERN)
-# every ASCII character that cannot be part of such a token (not a letter, digit, '_' or "'") -> a space
-_NOT_TOKEN_BYTE = bytes(
-    code if code < 128 and (chr(code).isalnum() or chr(code) in "_'") else ord(" ") for code in range(256)
+# ASCII lower-cased, and every character that cannot be part of such a token (not a letter, digit, '_' or "'")
+# turned into a space
+_LOWER_TOKEN_BYTE = bytes(
+    ord(chr(code).lower()) if code < 128 and (chr(code).isalnum() or chr(code) in "_'") else ord(" ")
+    for code in range(256)
 )
 
 
@@ -248,13 +250,12 @@ class TextField:
 
     def _tokens(self, text: str) -> list[str]:
         """The text's tokens, lower-cased. For ASCII text and the training's token pattern (a word character,
-        then word characters or apostrophes, ending on a word character) without the regular expression:
-        every other character becomes a space, and each run left, stripped of apostrophes, is a token when it
-        has two characters or more."""
-        text = text.lower()
+        then word characters or apostrophes, ending on a word character) without the regular expression: one
+        byte translation lower-cases it and turns every other character into a space, and each run left,
+        stripped of apostrophes, is a token when it has two characters or more."""
         if not (self._ascii_tokens and text.isascii()):
-            return self._token.findall(text)
-        runs = text.encode("ascii").translate(_NOT_TOKEN_BYTE).split()
+            return self._token.findall(text.lower())
+        runs = text.encode("ascii").translate(_LOWER_TOKEN_BYTE).split()
         return [token.decode("ascii") for run in runs if len(token := run.strip(b"'")) > 1]
 
     def _pair_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -307,11 +308,22 @@ class TextField:
         keys = rows * self.size + columns
         if len(texts) * self.size < 2**31:  # numpy sorts 32-bit keys several times faster
             keys = keys.astype(np.int32)
-        keys, counts = np.unique(keys, return_counts=True)
+        keys, counts = _counted(keys)
         rows, columns = np.divmod(keys.astype(np.int64), self.size)
         values = (np.log(counts) + 1.0) * self.idf[columns]
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
         return rows, columns, values / norms[rows]
+
+
+def _counted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, sorted, and how often each occurs: np.unique(keys, return_counts=True) without its
+    extra passes over the array."""
+    keys = np.sort(keys)
+    edges = np.empty(len(keys) + 1, dtype=bool)  # where a run of equal keys starts, and the end
+    edges[0] = edges[-1] = True
+    np.not_equal(keys[1:], keys[:-1], out=edges[1:-1])
+    starts = np.flatnonzero(edges)
+    return keys[starts[:-1]], np.diff(starts)
 
 
 @dataclass
@@ -326,10 +338,9 @@ class TextModel:
         scores = np.tile(self.intercept, (len(texts), 1))
         for index, text_field in enumerate(self.fields):
             rows, columns, values = text_field.weights([text[index] for text in texts])
+            columns = columns + text_field.offset  # in the coefficients
             for k in range(len(CLASSES)):
-                scores[:, k] += np.bincount(
-                    rows, weights=values * self.coef[k, text_field.offset + columns], minlength=len(texts)
-                )
+                scores[:, k] += np.bincount(rows, weights=values * self.coef[k, columns], minlength=len(texts))
         return scores
 
     def predict_proba(self, features: list[ToolFeatures]) -> np.ndarray:
