@@ -308,21 +308,29 @@ def _schema_of(tool: dict[str, Any]) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
-def _top_level(schema: dict[str, Any], properties: dict[str, Any]) -> list[tuple[Param, _Shapes]]:
-    """Each top-level parameter with the object shapes under it, from one walk of its schema."""
-    found = []
+def _top_level(schema: dict[str, Any], properties: dict[str, Any]) -> tuple[list[Param], list[tuple[str, _Shapes]]]:
+    """The top-level parameters, and each one's name with the object shapes under it, from one walk of its schema."""
+    params: list[Param] = []
+    shapes_of: list[tuple[str, _Shapes]] = []
     for name, spec in properties.items():
         spec = spec if isinstance(spec, dict) else {}
-        enum, default, shapes = _param_facts(spec, schema)
+        enum: tuple[str, ...]
+        default: str | None
+        shapes: _Shapes
+        if spec.keys().isdisjoint(_FACT_KEYS):  # a plain {"type", "description"}: nothing to walk (most)
+            enum, default, shapes = (), None, []
+        else:
+            enum, default, shapes = _param_facts(spec, schema)
         param = Param(
-            name=str(name),
-            type=str(spec.get("type", "")),
-            enum=enum,
-            description=str(spec.get("description", ""))[:300],
-            default=default,
+            _text(name), _text(spec.get("type", "")), enum, _text(spec.get("description", ""))[:300], default
         )
-        found.append((param, shapes))
-    return found
+        params.append(param)
+        shapes_of.append((param.name, shapes))
+    return params, shapes_of
+
+
+def _text(value: Any) -> str:
+    return value if type(value) is str else str(value)
 
 
 def _params_and_shapes(tool: dict[str, Any]) -> tuple[list[Param], list[tuple[str, _Shapes]] | None]:
@@ -330,8 +338,7 @@ def _params_and_shapes(tool: dict[str, Any]) -> tuple[list[Param], list[tuple[st
     schema = _schema_of(tool)
     properties = (schema or {}).get("properties")
     if schema is not None and isinstance(properties, dict) and properties:
-        top = _top_level(schema, properties)
-        return [param for param, _ in top], [(param.name, shapes) for param, shapes in top]
+        return _top_level(schema, properties)
     names = tool.get("params") or []
     return [Param(name=str(n)) for n in names if isinstance(n, str | int)], None
 
