@@ -100,7 +100,7 @@ def classify_with(
     confidences = calibrate([d for d, _ in decided], bundle.calibrators if bundle else None)
     threshold = bundle.stats.get(caution.STATS_KEY) if bundle else None
     labels = []
-    for feature, (decision, verdict), confidence in zip(features, decided, confidences, strict=True):
+    for feature, (decision, verdict), confidence in zip(features, decided, confidences.tolist(), strict=True):
         risk, risk_reasons = risk_level(decision.category, verdict, feature, lexicon)
         reasons = list(dict.fromkeys(decision.reasons + [f"risk {risk}: {r}" for r in risk_reasons]))
         labels.append(
