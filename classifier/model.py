@@ -272,7 +272,9 @@ class TextField:
         usable = (first >= 0) & (second >= 0) & (token_rows[:-1] == token_rows[1:])
         # ordered by bigram key (then row): searchsorted is several times faster on sorted keys, and the order
         # of a row's columns does not matter (weights() sorts them)
-        ordered = np.sort((first[usable] * self._token_count + second[usable]) * len(texts) + token_rows[:-1][usable])
+        ordered = np.sort(
+            (first[usable] * self._token_count + second[usable]) * len(texts) + token_rows[:-1][usable]
+        )
         keys, pair_rows = np.divmod(ordered, len(texts))
         at = np.searchsorted(self._bigram_keys, keys)
         at[at == len(self._bigram_keys)] = 0
@@ -340,7 +342,9 @@ class TextModel:
             rows, columns, values = text_field.weights([text[index] for text in texts])
             columns = columns + text_field.offset  # in the coefficients
             for k in range(len(CLASSES)):
-                scores[:, k] += np.bincount(rows, weights=values * self.coef[k, columns], minlength=len(texts))
+                scores[:, k] += np.bincount(
+                    rows, weights=values * self.coef[k, columns], minlength=len(texts)
+                )
         return scores
 
     def predict_proba(self, features: list[ToolFeatures]) -> np.ndarray:
