@@ -92,6 +92,10 @@ class TextField:
         known = dict.fromkeys(unigrams)
         known.update(dict.fromkeys(chain.from_iterable(halves)))
         index = self._token_index = dict(zip(known, range(len(known)), strict=True))
+        # the same for ASCII text read as bytes (a non-ASCII token cannot occur in it)
+        self._ascii_token_index = {
+            token.encode("ascii"): at for token, at in index.items() if token.isascii()
+        }
         self._token_count = max(len(known), 1)
         # the last entry answers index -1 (a token the model does not know): no column
         self._unigram_of = np.array([*map(self.vocabulary.get, known, repeat(-1)), -1], dtype=np.int64)
@@ -248,23 +252,25 @@ class TextField:
                 found += map(get, map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False)))
         out += [c for c in found if c is not None]
 
-    def _tokens(self, text: str) -> list[str]:
-        """The text's tokens, lower-cased. For ASCII text and the training's token pattern (a word character,
-        then word characters or apostrophes, ending on a word character) without the regular expression: one
-        byte translation lower-cases it and turns every other character into a space, and each run left,
-        stripped of apostrophes, is a token when it has two characters or more."""
+    def _token_ids(self, text: str) -> list[int]:
+        """The token index of each of the text's tokens (lower-cased; -1: a token the model does not know).
+        For ASCII text and the training's token pattern (a word character, then word characters or apostrophes,
+        ending on a word character) without the regular expression: one byte translation lower-cases it and
+        turns every other character into a space, and each run left, stripped of apostrophes, is a token when
+        it has two characters or more (looked up as bytes)."""
         if not (self._ascii_tokens and text.isascii()):
-            return self._token.findall(text.lower())
+            index = self._token_index
+            return [index.get(token, -1) for token in self._token.findall(text.lower())]
+        ascii_index = self._ascii_token_index
         runs = text.encode("ascii").translate(_LOWER_TOKEN_BYTE).split()
-        return [token.decode("ascii") for run in runs if len(token := run.strip(b"'")) > 1]
+        return [ascii_index.get(token, -1) for run in runs if len(token := run.strip(b"'")) > 1]
 
     def _pair_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """All the batch's tokens looked up at once (one dict lookup each); unigram columns and bigram id pairs
         of neighbouring tokens of one text follow in numpy."""
-        tokens_of = list(map(self._tokens, texts))
-        tokens = list(chain.from_iterable(tokens_of))
-        index = np.fromiter(map(self._token_index.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
-        per_text = np.fromiter(map(len, tokens_of), dtype=np.int64, count=len(tokens_of))
+        ids_of = list(map(self._token_ids, texts))
+        per_text = np.fromiter(map(len, ids_of), dtype=np.int64, count=len(ids_of))
+        index = np.fromiter(chain.from_iterable(ids_of), dtype=np.int64, count=int(per_text.sum()))
         token_rows = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
         unigrams = self._unigram_of[index]
         has_unigram = unigrams >= 0
