@@ -262,8 +262,11 @@ class TextField:
             index = self._token_index
             return [index.get(token, -1) for token in self._token.findall(text.lower())]
         ascii_index = self._ascii_token_index
-        runs = text.encode("ascii").translate(_LOWER_TOKEN_BYTE).split()
-        return [ascii_index.get(token, -1) for run in runs if len(token := run.strip(b"'")) > 1]
+        translated = text.encode("ascii").translate(_LOWER_TOKEN_BYTE)
+        runs = translated.split()
+        if b"'" in translated:
+            runs = [run.strip(b"'") for run in runs]
+        return [ascii_index.get(run, -1) for run in runs if len(run) > 1]
 
     def _pair_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """All the batch's tokens looked up at once (one dict lookup each); unigram columns and bigram id pairs
