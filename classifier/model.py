@@ -193,7 +193,7 @@ class TextField:
                 digit = ids[at + j]
                 whole &= digit > 0
                 keys |= digit << (bits * j)
-            place = np.searchsorted(self._char_keys, keys)
+            place = _search_sorted(self._char_keys, keys)
             place[place == len(self._char_keys)] = 0
             known = whole & (self._char_keys[place] == keys)
             found_words.append(word_at[at[known]])
@@ -324,6 +324,15 @@ class TextField:
         values = (np.log(counts) + 1.0) * self.idf[columns]
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
         return rows, columns, values / norms[rows]
+
+
+def _search_sorted(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """np.searchsorted(haystack, needles), the needles looked up in sorted order: several times faster for
+    many needles, whose searches then walk the haystack in order."""
+    order = np.argsort(needles)
+    places = np.empty(len(needles), dtype=np.intp)
+    places[order] = np.searchsorted(haystack, needles[order])
+    return places
 
 
 def _counted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
