@@ -279,13 +279,9 @@ class TextField:
         has_unigram = unigrams >= 0
         first, second = index[:-1], index[1:]
         usable = (first >= 0) & (second >= 0) & (token_rows[:-1] == token_rows[1:])
-        # ordered by bigram key (then row): searchsorted is several times faster on sorted keys, and the order
-        # of a row's columns does not matter (weights() sorts them)
-        ordered = np.sort(
-            (first[usable] * self._token_count + second[usable]) * len(texts) + token_rows[:-1][usable]
-        )
-        keys, pair_rows = np.divmod(ordered, len(texts))
-        at = np.searchsorted(self._bigram_keys, keys)
+        keys = first[usable] * self._token_count + second[usable]
+        pair_rows = token_rows[:-1][usable]
+        at = _search_sorted(self._bigram_keys, keys)
         at[at == len(self._bigram_keys)] = 0
         known = self._bigram_keys[at] == keys if len(self._bigram_keys) else np.zeros(len(keys), dtype=bool)
         rows = np.concatenate([token_rows[has_unigram], pair_rows[known]])
