@@ -33,7 +33,9 @@ BATCH_MIN_TEXTS = 32  # fewer texts (one tool): n-grams looked up one by one, no
 NUMPY_MIN_WORDS = 64  # fewer new words than this (one tool): the Python path, without building the char index
 WORD_CACHE_LIMIT = 20_000  # char n-gram columns cached per distinct word; bounded, so memory stays flat
 
-APOSTROPHE_TOKEN_PATTERN = r"(?u)\b\w[\w']+\b"  # the one training uses (classifier.training.TOKEN_PATTERN)
+# The word fields' token pattern (classifier.training.TOKEN_PATTERN): a word character, then word characters or
+# apostrophes, ending on a word character. TextField cuts ASCII text into these tokens without the regex.
+APOSTROPHE_TOKEN_PATTERN = r"(?u)\b\w[\w']+\b"
 # ASCII lower-cased, and every character that cannot be part of such a token (not a letter, digit, '_' or "'")
 # turned into a space
 _LOWER_TOKEN_BYTE = bytes(
