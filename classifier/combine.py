@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from classifier.features import Lexicon, ToolFeatures
 from classifier.rules import CATEGORIES, DANGER, MEDIUM, NONE, STRONG, WEAK, RuleVerdict
@@ -55,20 +54,33 @@ def _mistrust_reason(annotation: str, category: str, rule_reason: str) -> str:
 
 
 def _blend(
-    verdict: RuleVerdict, annotation: tuple[str | None, int, str], proba: np.ndarray | None
-) -> np.ndarray:
-    scores = np.array([DANGER_BONUS * DANGER[c] for c in CATEGORIES], dtype=float)
+    verdict: RuleVerdict, annotation: tuple[str | None, int, str], proba: Sequence[float] | None
+) -> list[float]:
+    scores = [DANGER_BONUS * DANGER[c] for c in CATEGORIES]
     if verdict.category:
         scores[CATEGORIES.index(verdict.category)] += RULE_WEIGHT[verdict.strength]
     if annotation[0]:
         scores[CATEGORIES.index(annotation[0])] += ANNOTATION_WEIGHT[annotation[1]]
     if proba is not None:
-        scores += MODEL_WEIGHT * proba
+        scores = [score + MODEL_WEIGHT * p for score, p in zip(scores, proba, strict=True)]
     return scores
 
 
+def _argmax(values: Sequence[float]) -> int:
+    """The index of the first largest value (as numpy's argmax)."""
+    return max(range(len(values)), key=values.__getitem__)
+
+
+def _total(values: list[float]) -> float:
+    """The sum added left to right, the order numpy sums three values in (bit for bit the same confidences)."""
+    total = 0.0
+    for value in values:
+        total += value
+    return total
+
+
 def combine_rules_model_annotations(
-    feature: ToolFeatures, verdict: RuleVerdict, proba: np.ndarray | None
+    feature: ToolFeatures, verdict: RuleVerdict, proba: Sequence[float] | None
 ) -> Decision:
     """Strong rules decide; otherwise rule, annotations and model are weighed, ties toward danger.
 
@@ -80,7 +92,7 @@ def combine_rules_model_annotations(
     return decision
 
 
-def read_guard(decision: Decision, proba: np.ndarray | None, verdict: RuleVerdict) -> Decision:
+def read_guard(decision: Decision, proba: Sequence[float] | None, verdict: RuleVerdict) -> Decision:
     """Never let a tool the model scores >= READ_GUARD destructive pass as read: calling a read is unguarded.
 
     A description that states the tool is read-only (a SELECT-only SQL tool) is left to the rules.
@@ -98,7 +110,7 @@ def read_guard(decision: Decision, proba: np.ndarray | None, verdict: RuleVerdic
     return Decision("destructive", "guard", destructive, [reason, *decision.reasons[1:]])
 
 
-def _decide(feature: ToolFeatures, verdict: RuleVerdict, proba: np.ndarray | None) -> Decision:
+def _decide(feature: ToolFeatures, verdict: RuleVerdict, proba: Sequence[float] | None) -> Decision:
     annotation = annotation_vote(feature.annotations)
     if verdict.strength == STRONG and verdict.category:
         reasons = list(verdict.reasons)
@@ -114,10 +126,10 @@ def _decide(feature: ToolFeatures, verdict: RuleVerdict, proba: np.ndarray | Non
         return Decision(verdict.category, "rule", raw, reasons)
     model_note = ""  # only the blend names the model's view among its reasons
     if proba is not None:
-        best = int(np.argmax(proba))
+        best = _argmax(proba)
         model_note = f"the text model says {CATEGORIES[best]} ({proba[best]:.2f})"
     scores = _blend(verdict, annotation, proba)
-    category = CATEGORIES[int(np.argmax(scores))]
+    category = CATEGORIES[_argmax(scores)]
     if verdict.category is None and annotation[0] and DANGER[annotation[0]] > DANGER[category]:
         # Nothing in the name, text or schema speaks: the author's hints (with the spec's defaults) are
         # the only stated evidence, and the more dangerous reading of them is kept.
@@ -126,7 +138,7 @@ def _decide(feature: ToolFeatures, verdict: RuleVerdict, proba: np.ndarray | Non
     if proba is None:
         raw = RULES_ONLY_CONFIDENCE["blend"]
     else:
-        raw = float(scores[CATEGORIES.index(category)] / scores.sum())
+        raw = float(scores[CATEGORIES.index(category)] / _total(scores))
     return Decision(category, "blend", raw, reasons)
 
 

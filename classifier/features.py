@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from itertools import islice
+from functools import lru_cache
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 LEXICON_PATH = Path(__file__).resolve().parent / "lexicon.json"  # package data: ships inside the wheel
 
@@ -78,13 +78,23 @@ def split_name(name: str) -> list[str]:
     return list(_split_cached(name or ""))
 
 
-@lru_cache(maxsize=8192)  # bounded: memory stays flat on long streams of distinct names
-def _split_cached(name: str) -> tuple[str, ...]:
+def _split(name: str) -> tuple[str, ...]:
     # both camelCase patterns need an upper-case A-Z: a name with no upper-case letter skips them
     spaced = name if name.islower() else _CAMEL_ACRONYM.sub(r"\1 \2", _CAMEL_LOWER_UPPER.sub(r"\1 \2", name))
     if spaced.isascii():  # lower-casing first cannot turn a separator into a letter
         return tuple([token for token in _NON_ALNUM.split(spaced.lower()) if token])
     return tuple([token.lower() for token in _NON_ALNUM.split(spaced) if token])
+
+
+# Parameter names, enum values and tokens repeat across tools: cached (bounded, so memory stays flat on long
+# streams). Tool names are split by _split itself: each is new, and would only push the repeating ones out.
+_split_cached = lru_cache(maxsize=8192)(_split)
+
+
+@lru_cache(maxsize=8192)
+def _param_name_tokens(name: str) -> tuple[str, ...]:
+    """A parameter name's tokens and the whole name lower-cased: what it adds to a tool's param_tokens."""
+    return (*_split_cached(name), name.lower())
 
 
 def _verb_stem(word: str, verbs: dict[str, str]) -> str | None:
@@ -159,7 +169,7 @@ def find_description_verb(description: str, lexicon: Lexicon, window: int = 6) -
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Param:
     """One input parameter: its name, JSON type, enum values and description where known."""
 
@@ -257,38 +267,42 @@ _Shapes = list[tuple[dict[str, Any], str]]
 
 
 def nested_params(
-    schema: dict[str, Any] | None, top_shapes: list[tuple[str, _Shapes]] | None = None
+    schema: dict[str, Any] | None, top_shapes: list[tuple[str, _Shapes]] | None = None, valued_only: bool = False
 ) -> list[Param]:
     """Every parameter below the top level: properties of object parameters, of array items, of anyOf/oneOf
     branches and of $defs reached by $ref, with their enums, defaults and dotted paths (bounded in depth and count).
 
-    top_shapes: each top-level parameter's name and object shapes when already walked (_top_level)."""
+    top_shapes: each top-level parameter's name and object shapes when already walked (_top_level).
+    valued_only: only those of them with an enum or a default (the others are walked and counted, not built)."""
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return []
     if top_shapes is None:
         top_shapes = [(str(name), _object_shapes(spec, schema)) for name, spec in schema["properties"].items()]
     found: list[Param] = []
+    walked = 0  # parameters met so far, built or not: the first _MAX_NESTED_PARAMS of them are kept
     stack: list[tuple[dict[str, Any], str, int]] = [
         (shape, f"{name}{suffix}", 1) for name, shapes in top_shapes for shape, suffix in shapes
     ]
-    while stack and len(found) < _MAX_NESTED_PARAMS:
+    while stack and walked < _MAX_NESTED_PARAMS:
         shape, prefix, depth = stack.pop(0)
         for name, spec in shape["properties"].items():
-            resolved = _resolve(spec, schema)
             enum, default, shapes = _param_facts(spec, schema)
-            found.append(
-                Param(
-                    name=str(name),
-                    type=str(resolved.get("type", "")),
-                    enum=enum,
-                    description=str(resolved.get("description", ""))[:300],
-                    default=default,
-                    path=f"{prefix}.{name}",
+            walked += 1
+            if walked <= _MAX_NESTED_PARAMS and not (valued_only and not enum and default is None):
+                resolved = _resolve(spec, schema)
+                found.append(
+                    Param(
+                        name=str(name),
+                        type=str(resolved.get("type", "")),
+                        enum=enum,
+                        description=str(resolved.get("description", ""))[:300],
+                        default=default,
+                        path=f"{prefix}.{name}",
+                    )
                 )
-            )
             if depth < _MAX_SCHEMA_DEPTH:
                 stack += [(inner, f"{prefix}.{name}{suffix}", depth + 1) for inner, suffix in shapes]
-    return found[:_MAX_NESTED_PARAMS]
+    return found
 
 
 def _schema_of(tool: dict[str, Any]) -> dict[str, Any] | None:
@@ -298,21 +312,29 @@ def _schema_of(tool: dict[str, Any]) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
-def _top_level(schema: dict[str, Any], properties: dict[str, Any]) -> list[tuple[Param, _Shapes]]:
-    """Each top-level parameter with the object shapes under it, from one walk of its schema."""
-    found = []
+def _top_level(schema: dict[str, Any], properties: dict[str, Any]) -> tuple[list[Param], list[tuple[str, _Shapes]]]:
+    """The top-level parameters, and each one's name with the object shapes under it, from one walk of its schema."""
+    params: list[Param] = []
+    shapes_of: list[tuple[str, _Shapes]] = []
     for name, spec in properties.items():
         spec = spec if isinstance(spec, dict) else {}
-        enum, default, shapes = _param_facts(spec, schema)
+        enum: tuple[str, ...]
+        default: str | None
+        shapes: _Shapes
+        if spec.keys().isdisjoint(_FACT_KEYS):  # a plain {"type", "description"}: nothing to walk (most)
+            enum, default, shapes = (), None, []
+        else:
+            enum, default, shapes = _param_facts(spec, schema)
         param = Param(
-            name=str(name),
-            type=str(spec.get("type", "")),
-            enum=enum,
-            description=str(spec.get("description", ""))[:300],
-            default=default,
+            _text(name), _text(spec.get("type", "")), enum, _text(spec.get("description", ""))[:300], default
         )
-        found.append((param, shapes))
-    return found
+        params.append(param)
+        shapes_of.append((param.name, shapes))
+    return params, shapes_of
+
+
+def _text(value: Any) -> str:
+    return value if type(value) is str else str(value)
 
 
 def _params_and_shapes(tool: dict[str, Any]) -> tuple[list[Param], list[tuple[str, _Shapes]] | None]:
@@ -320,8 +342,7 @@ def _params_and_shapes(tool: dict[str, Any]) -> tuple[list[Param], list[tuple[st
     schema = _schema_of(tool)
     properties = (schema or {}).get("properties")
     if schema is not None and isinstance(properties, dict) and properties:
-        top = _top_level(schema, properties)
-        return [param for param, _ in top], [(param.name, shapes) for param, shapes in top]
+        return _top_level(schema, properties)
     names = tool.get("params") or []
     return [Param(name=str(n)) for n in names if isinstance(n, str | int)], None
 
@@ -329,6 +350,34 @@ def _params_and_shapes(tool: dict[str, Any]) -> tuple[list[Param], list[tuple[st
 def extract_params(tool: dict[str, Any]) -> list[Param]:
     """Parameters from the input schema (with types and enums), else from the bare `params` names."""
     return _params_and_shapes(tool)[0]
+
+
+_Value = TypeVar("_Value")
+
+
+class cached(Generic[_Value]):  # noqa: N801 - used as a decorator, like functools.cached_property
+    """functools.cached_property without the lock Python 3.11 takes at every first access (3.12 dropped it):
+    computed once, then read straight from the instance's __dict__."""
+
+    def __init__(self, compute: Callable[[Any], _Value]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached[_Value]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _Value: ...
+
+    def __get__(self, instance: object, owner: type | None = None) -> _Value | cached[_Value]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
 
 
 @dataclass
@@ -354,27 +403,36 @@ class ToolFeatures:
     def param_names(self) -> list[str]:
         return [p.name.lower() for p in self.params]
 
-    @cached_property
+    @cached
     def nested_params(self) -> list[Param]:
         """The parameters below the top level (object properties, array items, anyOf branches, $defs)."""
         return nested_params(self.schema, self.top_shapes)
 
-    @cached_property
+    @cached
     def all_params(self) -> list[Param]:
         """Top-level parameters, then every nested one."""
         return [*self.params, *self.nested_params]
 
-    @cached_property
+    @cached
+    def valued_params(self) -> list[Param]:
+        """The parameters of all_params that carry an enum or a default, in the same order (nested ones without
+        either are never built)."""
+        top = [p for p in self.params if p.enum or p.default is not None]
+        if "nested_params" in self.__dict__:
+            return top + [p for p in self.nested_params if p.enum or p.default is not None]
+        return top + nested_params(self.schema, self.top_shapes, valued_only=True)
+
+    @cached
     def param_lower(self) -> frozenset[str]:
         """The top-level parameter names lower-cased: one set test tells a rule whether any parameter can match."""
         return frozenset([p.name.lower() for p in self.params])
 
-    @cached_property
+    @cached
     def description_lower(self) -> str:
         """The description lower-cased once (the rules read it many times)."""
         return self.description.lower()
 
-    @cached_property
+    @cached
     def description_ascii(self) -> bool:
         """ASCII only: then a lower-cased substring test is an exact pre-check for a case-insensitive regex."""
         return self.description.isascii()
@@ -410,12 +468,12 @@ class SiblingSummary:
 def tool_features(tool: dict[str, Any], lexicon: Lexicon) -> ToolFeatures:
     """Compute the per-tool features (siblings are attached afterwards by attach_siblings)."""
     name = str(tool.get("name") or "")
-    tokens = split_name(name)
+    tokens = list(_split(name))
     verb, verb_index = find_name_verb(tokens, lexicon)
     description = str(tool.get("description") or "")
     annotations = tool.get("annotations")
     params, top_shapes = _params_and_shapes(tool)
-    param_tokens = {t for p in params for t in _split_cached(p.name)} | {p.name.lower() for p in params}
+    param_tokens = set(chain.from_iterable([_param_name_tokens(p.name) for p in params]))
     return ToolFeatures(
         server=str(tool.get("server") or ""),
         name=name,
@@ -474,7 +532,7 @@ def model_text(feature: ToolFeatures, description_chars: int = 600) -> tuple[str
     markers = [f"verb_{feature.verb}"] if feature.verb else ["verb_none"]
     if feature.description_verb:
         markers.append(f"dverb_{feature.description_verb}")
-    markers += [f"param_{p}" for p in sorted({p.name.lower() for p in feature.params})]
+    markers += [f"param_{p}" for p in sorted(feature.param_lower)]
     for hint in ("readOnlyHint", "destructiveHint"):
         if hint in feature.annotations:
             markers.append(f"ann_{hint.lower()}_{str(feature.annotations[hint]).lower()}")

@@ -33,6 +33,16 @@ BATCH_MIN_TEXTS = 32  # fewer texts (one tool): n-grams looked up one by one, no
 NUMPY_MIN_WORDS = 64  # fewer new words than this (one tool): the Python path, without building the char index
 WORD_CACHE_LIMIT = 20_000  # char n-gram columns cached per distinct word; bounded, so memory stays flat
 
+# The word fields' token pattern (classifier.training.TOKEN_PATTERN): a word character, then word characters or
+# apostrophes, ending on a word character. TextField cuts ASCII text into these tokens without the regex.
+APOSTROPHE_TOKEN_PATTERN = r"(?u)\b\w[\w']+\b"
+# ASCII lower-cased, and every character that cannot be part of such a token (not a letter, digit, '_' or "'")
+# turned into a space
+_LOWER_TOKEN_BYTE = bytes(
+    ord(chr(code).lower()) if code < 128 and (chr(code).isalnum() or chr(code) in "_'") else ord(" ")
+    for code in range(256)
+)
+
 
 @dataclass(frozen=True)
 class Calibrator:
@@ -69,6 +79,7 @@ class TextField:
     def __post_init__(self) -> None:
         self._token = re.compile(self.token_pattern)
         self._pairs = self.analyzer == "word" and self.ngram_range == (1, 2)
+        self._ascii_tokens = self.token_pattern == APOSTROPHE_TOKEN_PATTERN
         self._tokens_indexed = False  # the (1, 2)-gram index is built at the first batch of BATCH_MIN_TEXTS
         # whether new words' char n-grams are computed in numpy: decided (and indexed) at the first large batch
         self._char_vectorized: bool | None = None
@@ -83,6 +94,10 @@ class TextField:
         known = dict.fromkeys(unigrams)
         known.update(dict.fromkeys(chain.from_iterable(halves)))
         index = self._token_index = dict(zip(known, range(len(known)), strict=True))
+        # the same for ASCII text read as bytes (a non-ASCII token cannot occur in it)
+        self._ascii_token_index = {
+            token.encode("ascii"): at for token, at in index.items() if token.isascii()
+        }
         self._token_count = max(len(known), 1)
         # the last entry answers index -1 (a token the model does not know): no column
         self._unigram_of = np.array([*map(self.vocabulary.get, known, repeat(-1)), -1], dtype=np.int64)
@@ -93,6 +108,14 @@ class TextField:
         self._bigram_columns = np.array(list(map(self.vocabulary.__getitem__, bigrams)), dtype=np.int64)[
             order
         ]
+
+    def prepare(self) -> None:
+        """Build now the indexes a first large batch would build (forked workers then share them)."""
+        if self._pairs and not self._tokens_indexed:
+            self._index_tokens()
+            self._tokens_indexed = True
+        if self.analyzer == "char_wb" and self._char_vectorized is None:
+            self._char_vectorized = self._index_chars()
 
     @property
     def size(self) -> int:
@@ -172,7 +195,7 @@ class TextField:
                 digit = ids[at + j]
                 whole &= digit > 0
                 keys |= digit << (bits * j)
-            place = np.searchsorted(self._char_keys, keys)
+            place = _search_sorted(self._char_keys, keys)
             place[place == len(self._char_keys)] = 0
             known = whole & (self._char_keys[place] == keys)
             found_words.append(word_at[at[known]])
@@ -231,14 +254,28 @@ class TextField:
                 found += map(get, map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False)))
         out += [c for c in found if c is not None]
 
+    def _token_ids(self, text: str) -> list[int]:
+        """The token index of each of the text's tokens (lower-cased; -1: a token the model does not know).
+        For ASCII text and the training's token pattern (a word character, then word characters or apostrophes,
+        ending on a word character) without the regular expression: one byte translation lower-cases it and
+        turns every other character into a space, and each run left, stripped of apostrophes, is a token when
+        it has two characters or more (looked up as bytes)."""
+        if not (self._ascii_tokens and text.isascii()):
+            index = self._token_index
+            return [index.get(token, -1) for token in self._token.findall(text.lower())]
+        ascii_index = self._ascii_token_index
+        translated = text.encode("ascii").translate(_LOWER_TOKEN_BYTE)
+        runs = translated.split()
+        if b"'" in translated:
+            runs = [run.strip(b"'") for run in runs]
+        return [ascii_index.get(run, -1) for run in runs if len(run) > 1]
+
     def _pair_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """All the batch's tokens looked up at once (one dict lookup each); unigram columns and bigram id pairs
         of neighbouring tokens of one text follow in numpy."""
-        findall = self._token.findall
-        tokens_of = [findall(text.lower()) for text in texts]
-        tokens = list(chain.from_iterable(tokens_of))
-        index = np.fromiter(map(self._token_index.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
-        per_text = np.fromiter(map(len, tokens_of), dtype=np.int64, count=len(tokens_of))
+        ids_of = list(map(self._token_ids, texts))
+        per_text = np.fromiter(map(len, ids_of), dtype=np.int64, count=len(ids_of))
+        index = np.fromiter(chain.from_iterable(ids_of), dtype=np.int64, count=int(per_text.sum()))
         token_rows = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
         unigrams = self._unigram_of[index]
         has_unigram = unigrams >= 0
@@ -246,7 +283,7 @@ class TextField:
         usable = (first >= 0) & (second >= 0) & (token_rows[:-1] == token_rows[1:])
         keys = first[usable] * self._token_count + second[usable]
         pair_rows = token_rows[:-1][usable]
-        at = np.searchsorted(self._bigram_keys, keys)
+        at = _search_sorted(self._bigram_keys, keys)
         at[at == len(self._bigram_keys)] = 0
         known = self._bigram_keys[at] == keys if len(self._bigram_keys) else np.zeros(len(keys), dtype=bool)
         rows = np.concatenate([token_rows[has_unigram], pair_rows[known]])
@@ -280,11 +317,31 @@ class TextField:
         keys = rows * self.size + columns
         if len(texts) * self.size < 2**31:  # numpy sorts 32-bit keys several times faster
             keys = keys.astype(np.int32)
-        keys, counts = np.unique(keys, return_counts=True)
+        keys, counts = _counted(keys)
         rows, columns = np.divmod(keys.astype(np.int64), self.size)
         values = (np.log(counts) + 1.0) * self.idf[columns]
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
         return rows, columns, values / norms[rows]
+
+
+def _search_sorted(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """np.searchsorted(haystack, needles), the needles looked up in sorted order: several times faster for
+    many needles, whose searches then walk the haystack in order."""
+    order = np.argsort(needles)
+    places = np.empty(len(needles), dtype=np.intp)
+    places[order] = np.searchsorted(haystack, needles[order])
+    return places
+
+
+def _counted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, sorted, and how often each occurs: np.unique(keys, return_counts=True) without its
+    extra passes over the array."""
+    keys = np.sort(keys)
+    edges = np.empty(len(keys) + 1, dtype=bool)  # where a run of equal keys starts, and the end
+    edges[0] = edges[-1] = True
+    np.not_equal(keys[1:], keys[:-1], out=edges[1:-1])
+    starts = np.flatnonzero(edges)
+    return keys[starts[:-1]], np.diff(starts)
 
 
 @dataclass
@@ -299,9 +356,10 @@ class TextModel:
         scores = np.tile(self.intercept, (len(texts), 1))
         for index, text_field in enumerate(self.fields):
             rows, columns, values = text_field.weights([text[index] for text in texts])
+            columns = columns + text_field.offset  # in the coefficients
             for k in range(len(CLASSES)):
                 scores[:, k] += np.bincount(
-                    rows, weights=values * self.coef[k, text_field.offset + columns], minlength=len(texts)
+                    rows, weights=values * self.coef[k, columns], minlength=len(texts)
                 )
         return scores
 

@@ -891,9 +891,7 @@ def _destructive_choice(f: ToolFeatures, lexicon: Lexicon) -> tuple[Param, str, 
     sets = lexicon.sets
     http_method_params, action_params = sets["http_method_params"], sets["action_params"]
     action_tokens = sets["enum_action_name_tokens"]
-    for p in f.all_params:
-        if p.default is None and not p.enum:  # no value to read a verb from (most parameters)
-            continue
+    for p in f.valued_params:  # those with a value to read a verb from (most parameters have none)
         lowered = p.name.lower()
         if lowered in http_method_params:
             continue

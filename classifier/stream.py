@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO, Any
 
+import msgspec
+import orjson
+
 BATCH_ROWS = 2048
 # Labelling allocates many short-lived objects and few reference cycles: while a stream runs, the young
 # generation is collected after this many allocations instead of 700 (CPython's default).
@@ -45,10 +48,6 @@ class StreamSummary:
 def _loads(line: bytes) -> Any:
     """orjson where it can (several times faster), the standard library for what orjson refuses (NaN, huge ints)."""
     try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is a dependency
-        return json.loads(line)
-    try:
         return orjson.loads(line)
     except orjson.JSONDecodeError:
         return json.loads(line)
@@ -58,8 +57,6 @@ def _head(line: bytes) -> tuple[Any, Any] | None:
     """(name, server) of a JSON object line, decoded without building the rest of the row (msgspec skips
     the other fields, several times faster than a full parse); None when the line is not a plain JSON object
     (the full parse then decides, with its messages)."""
-    import msgspec
-
     try:
         head = _head_decoder().decode(line)
     except msgspec.DecodeError:  # also ValidationError: not an object, a number out of range
@@ -69,8 +66,6 @@ def _head(line: bytes) -> tuple[Any, Any] | None:
 
 @lru_cache(maxsize=1)
 def _head_decoder() -> Any:
-    import msgspec
-
     class Head(msgspec.Struct):
         name: Any = None
         server: Any = None
@@ -80,10 +75,8 @@ def _head_decoder() -> Any:
 
 def _dumps(row: dict[str, Any]) -> bytes:
     try:
-        import orjson
-
         return orjson.dumps(row) + b"\n"
-    except (ImportError, TypeError):  # orjson refuses ints beyond 64 bits and non-string keys
+    except TypeError:  # orjson refuses ints beyond 64 bits and non-string keys
         return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -110,7 +103,7 @@ def _batches(
     previous: object = None
     done: set[str] = set()
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        if not line or line.isspace():  # a blank line, tested without copying it
             continue
         head = _head(line)
         if head is None:
@@ -144,7 +137,9 @@ def _pool(workers: int) -> Any:
 
     from classifier.labelling import load_bundle
 
-    load_bundle()  # loaded once here; forked workers inherit it
+    bundle = load_bundle()  # loaded and indexed once here; forked workers inherit it
+    for text_field in bundle.model.fields if bundle else ():
+        text_field.prepare()
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     return context.Pool(workers)

@@ -29,7 +29,7 @@ SEED_SERVER_PREFIX = "seed:"
 FOLDS = 10
 MIN_ROUTE_ROWS = 30
 SEED = 0
-TOKEN_PATTERN = r"(?u)\b\w[\w']+\b"
+TOKEN_PATTERN = model_module.APOSTROPHE_TOKEN_PATTERN  # the model reads ASCII text without the regex for it
 
 
 class TrainingError(Exception):

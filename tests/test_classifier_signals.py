@@ -47,6 +47,36 @@ def test_the_schema_walk_finds_enums_and_defaults_through_refs_anyof_and_array_i
     assert nested == {"changes[].op": ("set", "rm")}
 
 
+def test_valued_params_are_the_parameters_at_any_depth_that_carry_an_enum_or_a_default():
+    """The walk that builds only valued parameters keeps the same ones, in the same order, as all_params,
+    the cap on nested parameters included."""
+    many = {f"p{i}": {"type": "string", **({"enum": ["a", "b"]} if i % 7 == 0 else {})} for i in range(260)}
+    tools = [
+        tool(
+            "bulk_edit",
+            input_schema=schema(items={"type": "array", "items": {"type": "object", "properties": many}}),
+        ),
+        tool(
+            "set_mode",
+            input_schema=schema(
+                mode={"enum": ["on", "off"]},
+                options={
+                    "type": "object",
+                    "properties": {"force": {"type": "boolean", "default": True}, "note": {"type": "string"}},
+                },
+            ),
+        ),
+        tool("plain", input_schema=schema(name={"type": "string"})),
+    ]
+    for one in tools:
+        built_all, built_valued = build_features([one])[0], build_features([one])[0]
+        expected = [p for p in built_all.all_params if p.enum or p.default is not None]
+        assert built_valued.valued_params == expected
+    capped = build_features([tools[0]])[0]
+    assert len(capped.nested_params) == 200 and 0 < len(capped.valued_params) < 200
+    assert [p.name for p in build_features([tools[1]])[0].valued_params] == ["mode", "force"]
+
+
 # One real-looking tool per signal (and the counter-cases that must not fire): its category, and the reason
 # the label must name (any one of several, where two rules may both explain it; none for counter-cases).
 CASES = [

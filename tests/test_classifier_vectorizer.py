@@ -148,3 +148,25 @@ def test_word_ngrams_of_a_large_batch_are_those_of_one_text_at_a_time():
         expected += [(index, column) for column in columns.tolist()]
     assert sorted(zip(rows_batch.tolist(), columns_batch.tolist(), strict=True)) == sorted(expected)
     assert any(" " in term for term, column in field.vocabulary.items() if column in set(columns_batch.tolist()))
+
+
+def test_ascii_texts_are_cut_into_the_tokens_of_the_token_pattern():
+    """The byte-translation split of ASCII text gives what the vectorizer's regular expression finds, looked up
+    in the token index."""
+    import re
+
+    bundle = load_bundle()
+    assert bundle is not None
+    field = next(f for f in bundle.model.fields if f.analyzer == "word")
+    assert field._ascii_tokens, "the shipped model uses the apostrophe token pattern"
+    rng = random.Random(11)
+    alphabet = "aB9_' -.,;:!?\"()[]{}\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x00~"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    texts += ["don't x'y ab'' ''ab a' 'a __ _ a_b ' '' a'b'c Delete_All the RUN's", "", "a", "é l'été"]
+    texts += [" ".join(random.Random(i).sample(sorted(field.vocabulary), 12)) for i in range(50)]  # known ones
+    pattern = re.compile(field.token_pattern)
+    field.prepare()
+    index = field._token_index
+    expected = [[index.get(token, -1) for token in pattern.findall(text.lower())] for text in texts]
+    assert [field._token_ids(text) for text in texts] == expected
+    assert sum(i >= 0 for ids in expected for i in ids) > 100  # the texts do hit the index
