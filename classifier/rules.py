@@ -751,6 +751,16 @@ def _aggregation_that_can_write(f: ToolFeatures, verdict: RuleVerdict) -> None:
         )
 
 
+def _operations_listed_with_a_delete(f: ToolFeatures, verdict: RuleVerdict) -> None:
+    """dataset: 'Dataset ops: list/get/create/update/delete' with no verb in the name and no schema to read the
+    operations from: the description's list of operations decides, not its first word."""
+    if f.verb is not None or verdict.strength == STRONG or verdict.category != "read":
+        return
+    listed = _may_contain(f, _DELETE_STEMS, 600) and _LISTS_A_DELETE.search(f.description[:600])
+    if listed:
+        verdict.decide("destructive", MEDIUM, f"its description lists '{listed.group(0)}' among what it does")
+
+
 def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> None:
     """What the input schema allows can make a write destructive: a command, a whole manifest, DELETE, a filter."""
     if verdict.category == "destructive":
@@ -765,6 +775,7 @@ def _schema_rule(f: ToolFeatures, lexicon: Lexicon, verdict: RuleVerdict) -> Non
     if verdict.category == "read":
         _read_with_reset_switch(f, lexicon, verdict)
         _aggregation_that_can_write(f, verdict)
+        _operations_listed_with_a_delete(f, verdict)
         return
     if verdict.category is None:
         return

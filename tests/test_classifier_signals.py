@@ -517,6 +517,18 @@ CASES = [
         ("the whole 'members' list", "list to exactly the given one"),
         id="setting_a_groups_members_replaces_the_list",
     ),
+    pytest.param(
+        tool("dataset", "Dataset ops: list/get/schema/preview/create/update/delete.", input_schema=schema()),
+        "destructive",
+        ("its description lists 'create/update/delete' among what it does",),
+        id="operations_listed_in_the_description_include_a_delete",
+    ),
+    pytest.param(
+        tool("dataset", "Dataset ops: list/get/schema/preview.", input_schema=schema()),
+        "read",
+        (),
+        id="operations_listed_in_the_description_are_reads",
+    ),
 ]
 
 
