@@ -290,7 +290,15 @@ for path in HELDOUT_FILES:
     heldout[path.stem] = (after, before)
     print()
 if not HELDOUT_FILES:
-    print("no held-out batch in data/heldout/ yet")"""
+    print("no held-out batch waiting in data/heldout/: the recorded results of the joined ones are below")"""
+
+SCORED_BEFORE = """# Each batch that was scored once and then joined training keeps its result in its SOURCES file.
+for path in sorted((ROOT / "data" / "labelled").glob("SOURCES_heldout_*.md")):
+    text = path.read_text(encoding="utf-8")
+    head, found, result = text.partition("## Result when scored once")
+    print(f"=== {path.name} ===")
+    print(("## Result when scored once" + result).strip() if found else "(no result recorded in this file)")
+    print()"""
 
 HELDOUT_PLOT = """for stem, (after, before) in heldout.items():
     shown = [(after, f"{stem}: after")] + ([(before, f"{stem}: before")] if before else [])
@@ -370,6 +378,8 @@ def build(before_model: str | None = None, before_ref: str | None = None) -> nbf
         code(HELDOUT_LABELLERS),
         code(HELDOUT_RUN),
         code(HELDOUT_PLOT),
+        md("### Batches scored once earlier, now in training: their results as recorded when scored"),
+        code(SCORED_BEFORE),
         md("## 3. dev.jsonl (reported; no longer the target)"),
         code(DEV_SCORES),
         md("## 4. The held-out server kkruglik/mlflow-mcp (40 tools)"),
