@@ -119,7 +119,7 @@ def _crawls(catalogs: list[_Catalog]) -> tuple[list[Row], dict[tuple[int, int], 
     duplicates = 0
     for index, catalog in enumerate(catalogs):
         for row in catalog.rows["crawls"]:
-            key = (row["server_id"], row["started_at"], row["finished_at"], row["method"], row["route"])
+            key = _crawl_key(row)
             if key in seen:
                 duplicates += 1
             else:
@@ -153,13 +153,20 @@ def _servers(catalogs: list[_Catalog]) -> list[Row]:
     return list(servers.values())
 
 
+def _crawl_key(row: Row) -> tuple[Any, ...]:
+    """What makes two crawl rows the same crawl: one crawl copied into several inputs has them all equal."""
+    return (row["server_id"], row["started_at"], row["finished_at"], row["method"], row["route"])
+
+
 def _winners(catalogs: list[_Catalog], latest: dict[str, Row]) -> dict[str, int]:
-    """Per server, the input holding its newest listing (the last such input, on a tie)."""
-    where: dict[tuple[str, str], int] = {}
+    """Per server, the input holding its newest listing (the last such input when several hold that crawl).
+
+    Keyed by the whole crawl, not its finishing time: two different crawls can finish in the same millisecond."""
+    where: dict[tuple[Any, ...], int] = {}
     for index, catalog in enumerate(catalogs):
         for row in catalog.rows["crawls"]:
-            where[(row["server_id"], row["finished_at"])] = index
-    return {server: where[(server, row["finished_at"])] for server, row in latest.items()}
+            where[_crawl_key(row)] = index
+    return {server: where[_crawl_key(row)] for server, row in latest.items()}
 
 
 def _tools(catalogs: list[_Catalog], winners: dict[str, int], latest: dict[str, Row]) -> list[Row]:

@@ -86,6 +86,25 @@ def test_a_catalog_merged_twice_adds_nothing_twice(tmp_path):
     assert state(tmp_path / "m.db") == state(tmp_path / "once.db")
 
 
+def test_two_crawls_finished_in_the_same_millisecond_merge_the_same_way_twice(tmp_path):
+    """A's round 2 and B's round 3 of the shared server finishing at the same instant (a fast machine does this):
+    the newest listing, and so the current tools and labels, must not depend on an input given twice."""
+    import sqlite3
+
+    a, b, _ = build(tmp_path)
+    with sqlite3.connect(a) as db:
+        started, finished = db.execute(
+            "SELECT started_at, finished_at FROM crawls WHERE server_id = ? ORDER BY id DESC LIMIT 1", [SHARED.id]
+        ).fetchone()
+    with sqlite3.connect(b) as db:
+        last = db.execute("SELECT max(id) FROM crawls WHERE server_id = ? AND status = 'ok'", [SHARED.id]).fetchone()
+        db.execute("UPDATE crawls SET started_at = ?, finished_at = ? WHERE id = ?", [started, finished, last[0]])
+    twice = run(tmp_path, "merge", str(a), str(b), str(a), "-o", str(tmp_path / "twice.db"))
+    once = run(tmp_path, "merge", str(a), str(b), "-o", str(tmp_path / "once.db"))
+    assert twice.returncode == 0 and once.returncode == 0, twice.stderr + once.stderr
+    assert state(tmp_path / "twice.db") == state(tmp_path / "once.db")
+
+
 def test_merge_refuses_to_overwrite_and_names_missing_inputs(tmp_path):
     a, b, _ = build(tmp_path)
     done = run(tmp_path, "merge", str(a), str(b), "-o", str(a))
