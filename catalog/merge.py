@@ -204,12 +204,19 @@ def _versions(catalogs: list[_Catalog], crawl_ids: dict[tuple[int, int], int]) -
     return list(versions.values())
 
 
+def _content(row: Row) -> str:
+    """A row's whole content as one comparable string: the last tie-breaker, so that which of two rows with the
+    same timestamp wins does not depend on the order of the inputs (or on an input given twice)."""
+    return repr(sorted(row.items()))
+
+
 def _newest(catalogs: list[_Catalog], table: str, key: tuple[str, ...], when: str) -> list[Row]:
     rows: dict[tuple[Any, ...], Row] = {}
     for catalog in catalogs:
         for row in catalog.rows[table]:
             k = tuple(row[c] for c in key)
-            if k not in rows or (row[when] or "") >= (rows[k][when] or ""):
+            kept = rows.get(k)
+            if kept is None or ((row[when] or ""), _content(row)) >= ((kept[when] or ""), _content(kept)):
                 rows[k] = row
     return list(rows.values())
 
@@ -217,16 +224,17 @@ def _newest(catalogs: list[_Catalog], table: str, key: tuple[str, ...], when: st
 def _labels(catalogs: list[_Catalog], tools: list[Row]) -> list[Row]:
     """Per tool, the newest label of its current content, else the newest label."""
     current = {(t["server_id"], t["name"]): t["content_hash"] for t in tools}
+
+    def rank(row: Row) -> tuple[bool, str, str]:
+        key = (row["server_id"], row["name"])
+        return row["content_hash"] == current.get(key), row["classified_at"] or "", _content(row)
+
     best: dict[tuple[str, str], Row] = {}
     for catalog in catalogs:
         for row in catalog.rows["classifications"]:
             key = (row["server_id"], row["name"])
-            rank = (row["content_hash"] == current.get(key), row["classified_at"] or "")
             kept = best.get(key)
-            if kept is None or rank >= (
-                kept["content_hash"] == current.get(key),
-                kept["classified_at"] or "",
-            ):
+            if kept is None or rank(row) >= rank(kept):
                 best[key] = row
     return list(best.values())
 
